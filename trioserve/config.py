@@ -1,0 +1,41 @@
+"""The server's settings, frozen once the command line is parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PORT = 60000
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything the engine needs to know; built by ``trioserve.cli`` or directly by tests."""
+
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_PORT
+    #: listen(2) queue; small queues overflow under c=1000 and turn into 1 s / 3 s SYN retries.
+    backlog: int = 4096
+    #: 1 = serve in this process; N > 1 = N processes with SO_REUSEPORT listeners.
+    workers: int = 1
+    #: bind with SO_REUSEPORT (set for workers, so each has its own accept queue).
+    reuse_port: bool = False
+    #: beyond this many open connections, stop accepting until one closes (backpressure).
+    max_connections: int = 10_000
+    #: the whole request head must arrive within this many seconds (slowloris defence).
+    head_timeout: float = 10.0
+    keep_alive: bool = False
+    #: with keep-alive, how long an idle connection may wait for its next request.
+    keep_alive_timeout: float = 5.0
+    #: on SIGINT/SIGTERM, how long in-flight connections get to finish.
+    grace: float = 3.0
+    max_head: int = 8192
+    max_request_line: int = 4096
+    #: after the response, how long and how much we read and discard before closing,
+    #: so unread request bytes don't make the kernel reset the connection (lingering close).
+    linger_time: float = 2.0
+    linger_bytes: int = 1 << 20
+    body: bytes = b"hello"
+    content_type: str = "text/plain"
+    access_log: bool = False
+    #: print the start line (workers stay quiet; their parent speaks for them).
+    announce: bool = True

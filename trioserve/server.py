@@ -1,0 +1,384 @@
+"""The trio engine: one accept loop that answers ready requests inline, a task for the rest.
+
+Why the design looks like this: in trio every socket call is a trip through the scheduler, and
+a task per connection costs more than the whole request. A keep-alive-off client (ab, wrk with
+``Connection: close``) sends its request the moment it connects, so by the time we accept, the
+whole head is usually already in the kernel. The accept loop therefore tries one non-blocking
+``recv`` right after ``accept``: when the head is complete it sends the pre-encoded response
+and closes, all without a checkpoint. Only a connection that would block (a slow client, a
+body to drain, a keep-alive connection) gets a task, and every such task lives in the server's
+nursery, bounded by deadlines. Sockets are plain non-blocking stdlib sockets; trio's
+``wait_readable``/``wait_writable`` are the only places that wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import trio
+
+from trioserve.config import ServerConfig
+from trioserve.head_fields import body_length, declares_body, request_line, wants_keep_alive
+from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner
+from trioserve.responses import Responses
+
+#: First read size: a typical head is under 200 bytes; longer ones continue in a task.
+RECV_SIZE = 8192
+DRAIN_CHUNK = 65536
+#: Accept at most this many connections before letting other tasks run.
+ACCEPT_BATCH = 64
+#: accept(2) failures that mean "out of a resource": back off, keep serving.
+RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+RESOURCE_BACKOFF_S = 0.05
+
+
+@dataclass
+class ServerStats:
+    """Counters for the shutdown line; a per-connection failure is counted, never raised."""
+
+    accepted: int = 0
+    responses: int = 0
+    rejected: Counter[int] = field(default_factory=Counter)
+    timeouts: int = 0
+    #: connections closed by the client before a complete head (scanners, health checks).
+    closed_early: int = 0
+    #: resets, broken pipes and other socket errors on a connection.
+    socket_errors: int = 0
+    #: anything else that went wrong on one connection (a bug, but never a crash).
+    internal_errors: int = 0
+    accept_backoffs: int = 0
+
+    def summary(self) -> str:
+        rejected = ", ".join(f"{s}: {n}" for s, n in sorted(self.rejected.items())) or "none"
+        return (
+            f"accepted {self.accepted}, responses {self.responses}, rejected ({rejected}), "
+            f"timeouts {self.timeouts}, closed early {self.closed_early}, "
+            f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
+            f"accept back-offs {self.accept_backoffs}"
+        )
+
+
+def bind_listener(config: ServerConfig) -> socket.socket:
+    """A non-blocking listening socket on (host, port) with the configured backlog."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if config.reuse_port:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(address)
+        listener.listen(config.backlog)
+        listener.setblocking(False)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
+async def serve(
+    config: ServerConfig, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """Serve until cancelled; ``await nursery.start(serve, config)`` returns the bound port."""
+    await Server(config).serve(task_status=task_status)
+
+
+class Server:
+    """One listening socket and the connections it accepted."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.stats = ServerStats()
+        self._responses = Responses.build(config.body, config.content_type)
+        self._open = 0
+        #: set when a connection closes, while someone (accept loop, shutdown) waits for that.
+        self._closed_one: trio.Event | None = None
+        self._accepting = trio.CancelScope()
+        self._everything = trio.CancelScope()
+        self._backing_off = False
+        self.stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        """Accept until ``stop()``, give open connections ``grace`` seconds, then return."""
+        listener = bind_listener(self.config)
+        with self._everything, listener:
+            async with trio.open_nursery() as nursery:
+                task_status.started(listener.getsockname()[1])
+                with self._accepting:
+                    await self._accept_loop(listener, nursery)
+                listener.close()  # new clients get refused at once, not queued
+                with trio.move_on_after(self.config.grace):
+                    await self._wait_until_open_below(1)
+                nursery.cancel_scope.cancel()
+
+    def stop(self) -> None:
+        """Graceful shutdown: stop accepting; open connections get ``grace`` seconds."""
+        self.stopping = True
+        self._accepting.cancel()
+
+    def abort(self) -> None:
+        """Immediate shutdown: cancel every connection now."""
+        self._everything.cancel()
+
+    @property
+    def open_connections(self) -> int:
+        return self._open
+
+    async def _wait_until_open_below(self, limit: int) -> None:
+        while self._open >= limit:
+            self._closed_one = trio.Event()
+            await self._closed_one.wait()
+        self._closed_one = None
+
+    def _release(self, conn: socket.socket) -> None:
+        conn.close()
+        self._open -= 1
+        if self._closed_one is not None:
+            self._closed_one.set()
+
+    # -- accepting -------------------------------------------------------------------------
+
+    async def _accept_loop(self, listener: socket.socket, nursery: trio.Nursery) -> None:
+        limit = self.config.max_connections
+        while True:
+            if self._open >= limit:
+                await self._wait_until_open_below(limit)  # backpressure: the backlog holds them
+            batch = min(ACCEPT_BATCH, limit - self._open)
+            for _ in range(batch):
+                try:
+                    conn, peer = listener.accept()
+                except BlockingIOError:
+                    break
+                except OSError as exc:
+                    if exc.errno in RESOURCE_ERRNOS:
+                        await self._back_off(exc)
+                        break
+                    continue  # ECONNABORTED and friends: that client is gone, the next one isn't
+                if self._backing_off:
+                    self._backing_off = False
+                    log("accept recovered")
+                self._open += 1
+                self.stats.accepted += 1
+                self._answer_or_spawn(conn, peer, nursery)
+            else:
+                await trio.lowlevel.checkpoint()  # a full batch: let connection tasks run too
+                continue
+            await trio.lowlevel.wait_readable(listener)
+
+    async def _back_off(self, exc: OSError) -> None:
+        """Out of descriptors or memory: wait a little (or for a close) and try again."""
+        self.stats.accept_backoffs += 1
+        if not self._backing_off:
+            self._backing_off = True
+            log(f"accept failed: {exc.strerror}; backing off until resources free up")
+        with trio.move_on_after(RESOURCE_BACKOFF_S):
+            await self._wait_until_open_below(self._open)
+
+    def _answer_or_spawn(self, conn: socket.socket, peer: object, nursery: trio.Nursery) -> None:
+        """The fast path: answer a complete, bodiless request inline; otherwise start a task."""
+        conn.setblocking(False)
+        try:
+            data = conn.recv(RECV_SIZE)
+        except BlockingIOError:
+            nursery.start_soon(self._connection, conn, peer, b"")
+            return
+        except OSError:
+            self.stats.socket_errors += 1
+            self._release(conn)
+            return
+        if not data:
+            self.stats.closed_early += 1
+            self._release(conn)
+            return
+        if not self.config.keep_alive:
+            result = HeadScanner(self.config.max_head, self.config.max_request_line).feed(data)
+            if type(result) is HeadComplete and result.end == len(data) and not declares_body(data):
+                self._respond_and_close(conn, data, nursery)
+                return
+        nursery.start_soon(self._connection, conn, peer, data)
+
+    def _respond_and_close(self, conn: socket.socket, head: bytes, nursery: trio.Nursery) -> None:
+        """Send the response in one non-blocking write and close; a task finishes a short write."""
+        response = self._responses.close
+        try:
+            sent = conn.send(response)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self.stats.socket_errors += 1
+            self._release(conn)
+            return
+        if sent < len(response):  # practically never with a fresh socket's empty buffer
+            nursery.start_soon(self._finish_response, conn, head, response[sent:])
+            return
+        self._responded(conn, head, 200, sent)
+        self._release(conn)
+
+    async def _finish_response(self, conn: socket.socket, head: bytes, rest: bytes) -> None:
+        try:
+            with trio.fail_after(self.config.head_timeout):
+                await send_all(conn, rest)
+            self._responded(conn, head, 200, len(self._responses.close))
+        except (OSError, trio.TooSlowError):
+            self.stats.socket_errors += 1
+        finally:
+            self._release(conn)
+
+    def _responded(self, conn: socket.socket, head: bytes, status: int, size: int) -> None:
+        if status == 200:
+            self.stats.responses += 1
+        if self.config.access_log:
+            access_log(conn, head, status, size)
+
+    # -- the slow path: one task per connection that would block ------------------------------
+
+    async def _connection(self, conn: socket.socket, peer: object, data: bytes) -> None:
+        """Serve one connection to the end; every failure is counted, none escapes."""
+        try:
+            await self._converse(conn, data)
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
+            self.stats.socket_errors += 1
+        except trio.TooSlowError:
+            self.stats.timeouts += 1
+        except Exception as exc:  # a bug must cost one connection, never the server
+            self.stats.internal_errors += 1
+            log(f"internal error on a connection from {peer}: {exc!r}")
+        finally:
+            self._release(conn)
+
+    async def _converse(self, conn: socket.socket, data: bytes) -> None:
+        """Read heads, answer them, and (with keep-alive) skip bodies between requests."""
+        cfg = self.config
+        deadline = trio.current_time() + cfg.head_timeout
+        while True:
+            scanner = HeadScanner(cfg.max_head, cfg.max_request_line)
+            result = scanner.feed(data)
+            with trio.move_on_at(deadline):
+                while result is NEED_MORE:
+                    chunk = await recv_some(conn, RECV_SIZE)
+                    if not chunk:
+                        self.stats.closed_early += 1
+                        return
+                    data += chunk
+                    result = scanner.feed(chunk)
+            if result is NEED_MORE:
+                self.stats.timeouts += 1
+                try_send_once(conn, self._responses.errors[408])
+                return
+            if isinstance(result, HeadRejected):
+                self.stats.rejected[result.status] += 1
+                await self._send_and_linger(conn, data, result.status, unread=True)
+                return
+            assert isinstance(result, HeadComplete)
+            head, rest = data[: result.end], data[result.end :]
+            length = body_length(head) if cfg.keep_alive and wants_keep_alive(head) else None
+            if length is None:
+                unread = bool(rest) or declares_body(head)
+                await self._send_and_linger(conn, head, 200, unread=unread)
+                return
+            response = self._responses.keep_alive
+            with trio.fail_after(cfg.head_timeout):
+                await send_all(conn, response)
+            self._responded(conn, head, 200, len(response))
+            next_data = await self._skip_body(conn, rest, length)
+            if next_data is None:
+                return
+            if not next_data:
+                with trio.move_on_after(cfg.keep_alive_timeout):
+                    next_data = await recv_some(conn, RECV_SIZE)
+                if not next_data:
+                    return  # idle too long, or the client closed: both end the connection
+            data = next_data
+            deadline = trio.current_time() + cfg.head_timeout
+
+    async def _send_and_linger(
+        self, conn: socket.socket, head: bytes, status: int, *, unread: bool
+    ) -> None:
+        """Send a final response, then close without destroying it (see ``linger``)."""
+        response = self._responses.close if status == 200 else self._responses.errors[status]
+        with trio.fail_after(self.config.head_timeout):
+            await send_all(conn, response)
+        self._responded(conn, head, status, len(response))
+        # Bytes still unread (a body, a pipelined request) make close() send RST, which
+        # makes the client's kernel discard our response: drain them first, within bounds.
+        if unread:
+            await linger(conn, self.config.linger_time, self.config.linger_bytes)
+
+    async def _skip_body(self, conn: socket.socket, rest: bytes, length: int) -> bytes | None:
+        """Consume a keep-alive request's body; return the bytes after it, None on EOF."""
+        if len(rest) >= length:
+            return rest[length:]
+        remaining = length - len(rest)
+        with trio.fail_after(self.config.head_timeout):
+            while remaining:
+                chunk = await recv_some(conn, min(DRAIN_CHUNK, remaining))
+                if not chunk:
+                    return None
+                remaining -= len(chunk)
+        return b""
+
+
+# -- socket helpers: the only places that wait --------------------------------------------------
+
+
+async def recv_some(conn: socket.socket, size: int) -> bytes:
+    """Receive up to ``size`` bytes, waiting only when nothing is there yet."""
+    while True:
+        try:
+            return conn.recv(size)
+        except BlockingIOError:
+            await trio.lowlevel.wait_readable(conn)
+
+
+async def send_all(conn: socket.socket, data: bytes) -> None:
+    """Send every byte, waiting only when the socket's buffer is full."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[conn.send(view) :]
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(conn)
+
+
+def try_send_once(conn: socket.socket, data: bytes) -> None:
+    """Best effort (the 408 to a client that stalled): never wait, never fail."""
+    with contextlib.suppress(OSError):
+        conn.send(data)
+
+
+async def linger(conn: socket.socket, seconds: float, max_bytes: int) -> None:
+    """Half-close, then read and discard until the client closes, within time and byte bounds."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        with trio.move_on_after(seconds):
+            while max_bytes > 0:
+                chunk = await recv_some(conn, min(DRAIN_CHUNK, max_bytes))
+                if not chunk:
+                    return
+                max_bytes -= len(chunk)
+    except OSError:
+        pass  # the response is out; a reset now only ends the draining
+
+
+def access_log(conn: socket.socket, head: bytes, status: int, size: int) -> None:
+    """One line per response, common log format."""
+    try:
+        client = conn.getpeername()[0]
+    except OSError:
+        client = "-"
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+    sys.stdout.write(f'{client} - - [{stamp}] "{request_line(head)}" {status} {size}\n')
+
+
+def log(message: str) -> None:
+    """Operational messages go to stderr, one line each."""
+    print(f"trioserve: {message}", file=sys.stderr, flush=True)
