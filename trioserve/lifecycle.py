@@ -49,6 +49,10 @@ async def serve_until_signalled(config: ServerConfig, *, worker: bool = False) -
         nonlocal exit_code
         async for signum in signals:
             if not server.stopping:
+                log(
+                    f"stopping: no new connections; open ones get {config.grace:g} s "
+                    "(signal again to stop now)"
+                )
                 server.stop()
             else:
                 exit_code = 128 + signum

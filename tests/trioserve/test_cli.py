@@ -1,0 +1,203 @@
+"""End to end: the real ``trioserve`` console script on 127.0.0.1 ephemeral ports."""
+
+from __future__ import annotations
+
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import pytest
+import trio
+
+from tests.trioserve.conftest import AB_REQUEST, EXACT_RESPONSE, exchange
+from trioserve.cli import build_parser, config_from_args
+
+TRIOSERVE = shutil.which("trioserve") or "trioserve"
+
+
+@dataclass
+class RunningServer:
+    process: trio.Process
+    port: int
+    stderr: bytearray = field(default_factory=bytearray)
+
+    async def read_stderr_until(self, pattern: bytes) -> None:
+        """Wait for ``pattern`` on stderr (an event, not a sleep)."""
+        assert self.process.stderr is not None
+        with trio.fail_after(10):
+            while pattern not in self.stderr:
+                chunk = await self.process.stderr.receive_some(4096)
+                if not chunk:
+                    break
+                self.stderr += chunk
+        assert pattern in self.stderr, self.stderr.decode()
+
+    async def finish(self) -> int:
+        """Wait for exit, collecting the rest of stderr; the exit status."""
+        assert self.process.stderr is not None
+        with trio.fail_after(15):
+            while chunk := await self.process.stderr.receive_some(4096):
+                self.stderr += chunk
+            return await self.process.wait()
+
+
+@asynccontextmanager
+async def trioserve(
+    *args: str,
+    preexec: Callable[[], object] | None = None,
+    command: Sequence[str] = (TRIOSERVE,),
+    stdout: int | None = None,
+) -> AsyncIterator[RunningServer]:
+    """Start the console script on a free port and wait for its start line."""
+    process = await trio.lowlevel.open_process(
+        [*command, "--host", "127.0.0.1", "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        stdout=stdout,
+        preexec_fn=preexec,
+    )
+    server = RunningServer(process, 0)
+    try:
+        await server.read_stderr_until(b"/ (")
+        match = re.search(rb"listening on http://127\.0\.0\.1:(\d+)/", server.stderr)
+        assert match, server.stderr.decode()
+        server.port = int(match.group(1))
+        yield server
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_cli_serves_and_stops_gracefully_on_sigterm() -> None:
+    async with trioserve() as server:
+        assert await exchange(server.port, AB_REQUEST) == EXACT_RESPONSE
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+    assert b"stopped: accepted 1, responses 1" in server.stderr
+
+
+async def test_cli_python_dash_m_runs_the_same_server() -> None:
+    async with trioserve(command=(sys.executable, "-m", "trioserve")) as server:
+        assert await exchange(server.port, AB_REQUEST) == EXACT_RESPONSE
+        server.process.send_signal(signal.SIGINT)
+        assert await server.finish() == 0
+
+
+async def test_cli_sigterm_with_half_sent_request_exits_within_grace() -> None:
+    grace = 1.0
+    async with trioserve("--grace", str(grace)) as server:
+        stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+        await stream.send_all(AB_REQUEST[:20])
+        start = trio.current_time()
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+        elapsed = trio.current_time() - start
+        await stream.aclose()
+    assert grace * 0.9 <= elapsed < grace + 2.0
+
+
+async def test_cli_second_signal_exits_at_once() -> None:
+    async with trioserve("--grace", "60") as server:
+        stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+        await stream.send_all(AB_REQUEST[:20])
+        server.process.send_signal(signal.SIGTERM)
+        await server.read_stderr_until(b"signal again to stop now")
+        server.process.send_signal(signal.SIGTERM)
+        with trio.fail_after(5):
+            assert await server.finish() == 128 + signal.SIGTERM
+        await stream.aclose()
+
+
+async def test_cli_workers_share_one_port_and_stop_together() -> None:
+    async with trioserve("--workers", "2") as server:
+        assert b"2 worker processes" in server.stderr
+        for _ in range(50):
+            assert await exchange(server.port, AB_REQUEST) == EXACT_RESPONSE
+        server.process.send_signal(signal.SIGINT)
+        assert await server.finish() == 0
+    assert server.stderr.count(b"stopped: ") == 2  # each worker reports, then all are gone
+    with pytest.raises(OSError):
+        await trio.open_tcp_stream("127.0.0.1", server.port)
+
+
+def _low_fd_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+
+
+async def test_cli_accept_under_low_fd_limit_survives_and_recovers() -> None:
+    async with trioserve("--head-timeout", "30", preexec=_low_fd_limit) as server:
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(80)]
+        await server.read_stderr_until(b"backing off")
+        for sock in idle:
+            sock.close()
+        with trio.fail_after(10):
+            while True:  # the closed clients drain out of the backlog, then we are served
+                try:
+                    response = await exchange(server.port, AB_REQUEST)
+                except trio.BrokenResourceError:
+                    continue
+                if response == EXACT_RESPONSE:
+                    break
+        await server.read_stderr_until(b"accept recovered")
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+    assert server.stderr.count(b"backing off") == 1  # one line per episode, no traceback
+    assert b"Traceback" not in server.stderr
+
+
+async def test_cli_access_log_prints_one_line_per_response() -> None:
+    async with trioserve("--access-log", stdout=subprocess.PIPE) as server:
+        for _ in range(3):
+            assert await exchange(server.port, AB_REQUEST) == EXACT_RESPONSE
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+        assert server.process.stdout is not None
+        log = await server.process.stdout.receive_some(65536)
+    lines = log.decode().splitlines()
+    assert len(lines) == 3
+    assert all(re.fullmatch(r'127\.0\.0\.1 - - \[.+\] "GET / HTTP/1\.0" 200 88', x) for x in lines)
+
+
+def test_cli_config_from_flags() -> None:
+    args = build_parser().parse_args(
+        ["--port", "0", "--workers", "auto", "--keep-alive", "--body", "hi", "--max-head", "1024"]
+    )
+    config = config_from_args(args)
+    assert config.port == 0
+    assert config.workers >= 1
+    assert config.reuse_port is (config.workers > 1)
+    assert config.keep_alive
+    assert config.body == b"hi"
+    assert config.max_head == 1024
+    assert config.max_request_line == 1024
+
+
+@pytest.mark.parametrize(
+    "bad", [["--port", "abc"], ["--port", "70000"], ["--workers", "-1"], ["--nope"]]
+)
+def test_cli_bad_flags_exit_2_with_one_line(bad: list[str]) -> None:
+    done = subprocess.run([TRIOSERVE, *bad], capture_output=True, timeout=30, check=False)
+    assert done.returncode == 2
+    assert b"error:" in done.stderr
+
+
+def test_cli_port_in_use_exits_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [TRIOSERVE, "--host", "127.0.0.1", "--port", str(port)],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert b"cannot listen" in done.stderr

@@ -1,0 +1,30 @@
+"""Pre-encoded responses: the seed's exact bytes by default, consistent framing otherwise."""
+
+from __future__ import annotations
+
+import h11
+import pytest
+
+from tests.trioserve.conftest import EXACT_RESPONSE
+from trioserve.responses import Responses
+
+
+def test_responses_default_is_the_seed_bytes() -> None:
+    assert Responses.build(b"hello", "text/plain").close == EXACT_RESPONSE
+
+
+@pytest.mark.parametrize("body", [b"", b"hello", b"\x00" * 1000])
+def test_responses_all_parse_with_h11(body: bytes) -> None:
+    responses = Responses.build(body, "application/octet-stream")
+    for raw in [responses.close, responses.keep_alive, *responses.errors.values()]:
+        client = h11.Connection(h11.CLIENT)
+        client.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+        client.send(h11.EndOfMessage())
+        client.receive_data(raw)
+        head = client.next_event()
+        assert isinstance(head, h11.Response)
+        data = client.next_event()
+        received = data.data if isinstance(data, h11.Data) else b""
+        if head.status_code == 200:
+            assert received == body
+        assert isinstance(client.next_event() if received else data, h11.EndOfMessage)

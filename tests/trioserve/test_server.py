@@ -1,0 +1,221 @@
+"""The engine over real sockets on 127.0.0.1: responses, closing, deadlines, limits."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+import trio
+
+from tests.trioserve.conftest import (
+    AB_REQUEST,
+    CURL_REQUEST,
+    EXACT_RESPONSE,
+    StartServer,
+    exchange,
+    read_to_eof,
+)
+
+
+@pytest.mark.parametrize("request_bytes", [AB_REQUEST, CURL_REQUEST], ids=["http10", "http11"])
+async def test_server_answers_exact_88_bytes(
+    start_server: StartServer, request_bytes: bytes
+) -> None:
+    server, port = await start_server()
+    assert len(EXACT_RESPONSE) == 88
+    assert await exchange(port, request_bytes) == EXACT_RESPONSE
+    assert server.stats.responses == 1
+
+
+async def test_server_request_split_byte_by_byte(start_server: StartServer) -> None:
+    _, port = await start_server()
+    pieces = [AB_REQUEST[i : i + 1] for i in range(len(AB_REQUEST))]
+    assert await exchange(port, *pieces) == EXACT_RESPONSE
+
+
+async def test_server_lf_only_request(start_server: StartServer) -> None:
+    _, port = await start_server()
+    assert await exchange(port, b"GET / HTTP/1.1\nHost: x\n\n") == EXACT_RESPONSE
+
+
+async def test_server_half_close_after_request(start_server: StartServer) -> None:
+    _, port = await start_server()
+    assert await exchange(port, CURL_REQUEST, half_close=True) == EXACT_RESPONSE
+
+
+async def test_server_pipelined_requests_one_response_clean_close(
+    start_server: StartServer,
+) -> None:
+    server, port = await start_server()
+    # read_to_eof raises BrokenResourceError on a reset: reaching EOF proves a clean close.
+    assert await exchange(port, CURL_REQUEST + CURL_REQUEST) == EXACT_RESPONSE
+    assert server.stats.responses == 1
+
+
+async def test_server_large_post_body_response_intact(start_server: StartServer) -> None:
+    _, port = await start_server()
+    body = b"x" * 200_000
+    head = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+    assert await exchange(port, head, body) == EXACT_RESPONSE
+
+
+async def test_server_garbage_gets_400(start_server: StartServer) -> None:
+    server, port = await start_server()
+    response = await exchange(port, b"\x16\x03\x01 hello there\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400 ")
+    assert server.stats.rejected[400] == 1
+
+
+async def test_server_oversized_head_gets_431_and_reading_stops(start_server: StartServer) -> None:
+    server, port = await start_server(max_head=1024, linger_bytes=64 * 1024, linger_time=5.0)
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    sent = 0
+    header_line = b"X-Filler: " + b"a" * 1000 + b"\r\n"
+    async with stream:
+        await stream.send_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        # An endless head: the server must answer 431 and then stop taking bytes, which the
+        # client sees as a failed send once the bounded drain is over.
+        with pytest.raises(trio.BrokenResourceError):
+            with trio.fail_after(10):
+                while sent < 50_000_000:
+                    await stream.send_all(header_line)
+                    sent += len(header_line)
+        assert sent < 10_000_000
+    assert server.stats.rejected[431] == 1
+
+
+async def test_server_oversized_head_client_reads_431(start_server: StartServer) -> None:
+    _, port = await start_server(max_head=1024)
+    head = b"GET / HTTP/1.1\r\n" + b"X-Filler: " + b"a" * 2000 + b"\r\n\r\n"
+    response = await exchange(port, head)
+    assert response.startswith(b"HTTP/1.1 431 ")
+
+
+async def test_server_long_request_line_gets_414(start_server: StartServer) -> None:
+    _, port = await start_server()
+    response = await exchange(port, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 414 ")
+
+
+async def test_server_idle_and_slowloris_cut_at_deadline_while_others_served(
+    start_server: StartServer,
+) -> None:
+    timeout = 0.5
+    server, port = await start_server(head_timeout=timeout)
+    idle = await trio.open_tcp_stream("127.0.0.1", port)
+    slow = await trio.open_tcp_stream("127.0.0.1", port)
+    start = trio.current_time()
+    outcome: dict[str, float] = {}
+
+    async def drip() -> None:
+        # One byte every 50 ms: never completes a head, always "active".
+        with pytest.raises(trio.BrokenResourceError):
+            for byte in b"GET / HTTP/1.1\r\nX-Slow: " + b"z" * 1000:
+                await slow.send_all(bytes([byte]))
+                await trio.sleep(0.05)
+
+    async def idle_client() -> None:
+        response = await read_to_eof(idle)
+        outcome["idle"] = trio.current_time() - start
+        assert response.startswith(b"HTTP/1.1 408 ")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(drip)
+        nursery.start_soon(idle_client)
+        for _ in range(20):
+            with trio.fail_after(0.25):  # far below the deadline: nobody waits on the slow ones
+                assert await exchange(port, AB_REQUEST) == EXACT_RESPONSE
+    assert timeout * 0.9 <= outcome["idle"] < timeout + 1.0
+    assert server.stats.timeouts == 2
+    assert server.stats.responses == 20
+
+
+async def test_server_survives_connect_then_reset_flood(start_server: StartServer) -> None:
+    server, port = await start_server()
+    abortive = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
+    for _ in range(2000):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, abortive)
+        sock.connect(("127.0.0.1", port))
+        sock.close()
+    with trio.fail_after(5):
+        assert await exchange(port, AB_REQUEST) == EXACT_RESPONSE
+        while server.stats.accepted < 2001:
+            await trio.sleep(0.01)
+    assert server.stats.internal_errors == 0
+    assert server.stats.responses == 1
+
+
+async def test_server_max_connections_applies_backpressure(start_server: StartServer) -> None:
+    server, port = await start_server(max_connections=2)
+    holders = [await trio.open_tcp_stream("127.0.0.1", port) for _ in range(2)]
+    waiting = await trio.open_tcp_stream("127.0.0.1", port)  # queued in the backlog
+    await waiting.send_all(AB_REQUEST)
+    with trio.move_on_after(0.3) as still_queued:
+        await waiting.receive_some(1)
+    assert still_queued.cancelled_caught, "answered beyond --max-connections"
+    await holders[0].aclose()  # frees a slot: the queued client is accepted and answered
+    with trio.fail_after(5):
+        assert await read_to_eof(waiting) == EXACT_RESPONSE
+    await holders[1].aclose()
+    assert server.stats.responses == 1
+
+
+async def test_server_keep_alive_serves_successive_requests(start_server: StartServer) -> None:
+    server, port = await start_server(keep_alive=True)
+    body = b"b" * 10
+    post = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n" + body
+    async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+        for request in (CURL_REQUEST, post, CURL_REQUEST):
+            await stream.send_all(request)
+            response = b""
+            while not response.endswith(b"hello"):
+                response += await stream.receive_some(1024)
+            assert b"Connection: keep-alive" in response
+        await stream.send_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert await read_to_eof(stream) == EXACT_RESPONSE
+    assert server.stats.responses == 4
+
+
+async def test_server_keep_alive_http10_needs_asking(start_server: StartServer) -> None:
+    _, port = await start_server(keep_alive=True)
+    assert await exchange(port, AB_REQUEST) == EXACT_RESPONSE
+    ask = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+    async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+        await stream.send_all(ask)
+        response = await stream.receive_some(1024)
+        assert b"Connection: keep-alive" in response
+        await stream.send_all(ask)
+        assert b"hello" in await stream.receive_some(1024)
+
+
+async def test_server_keep_alive_idle_timeout_closes(start_server: StartServer) -> None:
+    _, port = await start_server(keep_alive=True, keep_alive_timeout=0.3)
+    async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+        await stream.send_all(CURL_REQUEST)
+        start = trio.current_time()
+        with trio.fail_after(5):
+            response = await read_to_eof(stream)
+        assert response.endswith(b"hello")
+        assert 0.25 <= trio.current_time() - start < 3
+
+
+async def test_server_graceful_stop_lets_inflight_finish(start_server: StartServer) -> None:
+    server, port = await start_server(grace=5.0)
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    await stream.send_all(AB_REQUEST[:10])
+    while server.open_connections < 1:
+        await trio.sleep(0.01)
+    server.stop()
+    with pytest.raises(OSError):  # the listener closes at once
+        await trio.open_tcp_stream("127.0.0.1", port)
+    await stream.send_all(AB_REQUEST[10:])  # the in-flight client still gets its answer
+    assert await read_to_eof(stream) == EXACT_RESPONSE
+
+
+async def test_server_custom_body_and_content_type(start_server: StartServer) -> None:
+    _, port = await start_server(body=b'{"ok":true}', content_type="application/json")
+    response = await exchange(port, AB_REQUEST)
+    assert response.endswith(b'\r\n\r\n{"ok":true}')
+    assert b"Content-Type: application/json\r\nContent-Length: 11\r\n" in response
