@@ -1,0 +1,168 @@
+"""How to start each peer the bench compares, and whether it is installed here.
+
+Each peer is a ``PeerSpec``: a name, the command line for a given port, and a reason when it
+cannot run on this machine (shown as "not available: ..." instead of a result).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import venv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python, which
+
+PEERS_VENV = OUT_DIR / "peers-venv"
+PEER_PACKAGES = ("uvicorn", "uvloop", "httptools")
+BACKLOG = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSpec:
+    """A server the bench can start: ``argv(port)`` run from ``cwd``, or why it can't run."""
+
+    name: str
+    argv: Callable[[int], list[str]]
+    missing: str | None = None
+    cwd: Path = REPO
+
+
+def _unavailable(name: str, reason: str) -> PeerSpec:
+    return PeerSpec(name, lambda _port: [], missing=reason)
+
+
+def console_script_problem(name: str) -> str | None:
+    """Why ``.venv/bin/NAME`` can't be used yet (absent, or ``--help`` fails), else None."""
+    exe = VENV_BIN / name
+    if not exe.exists():
+        return f"{exe.relative_to(REPO)} is not installed"
+    try:
+        done = subprocess.run(
+            [str(exe), "--help"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return f"{name} --help did not finish in 30 s"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"{name} --help failed: {last[:140]}"
+    return None
+
+
+def write_nginx_conf(prefix: Path, host: str, port: int, workers: str) -> Path:
+    """An nginx config answering "hello" to everything, keep-alive off, no access log."""
+    for sub in ("logs", "tmp"):
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"""worker_processes {workers};
+worker_rlimit_nofile 20000;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{
+    worker_connections 10000;
+}}
+http {{
+    access_log off;
+    keepalive_timeout 0;
+    server_tokens off;
+    default_type text/plain;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    server {{
+        listen {host}:{port} backlog={BACKLOG};
+        location / {{
+            return 200 "hello";
+        }}
+    }}
+}}
+"""
+    )
+    return conf
+
+
+def nginx(name: str, host: str, workers: str, run_dir: Path) -> PeerSpec:
+    """nginx from its own prefix under ``run_dir``; ``workers`` is "1" or "auto"."""
+    exe = which("nginx")
+    if exe is None:
+        return _unavailable(name, "nginx is not installed (apt-get install nginx)")
+    prefix = run_dir / name
+
+    def argv(port: int) -> list[str]:
+        conf = write_nginx_conf(prefix, host, port, workers)
+        return [exe, "-p", f"{prefix}/", "-e", f"{prefix}/logs/error.log", "-c", str(conf),
+                "-g", "daemon off;"]  # fmt: skip
+
+    return PeerSpec(name, argv)
+
+
+def ensure_peers_venv(install: bool) -> str | None:
+    """Path of the peers venv's uvicorn, creating the venv first when ``install`` is set."""
+    uvicorn = PEERS_VENV / "bin" / "uvicorn"
+    if not uvicorn.exists() and install:
+        print(f"installing {', '.join(PEER_PACKAGES)} into {PEERS_VENV.relative_to(REPO)} ...")
+        venv.EnvBuilder(with_pip=True, clear=True).create(PEERS_VENV)
+        subprocess.run(
+            [str(PEERS_VENV / "bin" / "pip"), "install", "-q", *PEER_PACKAGES], check=True
+        )
+    return str(uvicorn) if uvicorn.exists() else None
+
+
+def uvicorn(host: str, install: bool) -> PeerSpec:
+    """uvicorn with uvloop and httptools, in its own venv so the project's stays clean."""
+    exe = ensure_peers_venv(install)
+    if exe is None:
+        return _unavailable(
+            "uvicorn", f"{PEERS_VENV.relative_to(REPO)} has no uvicorn (run with --install-peers)"
+        )
+    app_dir = str(SCRIPTS / "peers" / "uvicorn")
+
+    def argv(port: int) -> list[str]:
+        return [exe, "--app-dir", app_dir, "hello_asgi:app", "--host", host, "--port", str(port),
+                "--loop", "uvloop", "--http", "httptools", "--backlog", str(BACKLOG),
+                "--no-access-log", "--log-level", "warning", "--no-server-header",
+                "--no-date-header"]  # fmt: skip
+
+    return PeerSpec("uvicorn", argv)
+
+
+def trioserve(name: str, host: str, workers: str | None = None) -> PeerSpec:
+    """The project's server through its console script; ``workers`` adds ``--workers``."""
+    problem = console_script_problem("trioserve")
+    if problem is not None:
+        return _unavailable(name, problem)
+    exe = str(VENV_BIN / "trioserve")
+
+    def argv(port: int) -> list[str]:
+        extra = [] if workers is None else ["--workers", workers]
+        return [exe, "--host", host, "--port", str(port), *extra]
+
+    return PeerSpec(name, argv)
+
+
+def baseline_argv(module: str, *args: str) -> list[str]:
+    """Command line of one of the baselines in ``scripts/benchlib/baselines``."""
+    return [venv_python(), "-m", f"scripts.benchlib.baselines.{module}", *args]
+
+
+def trio_baseline_server(host: str) -> PeerSpec:
+    """The plain ``trio.serve_tcp`` server the issue measured."""
+
+    def argv(port: int) -> list[str]:
+        return baseline_argv("trio_server", "--host", host, "--port", str(port))
+
+    return PeerSpec("trio-serve_tcp", argv)
+
+
+def delay_server(host: str, delay_ms: float) -> PeerSpec:
+    """The fixed-delay server of the latency-overhead target."""
+    return PeerSpec(
+        f"delay-{delay_ms:g}ms",
+        lambda port: baseline_argv(
+            "delay_server", "--host", host, "--port", str(port), "--delay-ms", str(delay_ms)
+        ),
+    )

@@ -1,0 +1,189 @@
+"""Starting peers and clients, and measuring the CPU time and memory they use.
+
+Servers run in their own session (process group) so stopping one takes its workers too.
+Clients are reaped with ``os.wait4`` so each run's CPU time and peak RSS are its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .machine import is_listening
+
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+_POLL_SECONDS = 0.02
+
+
+class StartError(RuntimeError):
+    """A peer did not come up; the message carries the tail of its log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """How one client run ended and what it cost."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    user_s: float
+    sys_s: float
+    maxrss_kb: int
+    wall_s: float
+    timed_out: bool
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.sys_s
+
+
+def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Finished:
+    """Run ``argv`` to completion (killed after ``timeout`` s) and account for its resources.
+
+    Output goes to temporary files, not pipes, so a chatty child can never block on a full
+    pipe while we wait for it.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
+        deadline = started + timeout
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(_POLL_SECONDS)
+        wall = time.monotonic() - started
+        # wait4 reaped it: tell Popen, so it never waits on a pid that is gone.
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Finished(
+            returncode=proc.returncode,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+            user_s=usage.ru_utime,
+            sys_s=usage.ru_stime,
+            maxrss_kb=usage.ru_maxrss,
+            wall_s=wall,
+            timed_out=timed_out,
+        )
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (which may hold spaces)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(int(entry))
+            if fields is not None:
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """utime+stime of ``root`` and every live descendant, plus what they reaped (cutime+cstime).
+
+    nginx's and trioserve's workers are live children of their master, so a process's own
+    cutime/cstime alone would miss them.
+    """
+    children = _children_map()
+    ticks = 0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        fields = _stat_fields(pid)
+        if fields is None:
+            continue
+        # After "pid (comm) ", index 0 is state; utime, stime, cutime, cstime are 11..14.
+        ticks += sum(int(value) for value in fields[11:15])
+        pending.extend(children.get(pid, []))
+    return ticks / _TICKS_PER_SECOND
+
+
+class Server:
+    """A peer process listening on ``host:port`` until ``stop``."""
+
+    def __init__(self, name: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.name = name
+        self.proc = proc
+        self.log_path = log_path
+
+    @classmethod
+    def start(
+        cls,
+        name: str,
+        argv: list[str],
+        *,
+        host: str,
+        port: int,
+        log_dir: Path,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        startup_timeout: float = 20.0,
+    ) -> Server:
+        """Start ``argv`` and return once it listens; raise StartError if it never does."""
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / f"{name}.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
+        server = cls(name, proc, log_path)
+        deadline = time.monotonic() + startup_timeout
+        while not is_listening(host, port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise StartError(f"{name} did not start listening: {server.log_tail()}")
+            time.sleep(0.05)
+        return server
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.proc.pid)
+
+    def log_tail(self, lines: int = 3) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return " | ".join(text[-lines:]) or "(empty log)"
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM the peer's process group, then SIGKILL whatever is left after ``grace`` s."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        # Workers may outlive a master that exited first; their group id is still ours.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)

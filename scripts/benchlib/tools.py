@@ -1,0 +1,165 @@
+"""Load generators' command lines and the parsers for what they print (plain code, no I/O)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+#: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
+AB_SOCKET_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What a load generator reported; None where it did not say."""
+
+    requests_per_second: float | None = None
+    completed: int | None = None
+    failed: int | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    error: str | None = None
+
+
+def _search_number(pattern: str, text: str) -> float | None:
+    match = re.search(pattern, text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+def _as_int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def ab_argv(url: str, requests: int, concurrency: int) -> list[str]:
+    """ab with keep-alive off, variable-length replies accepted as failures (-r: go on)."""
+    return [
+        "ab",
+        "-r",
+        "-q",
+        "-s",
+        str(AB_SOCKET_TIMEOUT_S),
+        "-c",
+        str(concurrency),
+        "-n",
+        str(requests),
+        url,
+    ]
+
+
+def parse_ab(text: str) -> LoadResult:
+    """Figures from ab's report; an error when it printed none (e.g. apr_pollset_poll timeout)."""
+    rps = _search_number(r"^Requests per second:\s+([\d.]+)", text)
+    if rps is None:
+        last = text.strip().splitlines()[-1:] or ["no output"]
+        return LoadResult(error=f"ab printed no statistics: {last[0][:120]}")
+    failed = _search_number(r"^Failed requests:\s+(\d+)", text) or 0.0
+    non_2xx = _search_number(r"^Non-2xx responses:\s+(\d+)", text) or 0.0
+    return LoadResult(
+        requests_per_second=rps,
+        completed=_as_int(_search_number(r"^Complete requests:\s+(\d+)", text)),
+        failed=int(failed + non_2xx),
+        p50_ms=_search_number(r"^\s+50%\s+(\d+)", text),
+        p99_ms=_search_number(r"^\s+99%\s+(\d+)", text),
+    )
+
+
+def wrk_argv(url: str, threads: int, concurrency: int, duration_s: float) -> list[str]:
+    """wrk asking the server to close after each reply, as the keep-alive-off runs do."""
+    return [
+        "wrk",
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(duration_s))}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-H",
+        "Connection: close",
+        url,
+    ]
+
+
+_WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _wrk_latency_ms(percent: str, text: str) -> float | None:
+    match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\b", text, re.MULTILINE)
+    return float(match.group(1)) * _WRK_UNITS_MS[match.group(2)] if match else None
+
+
+def parse_wrk(text: str) -> LoadResult:
+    """wrk's totals; failures are its socket errors plus non-2xx/3xx replies."""
+    rps = _search_number(r"^Requests/sec:\s+([\d.]+)", text)
+    if rps is None:
+        return LoadResult(error="wrk printed no Requests/sec line")
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    failed = sum(int(count) for count in errors.groups()) if errors else 0
+    failed += _as_int(_search_number(r"Non-2xx or 3xx responses:\s+(\d+)", text)) or 0
+    return LoadResult(
+        requests_per_second=rps,
+        completed=_as_int(_search_number(r"^\s+(\d+) requests in", text)),
+        failed=failed,
+        p50_ms=_wrk_latency_ms("50", text),
+        p99_ms=_wrk_latency_ms("99", text),
+    )
+
+
+def trioload_argv(
+    exe: str, url: str, requests: int, concurrency: int, workers: str | None = None
+) -> list[str]:
+    """trioload like ab (keep-alive off), with its machine-readable report on stdout."""
+    argv = [exe, "-c", str(concurrency), "-n", str(requests), "--json", "-"]
+    if workers is not None:
+        argv += ["--workers", workers]
+    return [*argv, url]
+
+
+def _find_json_object(text: str) -> dict[str, Any] | None:
+    """The JSON report in ``text``: all of it, or the last line/suffix that parses."""
+    candidates = [text]
+    lines = text.splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].lstrip().startswith("{"):
+            candidates += [lines[index], "\n".join(lines[index:])]
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _dig(report: dict[str, Any], *keys: str) -> float | None:
+    """``report[k1][k2]...`` as a float, or None when any key is missing or not a number."""
+    value: Any = report
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def parse_json_report(text: str) -> LoadResult:
+    """trioload's ``--json -`` report (the baseline clients print the same shape).
+
+    Keys read: requests_per_second, completed, failed, latency_ms.total.p50/p99; any that is
+    missing is shown as unknown rather than failing the run.
+    """
+    report = _find_json_object(text)
+    if report is None:
+        return LoadResult(error="no JSON report on stdout")
+    return LoadResult(
+        requests_per_second=_dig(report, "requests_per_second"),
+        completed=_as_int(_dig(report, "completed")),
+        failed=_as_int(_dig(report, "failed")),
+        p50_ms=_dig(report, "latency_ms", "total", "p50"),
+        p99_ms=_dig(report, "latency_ms", "total", "p99"),
+    )
