@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import trio
 
 from trioserve.config import ServerConfig
-from trioserve.server import Server, log
+from trioserve.server import Server, bind_listener, log
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: what a worker prints on stdout once it listens, for its supervisor to wait on.
@@ -42,6 +42,7 @@ def describe(config: ServerConfig, port: int) -> str:
 
 async def serve_until_signalled(config: ServerConfig, *, worker: bool = False) -> int:
     """Serve; return 0 after a graceful stop, 128 + signal number after a forced one."""
+    listener = bind_listener(config)  # before any nursery: a bind error is one plain OSError
     server = Server(config)
     exit_code = 0
 
@@ -64,7 +65,7 @@ async def serve_until_signalled(config: ServerConfig, *, worker: bool = False) -
             if worker:
                 nursery.start_soon(stop_when_orphaned, server)
             async with trio.open_nursery() as serving:
-                port = await serving.start(server.serve)
+                port = await serving.start(server.serve, listener)
                 if worker:
                     sys.stdout.buffer.write(READY_LINE)
                     sys.stdout.flush()

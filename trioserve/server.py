@@ -107,9 +107,19 @@ class Server:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-        """Accept until ``stop()``, give open connections ``grace`` seconds, then return."""
-        listener = bind_listener(self.config)
+    async def serve(
+        self,
+        listener: socket.socket | None = None,
+        *,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Accept until ``stop()``, give open connections ``grace`` seconds, then return.
+
+        ``listener`` is a socket from ``bind_listener`` (bound by the caller so that a bind
+        error surfaces plainly); by default the server binds its own.
+        """
+        if listener is None:
+            listener = bind_listener(self.config)
         with self._everything, listener:
             async with trio.open_nursery() as nursery:
                 task_status.started(listener.getsockname()[1])

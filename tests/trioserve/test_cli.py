@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import trio
@@ -19,7 +19,8 @@ import trio
 from tests.trioserve.conftest import AB_REQUEST, EXACT_RESPONSE, exchange
 from trioserve.cli import build_parser, config_from_args
 
-TRIOSERVE = shutil.which("trioserve") or "trioserve"
+# The console script installed beside this interpreter (the venv that runs the tests).
+TRIOSERVE = str(Path(sys.executable).parent / "trioserve")
 
 
 @dataclass
