@@ -8,6 +8,7 @@ import platform
 import resource
 import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -130,3 +131,15 @@ def describe() -> list[tuple[str, str]]:
         ("ip_local_port_range", _read_first_line("/proc/sys/net/ipv4/ip_local_port_range")),
         ("RLIMIT_NOFILE", str(resource.getrlimit(resource.RLIMIT_NOFILE)[0])),
     ]
+
+
+def tool_version(argv: list[str]) -> str:
+    """First line a tool prints about its version (stdout or stderr), or "not installed"."""
+    if which(argv[0]) is None:
+        return "not installed"
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (done.stdout + done.stderr).strip()
+    return text.splitlines()[0] if text else "?"

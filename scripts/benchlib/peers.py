@@ -6,6 +6,7 @@ cannot run on this machine (shown as "not available: ..." instead of a result).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import venv
 from collections.abc import Callable
@@ -90,7 +91,7 @@ def nginx(name: str, host: str, workers: str, run_dir: Path) -> PeerSpec:
     exe = which("nginx")
     if exe is None:
         return _unavailable(name, "nginx is not installed (apt-get install nginx)")
-    prefix = run_dir / name
+    prefix = run_dir / re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
     def argv(port: int) -> list[str]:
         conf = write_nginx_conf(prefix, host, port, workers)
@@ -112,12 +113,12 @@ def ensure_peers_venv(install: bool) -> str | None:
     return str(uvicorn) if uvicorn.exists() else None
 
 
-def uvicorn(host: str, install: bool) -> PeerSpec:
+def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
     """uvicorn with uvloop and httptools, in its own venv so the project's stays clean."""
     exe = ensure_peers_venv(install)
     if exe is None:
         return _unavailable(
-            "uvicorn", f"{PEERS_VENV.relative_to(REPO)} has no uvicorn (run with --install-peers)"
+            name, f"{PEERS_VENV.relative_to(REPO)} has no uvicorn (run with --install-peers)"
         )
     app_dir = str(SCRIPTS / "peers" / "uvicorn")
 
@@ -127,7 +128,7 @@ def uvicorn(host: str, install: bool) -> PeerSpec:
                 "--no-access-log", "--log-level", "warning", "--no-server-header",
                 "--no-date-header"]  # fmt: skip
 
-    return PeerSpec("uvicorn", argv)
+    return PeerSpec(name, argv)
 
 
 def trioserve(name: str, host: str, workers: str | None = None) -> PeerSpec:
@@ -149,19 +150,19 @@ def baseline_argv(module: str, *args: str) -> list[str]:
     return [venv_python(), "-m", f"scripts.benchlib.baselines.{module}", *args]
 
 
-def trio_baseline_server(host: str) -> PeerSpec:
+def trio_baseline_server(name: str, host: str) -> PeerSpec:
     """The plain ``trio.serve_tcp`` server the issue measured."""
 
     def argv(port: int) -> list[str]:
         return baseline_argv("trio_server", "--host", host, "--port", str(port))
 
-    return PeerSpec("trio-serve_tcp", argv)
+    return PeerSpec(name, argv)
 
 
-def delay_server(host: str, delay_ms: float) -> PeerSpec:
+def delay_server(name: str, host: str, delay_ms: float) -> PeerSpec:
     """The fixed-delay server of the latency-overhead target."""
     return PeerSpec(
-        f"delay-{delay_ms:g}ms",
+        name,
         lambda port: baseline_argv(
             "delay_server", "--host", host, "--port", str(port), "--delay-ms", str(delay_ms)
         ),

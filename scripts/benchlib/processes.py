@@ -19,6 +19,7 @@ from .machine import is_listening
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 _POLL_SECONDS = 0.02
+GNU_TIME = Path("/usr/bin/time")
 
 
 class StartError(RuntimeError):
@@ -34,7 +35,7 @@ class Finished:
     stderr: str
     user_s: float
     sys_s: float
-    maxrss_kb: int
+    maxrss_kb: int | None  # None without /usr/bin/time
     wall_s: float
     timed_out: bool
 
@@ -43,13 +44,31 @@ class Finished:
         return self.user_s + self.sys_s
 
 
+def _peak_rss_kb(time_report: Path) -> int | None:
+    """The ``%M`` figure GNU time wrote (its last line; a kill notice may precede it)."""
+    try:
+        lines = time_report.read_text().strip().splitlines()
+        return int(lines[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Finished:
     """Run ``argv`` to completion (killed after ``timeout`` s) and account for its resources.
 
     Output goes to temporary files, not pipes, so a chatty child can never block on a full
-    pipe while we wait for it.
+    pipe while we wait for it. Peak RSS comes from GNU time wrapped around the command:
+    Linux carries a process's high-water RSS across exec, so our own wait4 figure would
+    include this (much larger) Python process, copied at fork.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        time_report = Path(scratch) / "time"
+        if GNU_TIME.exists():
+            argv = [str(GNU_TIME), "-o", str(time_report), "-f", "%M", *argv]
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
         deadline = started + timeout
@@ -75,7 +94,7 @@ def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Fi
             stderr=err.read().decode(errors="replace"),
             user_s=usage.ru_utime,
             sys_s=usage.ru_stime,
-            maxrss_kb=usage.ru_maxrss,
+            maxrss_kb=_peak_rss_kb(time_report),
             wall_s=wall,
             timed_out=timed_out,
         )

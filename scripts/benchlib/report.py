@@ -1,0 +1,190 @@
+"""From single runs to medians, and from medians to the rows and tables the bench prints.
+
+Plain code: nothing here starts a process or reads a clock.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .tools import LoadResult
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One run of one client against one server."""
+
+    part: str
+    server: str
+    client: str
+    result: LoadResult
+    server_cpu_us: float | None = None
+    client_cpu_us: float | None = None
+    client_rss_kb: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A (part, server, client) pair over all its rounds: medians, worst failures, peak RSS."""
+
+    part: str
+    server: str
+    client: str
+    runs: int = 0
+    requests_per_second: float | None = None
+    failed: int | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    server_cpu_us: float | None = None
+    client_cpu_us: float | None = None
+    client_rss_kb: int | None = None
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.part, self.server, self.client)
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+def _worst(values: Sequence[int | None]) -> int | None:
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
+
+
+def aggregate(samples: Sequence[Sample]) -> list[Row]:
+    """One row per (part, server, client), in first-run order; errors become the row's note."""
+    groups: dict[tuple[str, str, str], list[Sample]] = {}
+    for sample in samples:
+        groups.setdefault((sample.part, sample.server, sample.client), []).append(sample)
+    rows = []
+    for (part, server, client), runs in groups.items():
+        good = [run for run in runs if run.result.error is None]
+        errors = sorted({run.result.error for run in runs if run.result.error is not None})
+        note = f"{len(runs) - len(good)} of {len(runs)} runs failed: {'; '.join(errors)}"
+        rows.append(
+            Row(
+                part,
+                server,
+                client,
+                runs=len(good),
+                requests_per_second=_median([run.result.requests_per_second for run in good]),
+                failed=_worst([run.result.failed for run in good]),
+                p50_ms=_median([run.result.p50_ms for run in good]),
+                p99_ms=_median([run.result.p99_ms for run in good]),
+                server_cpu_us=_median([run.server_cpu_us for run in good]),
+                client_cpu_us=_median([run.client_cpu_us for run in good]),
+                client_rss_kb=_worst([run.client_rss_kb for run in good]),
+                note=note if errors else "",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One target of the issue: what was measured against what, and whether it holds."""
+
+    target: str
+    measured: str
+    passed: bool | None  # None: could not be judged (a peer is missing or a run failed)
+
+    @property
+    def label(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "n/a"}[self.passed]
+
+
+class RowTable:
+    """Rows by key, with the lookups the target checks need."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = {row.key: row for row in rows}
+
+    def get(self, part: str, server: str, client: str) -> Row | None:
+        return self.rows.get((part, server, client))
+
+    def value(
+        self, part: str, server: str, client: str, field: Callable[[Row], float | None]
+    ) -> tuple[float | None, str]:
+        """The field's value, or None and why it is missing."""
+        row = self.get(part, server, client)
+        if row is None:
+            return None, f"{client} vs {server} was not run"
+        value = field(row)
+        if value is None:
+            return None, f"{client} vs {server}: {row.note or 'no figure reported'}"
+        return value, ""
+
+
+def ratio_verdict(
+    target: str,
+    numerator: tuple[float | None, str],
+    denominator: tuple[float | None, str],
+    passes: Callable[[float], bool],
+) -> Verdict:
+    """A verdict on numerator/denominator; n/a with the reason when either is missing."""
+    top, top_why = numerator
+    bottom, bottom_why = denominator
+    if top is None or bottom is None or bottom == 0:
+        why = top_why or bottom_why or "denominator is zero"
+        return Verdict(target, f"n/a ({why})", None)
+    ratio = top / bottom
+    return Verdict(target, f"{ratio:.3f}x ({top:,.1f} / {bottom:,.1f})", passes(ratio))
+
+
+def _cell(value: float | int | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+RESULT_HEADERS = [
+    "part",
+    "server",
+    "client",
+    "runs",
+    "req/s",
+    "failed (worst)",
+    "p50 ms",
+    "p99 ms",
+    "server CPU µs/req",
+    "client CPU µs/req",
+    "client peak RSS MB",
+    "note",
+]
+
+
+RESULT_NUMERIC = range(3, 11)
+
+
+def result_cells(row: Row) -> list[str]:
+    rss = None if row.client_rss_kb is None else row.client_rss_kb / 1024
+    return [
+        row.part,
+        row.server,
+        row.client,
+        str(row.runs),
+        _cell(row.requests_per_second, ",.0f"),
+        _cell(row.failed, "d"),
+        _cell(row.p50_ms, ".2f"),
+        _cell(row.p99_ms, ".2f"),
+        _cell(row.server_cpu_us, ".1f"),
+        _cell(row.client_cpu_us, ".1f"),
+        _cell(rss, ".1f"),
+        row.note,
+    ]
+
+
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()
+) -> str:
+    """A GitHub-flavoured Markdown table; columns in ``numeric`` are right-aligned."""
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    separator = ["---:" if index in numeric else "---" for index in range(len(headers))]
+    return "\n".join([line(headers), line(separator), *(line(row) for row in rows)])

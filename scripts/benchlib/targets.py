@@ -1,0 +1,162 @@
+"""The issue's speed targets, judged on the bench's median rows.
+
+The peer and client names the bench uses live here too, so a target and the run it reads
+can't drift apart.
+"""
+
+from __future__ import annotations
+
+from .report import RowTable, Verdict, ratio_verdict
+
+# Parts of the bench.
+SERVERS, WORKERS, CLIENTS, LATENCY, MEMORY = "servers", "workers", "clients", "latency", "memory"
+PARTS = (SERVERS, WORKERS, CLIENTS, LATENCY, MEMORY)
+
+# Servers.
+NGINX_ONE = "nginx (1 worker)"
+NGINX_AUTO = "nginx (workers auto)"
+UVICORN = "uvicorn (uvloop, httptools)"
+TRIO_SERVE_TCP = "trio serve_tcp (baseline)"
+TRIOSERVE = "trioserve"
+TRIOSERVE_AUTO = "trioserve --workers auto"
+DELAY = "delay 20 ms"
+
+# Clients.
+AB = "ab"
+WRK = "wrk -t2"
+TRIOLOAD = "trioload"
+TRIOLOAD_AUTO = "trioload --workers auto"
+TRIO_CLIENT = "trio open_tcp_stream (baseline)"
+BLOCKING = "blocking threads (reference)"
+
+DELAY_MS = 20.0
+LATENCY_CONCURRENCY = 100
+P50_TOLERANCE_MS = 0.5
+RSS_GROWTH_LIMIT = 1.1
+RSS_LIMIT_MB = 100.0
+
+
+def memory_client(requests: int) -> str:
+    return f"{TRIOLOAD} -n {requests}"
+
+
+def _rps(table: RowTable, part: str, server: str, client: str) -> tuple[float | None, str]:
+    return table.value(part, server, client, lambda row: row.requests_per_second)
+
+
+def _server_cpu(table: RowTable, part: str, server: str) -> tuple[float | None, str]:
+    return table.value(part, server, AB, lambda row: row.server_cpu_us)
+
+
+def _trioload_workers(table: RowTable) -> Verdict:
+    target = "trioload --workers auto >= 1.2x ab (vs nginx, c=1000), 0 failed, p99 <= ab's"
+    ratio = ratio_verdict(
+        target,
+        _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD_AUTO),
+        _rps(table, CLIENTS, NGINX_ONE, AB),
+        lambda value: value >= 1.2,
+    )
+    ours, theirs = table.get(CLIENTS, NGINX_ONE, TRIOLOAD_AUTO), table.get(CLIENTS, NGINX_ONE, AB)
+    if ratio.passed is None or ours is None or theirs is None:
+        return ratio
+    if ours.failed is None or ours.p99_ms is None or theirs.p99_ms is None:
+        return Verdict(target, f"{ratio.measured}; failures or p99 not reported", None)
+    p99 = f"p99 {ours.p99_ms:.1f} vs {theirs.p99_ms:.1f} ms"
+    measured = f"{ratio.measured}; failed {ours.failed}; {p99}"
+    passed = ratio.passed and ours.failed == 0 and ours.p99_ms <= theirs.p99_ms
+    return Verdict(target, measured, passed)
+
+
+def _memory(table: RowTable, small: int, large: int) -> Verdict:
+    target = (
+        f"trioload peak RSS flat in -n ({small:,} -> {large:,}: <= {RSS_GROWTH_LIMIT}x)"
+        f" and < {RSS_LIMIT_MB:.0f} MB"
+    )
+    small_rss = table.value(MEMORY, NGINX_ONE, memory_client(small), lambda row: row.client_rss_kb)
+    large_rss = table.value(MEMORY, NGINX_ONE, memory_client(large), lambda row: row.client_rss_kb)
+    ratio = ratio_verdict(target, large_rss, small_rss, lambda value: value <= RSS_GROWTH_LIMIT)
+    if ratio.passed is None or large_rss[0] is None:
+        return ratio
+    peak_mb = large_rss[0] / 1024
+    return Verdict(
+        target,
+        f"{ratio.measured.split(' ')[0]} (peak {peak_mb:.1f} MB)",
+        ratio.passed and peak_mb < RSS_LIMIT_MB,
+    )
+
+
+def _latency(table: RowTable) -> Verdict:
+    target = (
+        f"trioload p50 within {P50_TOLERANCE_MS} ms of the blocking reference's"
+        f" ({DELAY_MS:g} ms server, c={LATENCY_CONCURRENCY})"
+    )
+    ours = table.value(LATENCY, DELAY, TRIOLOAD, lambda row: row.p50_ms)
+    reference = table.value(LATENCY, DELAY, BLOCKING, lambda row: row.p50_ms)
+    if ours[0] is None or reference[0] is None:
+        return Verdict(target, f"n/a ({ours[1] or reference[1]})", None)
+    gap = ours[0] - reference[0]
+    measured = f"{gap:+.3f} ms ({ours[0]:.3f} vs {reference[0]:.3f})"
+    return Verdict(target, measured, abs(gap) <= P50_TOLERANCE_MS)
+
+
+def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> list[Verdict]:
+    """Every target whose part ran, in the issue's order."""
+    verdicts = []
+    if SERVERS in parts:
+        verdicts += [
+            ratio_verdict(
+                "trioserve req/s >= 0.95x nginx's (ab -r -c 1000, one process each)",
+                _rps(table, SERVERS, TRIOSERVE, AB),
+                _rps(table, SERVERS, NGINX_ONE, AB),
+                lambda value: value >= 0.95,
+            ),
+            ratio_verdict(
+                "trioserve server CPU/req <= uvicorn's (same ab runs)",
+                _server_cpu(table, SERVERS, TRIOSERVE),
+                _server_cpu(table, SERVERS, UVICORN),
+                lambda value: value <= 1.0,
+            ),
+        ]
+    if WORKERS in parts:
+        verdicts.append(
+            ratio_verdict(
+                "trioserve --workers auto >= 0.9x nginx workers auto (wrk -t2 -c1000, close)",
+                _rps(table, WORKERS, TRIOSERVE_AUTO, WRK),
+                _rps(table, WORKERS, NGINX_AUTO, WRK),
+                lambda value: value >= 0.9,
+            )
+        )
+    if CLIENTS in parts:
+        verdicts += [
+            ratio_verdict(
+                "trioload req/s >= 0.8x ab's (vs nginx, c=1000, keep-alive off)",
+                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
+                _rps(table, CLIENTS, NGINX_ONE, AB),
+                lambda value: value >= 0.8,
+            ),
+            _trioload_workers(table),
+        ]
+    if MEMORY in parts:
+        verdicts.append(_memory(table, *memory_sizes))
+    if LATENCY in parts:
+        verdicts.append(_latency(table))
+    return verdicts
+
+
+def baseline_ratios(table: RowTable) -> list[tuple[str, str]]:
+    """How far ahead of the naive trio programs we are (information, not targets)."""
+    comparisons = [
+        ratio_verdict(
+            "trioserve vs the trio serve_tcp baseline (req/s under ab)",
+            _rps(table, SERVERS, TRIOSERVE, AB),
+            _rps(table, SERVERS, TRIO_SERVE_TCP, AB),
+            lambda _value: True,
+        ),
+        ratio_verdict(
+            "trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
+            _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
+            _rps(table, CLIENTS, NGINX_ONE, TRIO_CLIENT),
+            lambda _value: True,
+        ),
+    ]
+    return [(comparison.target, comparison.measured) for comparison in comparisons]
