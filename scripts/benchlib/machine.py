@@ -143,3 +143,49 @@ def tool_version(argv: list[str]) -> str:
         return "?"
     text = (done.stdout + done.stderr).strip()
     return text.splitlines()[0] if text else "?"
+
+
+def fetch_once(host: str, port: int, timeout: float = 5.0) -> bytes:
+    """One ab-style HTTP/1.0 request; the raw reply up to EOF (b"" if the peer fails)."""
+    request = f"GET / HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode("ascii")
+    chunks = []
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(request)
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    except OSError:
+        return b""
+    return b"".join(chunks)
+
+
+def describe_reply(reply: bytes) -> str:
+    """How a peer's reply compares with the seed's 88 bytes."""
+    if reply == REPLY:
+        return "exact 88 B"
+    if not reply:
+        return "no reply"
+
+    def parts(raw: bytes) -> tuple[bytes, list[bytes], bytes]:
+        head, _, body = raw.partition(b"\r\n\r\n")
+        status, *fields = head.split(b"\r\n")
+        return status, sorted(field.lower() for field in fields), body
+
+    if parts(reply) == parts(REPLY):
+        return f"{len(reply)} B, same headers, other order"
+    return f"{len(reply)} B, differs"
+
+
+def listen_backlogs(port: int) -> str:
+    """The listen backlog(s) the kernel reports for ``port`` (``ss``'s Send-Q), e.g. "4096"."""
+    try:
+        argv = ["ss", "-ltnH", f"sport = :{port}"]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    backlogs = [line.split()[2] for line in done.stdout.splitlines() if len(line.split()) > 2]
+    if not backlogs:
+        return "?"
+    if len(set(backlogs)) == 1 and len(backlogs) > 1:
+        return f"{backlogs[0]} x{len(backlogs)}"
+    return ",".join(backlogs)

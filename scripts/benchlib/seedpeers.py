@@ -1,0 +1,203 @@
+"""The seed page's servers, built here from our own sources in ``scripts/peers/<name>/``.
+
+Each ``SeedPeer`` knows the seed's figure, what it needs installed, how to build it offline
+into ``bench-out/seed-build/`` and how to start it on a port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .machine import OUT_DIR, SCRIPTS, VENV_BIN, which
+from .peers import PeerSpec, console_script_problem, nginx
+
+PEER_SOURCES = SCRIPTS / "peers"
+BUILD_DIR = OUT_DIR / "seed-build"
+GOCODE = Path("/usr/share/gocode")
+CARGO_REGISTRY = Path("/usr/share/cargo/registry")
+BUILD_TIMEOUT_S = 900
+
+
+class BuildError(RuntimeError):
+    """A build step failed; the message carries the tail of its output."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeedPeer:
+    """One row of the seed's table (or one we add), and how to get it running here."""
+
+    name: str
+    seed_rps: float | None
+    #: Debian packages that provide what it needs (for --install).
+    packages: tuple[str, ...] = ()
+    #: why it cannot run at all, whatever is installed.
+    never: str | None = None
+    #: what differs from the seed's setup, shown in the table.
+    note: str = ""
+    #: what must be on the machine first: a check returning the reason it is missing, or None.
+    missing: Callable[[], str | None] = lambda: None
+    #: build (if needed) and return the peer's spec for a given host.
+    prepare: Callable[[str], PeerSpec] | None = None
+
+
+def _run_build(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+    )
+    if done.returncode != 0:
+        tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
+        raise BuildError(f"{' '.join(argv[:3])} failed: {tail}")
+
+
+def _is_fresh(output: Path, sources: Path) -> bool:
+    """True when ``output`` is newer than every file under ``sources``."""
+    if not output.exists():
+        return False
+    built = output.stat().st_mtime
+    return all(path.stat().st_mtime <= built for path in sources.rglob("*") if path.is_file())
+
+
+def _needs(*commands: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        absent = [command for command in commands if which(command) is None]
+        return f"{', '.join(absent)} not installed" if absent else None
+
+    return check
+
+
+def _needs_path(path: Path, what: str, *commands: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        return _needs(*commands)() or (None if path.exists() else f"{what} not installed")
+
+    return check
+
+
+def _binary_spec(name: str, binary: Path) -> PeerSpec:
+    return PeerSpec(name, lambda port: [str(binary), str(port)])
+
+
+def build_rust_std(host: str) -> PeerSpec:
+    source = PEER_SOURCES / "rust_std"
+    binary = BUILD_DIR / "rust_std" / "server"
+    if not _is_fresh(binary, source):
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        _run_build(
+            ["rustc", "-O", "--edition", "2021", "-o", str(binary), str(source / "main.rs")],
+            cwd=binary.parent,
+        )
+    return _binary_spec("Rust std", binary)
+
+
+def build_tokio(host: str) -> PeerSpec:
+    crate = BUILD_DIR / "tokio"
+    # A copy, so Cargo.lock and target/ land in bench-out, not in the sources.
+    shutil.copytree(PEER_SOURCES / "tokio", crate, dirs_exist_ok=True)
+    _run_build(["cargo", "build", "--release", "--offline", "--quiet"], cwd=crate)
+    return _binary_spec("Tokio", crate / "target" / "release" / "seed-tokio")
+
+
+def _go_env(gopath: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GO111MODULE": "off",
+        "GOFLAGS": "",
+        "GOPATH": gopath,
+        "GOCACHE": str(BUILD_DIR / "go-cache"),
+    }
+
+
+def build_go_std(host: str) -> PeerSpec:
+    source = PEER_SOURCES / "go_std"
+    binary = BUILD_DIR / "go_std" / "server"
+    if not _is_fresh(binary, source):
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        env = _go_env(str(BUILD_DIR / "gopath"))
+        _run_build(["go", "build", "-o", str(binary), str(source / "main.go")], binary.parent, env)
+    return _binary_spec("Go std", binary)
+
+
+def build_gin(host: str) -> PeerSpec:
+    source = PEER_SOURCES / "gin"
+    binary = BUILD_DIR / "gin" / "server"
+    if not _is_fresh(binary, source):
+        # GOPATH mode against Debian's gocode: the program must sit in GOPATH/src/NAME/.
+        gopath = BUILD_DIR / "gopath"
+        package = gopath / "src" / "seedgin"
+        shutil.copytree(source, package, dirs_exist_ok=True)
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        env = _go_env(f"{gopath}:{GOCODE}")
+        _run_build(["go", "build", "-o", str(binary), "."], package, env)
+    return _binary_spec("Gin", binary)
+
+
+def node_std(host: str) -> PeerSpec:
+    exe = which("node") or "node"
+    script = PEER_SOURCES / "node_std" / "server.js"
+    return PeerSpec("Node std", lambda port: [exe, str(script), str(port)])
+
+
+def _trioserve_missing() -> str | None:
+    return console_script_problem("trioserve")
+
+
+def _trioserve(name: str, workers: str | None) -> Callable[[str], PeerSpec]:
+    def prepare(host: str) -> PeerSpec:
+        extra = [] if workers is None else ["--workers", workers]
+        exe = str(VENV_BIN / "trioserve")
+        return PeerSpec(name, lambda port: [exe, "--host", host, "--port", str(port), *extra])
+
+    return prepare
+
+
+def seed_peers(run_dir: Path) -> list[SeedPeer]:
+    """The seed's ranking, in its order, then the peers it did not have."""
+    return [
+        SeedPeer("hyperlane", 47294.55, never="not packaged here (crates.io unreachable)"),
+        SeedPeer(
+            "Tokio", 39984.12, ("cargo", "librust-tokio-dev"),
+            note="backlog 4096 (tokio's bind: 1024)",
+            missing=_needs_path(CARGO_REGISTRY / "tokio-1.24.2", "librust-tokio-dev", "cargo"),
+            prepare=build_tokio,
+        ),
+        SeedPeer("Rocket", 31979.27, never="not packaged here (crates.io unreachable)"),
+        SeedPeer(
+            "Rust std", 31243.92, ("rustc",),
+            note="single thread as the seed; backlog raised 128 -> 4096, 5 s read timeout",
+            missing=_needs("rustc"), prepare=build_rust_std,
+        ),
+        SeedPeer(
+            "Gin", 19514.88, ("golang-go", "golang-github-gin-gonic-gin-dev"),
+            note="Go's default backlog (somaxconn)",
+            missing=_needs_path(GOCODE / "src/github.com/gin-gonic/gin", "gin (Debian)", "go"),
+            prepare=build_gin,
+        ),
+        SeedPeer(
+            "Go std", 19316.27, ("golang-go",), note="Go's default backlog (somaxconn)",
+            missing=_needs("go"), prepare=build_go_std,
+        ),
+        SeedPeer(
+            "Apache", 18017.33,
+            never="not set up: the seed measured Apache's 10,918-byte default page, not this reply",
+        ),
+        SeedPeer(
+            "Node std", 16605.69, ("nodejs",), note="backlog 4096 (Node's default: 511)",
+            missing=_needs("node"), prepare=node_std,
+        ),
+        SeedPeer(
+            "nginx", None, ("nginx",), note="worker_processes auto, return 200, backlog 4096",
+            missing=_needs("nginx"),
+            prepare=lambda host: nginx("nginx", host, "auto", run_dir),
+        ),
+        SeedPeer(
+            "trioserve", None, missing=_trioserve_missing, prepare=_trioserve("trioserve", None)
+        ),
+        SeedPeer(
+            "trioserve --workers auto", None, missing=_trioserve_missing,
+            prepare=_trioserve("trioserve --workers auto", "auto"),
+        ),
+    ]  # fmt: skip
