@@ -13,7 +13,6 @@ nursery, bounded by deadlines. Sockets are plain non-blocking stdlib sockets; tr
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import socket
 import sys
@@ -27,10 +26,10 @@ from trioserve.config import ServerConfig
 from trioserve.head_fields import body_length, declares_body, request_line, wants_keep_alive
 from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner
 from trioserve.responses import Responses
+from trioserve.sockets import DRAIN_CHUNK, linger, recv_some, send_all, try_send_once
 
 #: First read size: a typical head is under 200 bytes; longer ones continue in a task.
 RECV_SIZE = 8192
-DRAIN_CHUNK = 65536
 #: Accept at most this many connections before letting other tasks run.
 ACCEPT_BATCH = 64
 #: accept(2) failures that mean "out of a resource": back off, keep serving.
@@ -167,15 +166,15 @@ class Server:
                 try:
                     conn, peer = listener.accept()
                 except BlockingIOError:
+                    if self._backing_off:  # the queue is drained: the episode is over
+                        self._backing_off = False
+                        log(f"accept recovered ({self.stats.accept_backoffs} back-offs so far)")
                     break
                 except OSError as exc:
                     if exc.errno in RESOURCE_ERRNOS:
                         await self._back_off(exc)
                         break
                     continue  # ECONNABORTED and friends: that client is gone, the next one isn't
-                if self._backing_off:
-                    self._backing_off = False
-                    log("accept recovered")
                 self._open += 1
                 self.stats.accepted += 1
                 self._answer_or_spawn(conn, peer, nursery)
@@ -335,48 +334,6 @@ class Server:
                     return None
                 remaining -= len(chunk)
         return b""
-
-
-# -- socket helpers: the only places that wait --------------------------------------------------
-
-
-async def recv_some(conn: socket.socket, size: int) -> bytes:
-    """Receive up to ``size`` bytes, waiting only when nothing is there yet."""
-    while True:
-        try:
-            return conn.recv(size)
-        except BlockingIOError:
-            await trio.lowlevel.wait_readable(conn)
-
-
-async def send_all(conn: socket.socket, data: bytes) -> None:
-    """Send every byte, waiting only when the socket's buffer is full."""
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[conn.send(view) :]
-        except BlockingIOError:
-            await trio.lowlevel.wait_writable(conn)
-
-
-def try_send_once(conn: socket.socket, data: bytes) -> None:
-    """Best effort (the 408 to a client that stalled): never wait, never fail."""
-    with contextlib.suppress(OSError):
-        conn.send(data)
-
-
-async def linger(conn: socket.socket, seconds: float, max_bytes: int) -> None:
-    """Half-close, then read and discard until the client closes, within time and byte bounds."""
-    try:
-        conn.shutdown(socket.SHUT_WR)
-        with trio.move_on_after(seconds):
-            while max_bytes > 0:
-                chunk = await recv_some(conn, min(DRAIN_CHUNK, max_bytes))
-                if not chunk:
-                    return
-                max_bytes -= len(chunk)
-    except OSError:
-        pass  # the response is out; a reset now only ends the draining
 
 
 def access_log(conn: socket.socket, head: bytes, status: int, size: int) -> None:
