@@ -159,21 +159,35 @@ def fetch_once(host: str, port: int, timeout: float = 5.0) -> bytes:
     return b"".join(chunks)
 
 
+def _reply_parts(raw: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """Status line, header lines, body."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status, *fields = head.split(b"\r\n")
+    return status, fields, body
+
+
 def describe_reply(reply: bytes) -> str:
-    """How a peer's reply compares with the seed's 88 bytes."""
+    """How a peer's reply differs from the seed's 88 bytes, in a few words."""
     if reply == REPLY:
         return "exact 88 B"
     if not reply:
         return "no reply"
-
-    def parts(raw: bytes) -> tuple[bytes, list[bytes], bytes]:
-        head, _, body = raw.partition(b"\r\n\r\n")
-        status, *fields = head.split(b"\r\n")
-        return status, sorted(field.lower() for field in fields), body
-
-    if parts(reply) == parts(REPLY):
-        return f"{len(reply)} B, same headers, other order"
-    return f"{len(reply)} B, differs"
+    status, fields, body = _reply_parts(reply)
+    want_status, want_fields, want_body = _reply_parts(REPLY)
+    names = {field.split(b":", 1)[0].strip().lower().decode(errors="replace") for field in fields}
+    want = {field.split(b":", 1)[0].strip().lower().decode() for field in want_fields}
+    notes = [f"{len(reply)} B"]
+    if status != want_status:
+        notes.append(f"status {status.decode(errors='replace')!r}")
+    notes += [f"+{name}" for name in sorted(names - want)]
+    notes += [f"-{name}" for name in sorted(want - names)]
+    if sorted(fields) != sorted(want_fields) and names == want:
+        notes.append("header values differ")
+    elif fields != want_fields and sorted(fields) == sorted(want_fields):
+        notes.append("header order differs")
+    if body != want_body:
+        notes.append(f"body {body[:20]!r}")
+    return ", ".join(notes)
 
 
 def listen_backlogs(port: int) -> str:
