@@ -207,16 +207,18 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
 
 def run_latency(runner: Runner, opts: Options) -> None:
     """Clients at c=100 against a server that answers after 20 ms: p50 shows their overhead."""
-    names = [targets.BLOCKING, targets.TRIOLOAD, targets.AB]
+    names = [targets.BLOCKING, targets.TRIOLOAD, targets.AB, targets.BLOCKING_FLOOR]
     delay = peers.delay_server(targets.DELAY, opts.host, targets.DELAY_MS)
     with runner.started(targets.LATENCY, [delay], names) as live:
         if not live:
             return
         peer = live[targets.DELAY]
         n, c = opts.latency_requests, targets.LATENCY_CONCURRENCY
+        floor_n = max(20, n // 100)  # one at a time: keep it to a few seconds
         clients = [
             baseline_client(targets.BLOCKING, "blocking_client", peer.url, n, c),
             ab_run(opts, peer.url, n, c),
+            baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer.url, floor_n, 1),
         ]
         if (problem := peers.console_script_problem("trioload")) is None:
             clients.insert(1, trioload_run(targets.TRIOLOAD, peer.url, n, c))

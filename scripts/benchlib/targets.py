@@ -28,6 +28,8 @@ TRIOLOAD = "trioload"
 TRIOLOAD_AUTO = "trioload --workers auto"
 TRIO_CLIENT = "trio open_tcp_stream (baseline)"
 BLOCKING = "blocking threads (reference)"
+#: the same client one request at a time: the server's own floor (delay + its wake-up slack).
+BLOCKING_FLOOR = "blocking, c=1 (floor)"
 
 DELAY_MS = 20.0
 LATENCY_CONCURRENCY = 100

@@ -119,15 +119,16 @@ def trioload_argv(
 
 
 def _find_json_object(text: str) -> dict[str, Any] | None:
-    """The JSON report in ``text``: all of it, or the last line/suffix that parses."""
-    candidates = [text]
-    lines = text.splitlines()
-    for index in range(len(lines) - 1, -1, -1):
-        if lines[index].lstrip().startswith("{"):
-            candidates += [lines[index], "\n".join(lines[index:])]
-    for candidate in candidates:
+    """The last top-level JSON object in ``text`` (one line or pretty-printed), if any.
+
+    Objects are looked for where a line starts with "{", so log lines around the report
+    don't get in the way.
+    """
+    decoder = json.JSONDecoder()
+    starts = [match.start() for match in re.finditer(r"^\{", text, re.MULTILINE)]
+    for start in reversed(starts):
         try:
-            value = json.loads(candidate)
+            value, _ = decoder.raw_decode(text, start)
         except ValueError:
             continue
         if isinstance(value, dict):
