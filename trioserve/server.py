@@ -52,6 +52,8 @@ class ServerStats:
     #: anything else that went wrong on one connection (a bug, but never a crash).
     internal_errors: int = 0
     accept_backoffs: int = 0
+    #: connections that needed a task of their own (the rest were answered inline).
+    tasks: int = 0
 
     def summary(self) -> str:
         rejected = ", ".join(f"{s}: {n}" for s, n in sorted(self.rejected.items())) or "none"
@@ -59,7 +61,7 @@ class ServerStats:
             f"accepted {self.accepted}, responses {self.responses}, rejected ({rejected}), "
             f"timeouts {self.timeouts}, closed early {self.closed_early}, "
             f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
-            f"accept back-offs {self.accept_backoffs}"
+            f"accept back-offs {self.accept_backoffs}, needed a task {self.tasks}"
         )
 
 
@@ -198,6 +200,7 @@ class Server:
         try:
             data = conn.recv(RECV_SIZE)
         except BlockingIOError:
+            self.stats.tasks += 1
             nursery.start_soon(self._connection, conn, peer, b"")
             return
         except OSError:
@@ -213,6 +216,7 @@ class Server:
             if type(result) is HeadComplete and result.end == len(data) and not declares_body(data):
                 self._respond_and_close(conn, data, nursery)
                 return
+        self.stats.tasks += 1
         nursery.start_soon(self._connection, conn, peer, data)
 
     def _respond_and_close(self, conn: socket.socket, head: bytes, nursery: trio.Nursery) -> None:
