@@ -69,6 +69,8 @@ class Options:
     pause_s: float
     install_peers: bool
     markdown: Path | None
+    trioserve: Path
+    trioload: Path
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -93,6 +95,8 @@ def parse_options(argv: list[str] | None = None) -> Options:
         "--install-peers", action="store_true", help=f"create {peers.PEERS_VENV.name} for uvicorn"
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind and load")
+    parser.add_argument("--trioserve", type=Path, default=VENV_BIN / "trioserve", help="server")
+    parser.add_argument("--trioload", type=Path, default=VENV_BIN / "trioload", help="client")
     args = parser.parse_args(argv)
 
     def pick(given: T | None, quick: T, full: T) -> T:
@@ -118,6 +122,8 @@ def parse_options(argv: list[str] | None = None) -> Options:
         pause_s=pick(args.pause, 0.2, 2.0),
         install_peers=args.install_peers,
         markdown=args.markdown,
+        trioserve=args.trioserve.absolute(),
+        trioload=args.trioload.absolute(),
     )
 
 
@@ -133,9 +139,15 @@ def wrk_run(opts: Options, url: str) -> ClientRun:
 
 
 def trioload_run(
-    name: str, url: str, requests: int, concurrency: int, workers: str | None = None
+    opts: Options,
+    name: str,
+    url: str,
+    requests: int,
+    concurrency: int,
+    *,
+    workers: str | None = None,
 ) -> ClientRun:
-    argv = trioload_argv(str(VENV_BIN / "trioload"), url, requests, concurrency, workers)
+    argv = trioload_argv(str(opts.trioload), url, requests, concurrency, workers)
     return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
 
 
@@ -154,7 +166,7 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
         peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir),
         peers.uvicorn(targets.UVICORN, opts.host, opts.install_peers),
         peers.trio_baseline_server(targets.TRIO_SERVE_TCP, opts.host),
-        peers.trioserve(targets.TRIOSERVE, opts.host),
+        peers.trioserve(targets.TRIOSERVE, opts.host, opts.trioserve),
     ]
     with runner.started(targets.SERVERS, specs, [targets.AB]) as live:
         for _ in range(opts.rounds):
@@ -169,7 +181,7 @@ def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
         return
     specs = [
         peers.nginx(targets.NGINX_AUTO, opts.host, "auto", run_dir),
-        peers.trioserve(targets.TRIOSERVE_AUTO, opts.host, workers="auto"),
+        peers.trioserve(targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
     ]
     with runner.started(targets.WORKERS, specs, [targets.WRK]) as live:
         for _ in range(opts.rounds):
@@ -192,10 +204,10 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
         ]
         if which("wrk") is not None:
             clients.insert(1, wrk_run(opts, peer.url))
-        if (problem := peers.console_script_problem("trioload")) is None:
+        if (problem := peers.console_script_problem(opts.trioload)) is None:
             clients += [
-                trioload_run(targets.TRIOLOAD, peer.url, n, c),
-                trioload_run(targets.TRIOLOAD_AUTO, peer.url, n, c, workers="auto"),
+                trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
+                trioload_run(opts, targets.TRIOLOAD_AUTO, peer.url, n, c, workers="auto"),
             ]
         else:
             loads = [targets.TRIOLOAD, targets.TRIOLOAD_AUTO]
@@ -220,8 +232,8 @@ def run_latency(runner: Runner, opts: Options) -> None:
             ab_run(opts, peer.url, n, c),
             baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer.url, floor_n, 1),
         ]
-        if (problem := peers.console_script_problem("trioload")) is None:
-            clients.insert(1, trioload_run(targets.TRIOLOAD, peer.url, n, c))
+        if (problem := peers.console_script_problem(opts.trioload)) is None:
+            clients.insert(1, trioload_run(opts, targets.TRIOLOAD, peer.url, n, c))
         else:
             why = f"not available: {problem}"
             runner.skip(targets.LATENCY, targets.DELAY, [targets.TRIOLOAD], why)
@@ -234,7 +246,7 @@ def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
     """trioload's peak RSS at a small and a large -n (one run each: the large one is long)."""
     sizes = opts.memory_sizes
     names = [targets.memory_client(size) for size in sizes]
-    problem = peers.console_script_problem("trioload")
+    problem = peers.console_script_problem(opts.trioload)
     if problem is not None:
         runner.skip(targets.MEMORY, targets.NGINX_ONE, names, f"not available: {problem}")
         return
@@ -242,7 +254,7 @@ def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
     with runner.started(targets.MEMORY, [nginx], names) as live:
         for peer in live.values():
             for name, size in zip(names, sizes, strict=True):
-                run = trioload_run(name, peer.url, size, opts.concurrency)
+                run = trioload_run(opts, name, peer.url, size, opts.concurrency)
                 runner.measure(targets.MEMORY, targets.NGINX_ONE, peer, run)
 
 
@@ -320,4 +332,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: peers and clients stopped", file=sys.stderr)
+        sys.exit(130)

@@ -6,6 +6,7 @@ cannot run on this machine (shown as "not available: ..." instead of a result).
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import venv
@@ -34,20 +35,21 @@ def _unavailable(name: str, reason: str) -> PeerSpec:
     return PeerSpec(name, lambda _port: [], missing=reason)
 
 
-def console_script_problem(name: str) -> str | None:
-    """Why ``.venv/bin/NAME`` can't be used yet (absent, or ``--help`` fails), else None."""
-    exe = VENV_BIN / name
+@functools.cache
+def console_script_problem(exe: Path) -> str | None:
+    """Why ``exe`` can't be used yet (absent, or ``--help`` fails), else None."""
     if not exe.exists():
-        return f"{exe.relative_to(REPO)} is not installed"
+        shown = exe.relative_to(REPO) if exe.is_relative_to(REPO) else exe
+        return f"{shown} is not installed"
     try:
         done = subprocess.run(
             [str(exe), "--help"], capture_output=True, text=True, timeout=30, check=False
         )
     except subprocess.TimeoutExpired:
-        return f"{name} --help did not finish in 30 s"
+        return f"{exe.name} --help did not finish in 30 s"
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"{name} --help failed: {last[:140]}"
+        return f"{exe.name} --help failed: {last[:140]}"
     return None
 
 
@@ -131,16 +133,17 @@ def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
     return PeerSpec(name, argv)
 
 
-def trioserve(name: str, host: str, workers: str | None = None) -> PeerSpec:
+def trioserve(
+    name: str, host: str, exe: Path = VENV_BIN / "trioserve", workers: str | None = None
+) -> PeerSpec:
     """The project's server through its console script; ``workers`` adds ``--workers``."""
-    problem = console_script_problem("trioserve")
+    problem = console_script_problem(exe)
     if problem is not None:
         return _unavailable(name, problem)
-    exe = str(VENV_BIN / "trioserve")
 
     def argv(port: int) -> list[str]:
         extra = [] if workers is None else ["--workers", workers]
-        return [exe, "--host", host, "--port", str(port), *extra]
+        return [str(exe), "--host", host, "--port", str(port), *extra]
 
     return PeerSpec(name, argv)
 

@@ -73,16 +73,22 @@ def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Fi
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
         deadline = started + timeout
         timed_out = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                _, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(_POLL_SECONDS)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    _, status, usage = os.wait4(proc.pid, 0)
+                    break
+                time.sleep(_POLL_SECONDS)
+        except BaseException:
+            # Interrupted (Ctrl-C reaches only our group): take the client down with us.
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.waitpid(proc.pid, 0)
+            raise
         wall = time.monotonic() - started
         # wait4 reaped it: tell Popen, so it never waits on a pid that is gone.
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .machine import OUT_DIR, SCRIPTS, VENV_BIN, which
-from .peers import PeerSpec, console_script_problem, nginx
+from .peers import PeerSpec, console_script_problem, nginx, trioserve
 
 PEER_SOURCES = SCRIPTS / "peers"
 BUILD_DIR = OUT_DIR / "seed-build"
@@ -142,14 +142,12 @@ def node_std(host: str) -> PeerSpec:
 
 
 def _trioserve_missing() -> str | None:
-    return console_script_problem("trioserve")
+    return console_script_problem(VENV_BIN / "trioserve")
 
 
 def _trioserve(name: str, workers: str | None) -> Callable[[str], PeerSpec]:
     def prepare(host: str) -> PeerSpec:
-        extra = [] if workers is None else ["--workers", workers]
-        exe = str(VENV_BIN / "trioserve")
-        return PeerSpec(name, lambda port: [exe, "--host", host, "--port", str(port), *extra])
+        return trioserve(name, host, workers=workers)
 
     return prepare
 
