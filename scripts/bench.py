@@ -17,7 +17,6 @@ import shlex
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,6 +33,14 @@ from scripts.benchlib.machine import (
     tool_version,
     which,
 )
+from scripts.benchlib.parts import (
+    Options,
+    run_clients,
+    run_latency,
+    run_memory,
+    run_servers,
+    run_workers,
+)
 from scripts.benchlib.report import (
     RESULT_HEADERS,
     RESULT_NUMERIC,
@@ -41,36 +48,9 @@ from scripts.benchlib.report import (
     markdown_table,
     result_cells,
 )
-from scripts.benchlib.runner import ClientRun, Runner, client_timeout
-from scripts.benchlib.tools import (
-    ab_argv,
-    parse_ab,
-    parse_json_report,
-    parse_wrk,
-    trioload_argv,
-    wrk_argv,
-)
+from scripts.benchlib.runner import Runner
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """The bench's settings after ``--quick`` and the explicit flags are resolved."""
-
-    host: str
-    requests: int
-    concurrency: int
-    rounds: int
-    parts: frozenset[str]
-    wrk_seconds: float
-    latency_requests: int
-    memory_sizes: tuple[int, int]
-    pause_s: float
-    install_peers: bool
-    markdown: Path | None
-    trioserve: Path
-    trioload: Path
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -127,137 +107,6 @@ def parse_options(argv: list[str] | None = None) -> Options:
     )
 
 
-def ab_run(opts: Options, url: str, requests: int | None = None, c: int | None = None) -> ClientRun:
-    count = requests or opts.requests
-    argv = ab_argv(url, count, c or opts.concurrency)
-    return ClientRun(targets.AB, argv, parse_ab, count, client_timeout(count))
-
-
-def wrk_run(opts: Options, url: str) -> ClientRun:
-    argv = wrk_argv(url, 2, opts.concurrency, opts.wrk_seconds)
-    return ClientRun(targets.WRK, argv, parse_wrk, None, opts.wrk_seconds + 60)
-
-
-def trioload_run(
-    opts: Options,
-    name: str,
-    url: str,
-    requests: int,
-    concurrency: int,
-    *,
-    workers: str | None = None,
-) -> ClientRun:
-    argv = trioload_argv(str(opts.trioload), url, requests, concurrency, workers)
-    return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
-
-
-def baseline_client(name: str, module: str, url: str, requests: int, c: int) -> ClientRun:
-    port = url.rsplit(":", 1)[1].strip("/")
-    host = url.split("//", 1)[1].split(":", 1)[0]
-    argv = peers.baseline_argv(
-        module, "-n", str(requests), "-c", str(c), "--host", host, "--port", port
-    )
-    return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
-
-
-def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """ab against each one-process server, rounds interleaved."""
-    specs = [
-        peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir),
-        peers.uvicorn(targets.UVICORN, opts.host, opts.install_peers),
-        peers.trio_baseline_server(targets.TRIO_SERVE_TCP, opts.host),
-        peers.trioserve(targets.TRIOSERVE, opts.host, opts.trioserve),
-    ]
-    with runner.started(targets.SERVERS, specs, [targets.AB]) as live:
-        for _ in range(opts.rounds):
-            for name, peer in live.items():
-                runner.measure(targets.SERVERS, name, peer, ab_run(opts, peer.url))
-
-
-def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """wrk (two threads, Connection: close) against the multi-process servers."""
-    if which("wrk") is None:
-        runner.skip(targets.WORKERS, "(all)", [targets.WRK], "not available: wrk not installed")
-        return
-    specs = [
-        peers.nginx(targets.NGINX_AUTO, opts.host, "auto", run_dir),
-        peers.trioserve(targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
-    ]
-    with runner.started(targets.WORKERS, specs, [targets.WRK]) as live:
-        for _ in range(opts.rounds):
-            for name, peer in live.items():
-                runner.measure(targets.WORKERS, name, peer, wrk_run(opts, peer.url))
-
-
-def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """Every load generator against one-worker nginx, keep-alive off."""
-    names = [targets.AB, targets.WRK, targets.TRIO_CLIENT, targets.TRIOLOAD, targets.TRIOLOAD_AUTO]
-    nginx = peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir)
-    with runner.started(targets.CLIENTS, [nginx], names) as live:
-        if not live:
-            return
-        peer = live[targets.NGINX_ONE]
-        n, c = opts.requests, opts.concurrency
-        clients = [
-            ab_run(opts, peer.url),
-            baseline_client(targets.TRIO_CLIENT, "trio_client", peer.url, n, c),
-        ]
-        if which("wrk") is not None:
-            clients.insert(1, wrk_run(opts, peer.url))
-        if (problem := peers.console_script_problem(opts.trioload)) is None:
-            clients += [
-                trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
-                trioload_run(opts, targets.TRIOLOAD_AUTO, peer.url, n, c, workers="auto"),
-            ]
-        else:
-            loads = [targets.TRIOLOAD, targets.TRIOLOAD_AUTO]
-            runner.skip(targets.CLIENTS, targets.NGINX_ONE, loads, f"not available: {problem}")
-        for _ in range(opts.rounds):
-            for client in clients:
-                runner.measure(targets.CLIENTS, targets.NGINX_ONE, peer, client)
-
-
-def run_latency(runner: Runner, opts: Options) -> None:
-    """Clients at c=100 against a server that answers after 20 ms: p50 shows their overhead."""
-    names = [targets.BLOCKING, targets.TRIOLOAD, targets.AB, targets.BLOCKING_FLOOR]
-    delay = peers.delay_server(targets.DELAY, opts.host, targets.DELAY_MS)
-    with runner.started(targets.LATENCY, [delay], names) as live:
-        if not live:
-            return
-        peer = live[targets.DELAY]
-        n, c = opts.latency_requests, targets.LATENCY_CONCURRENCY
-        floor_n = max(20, n // 100)  # one at a time: keep it to a few seconds
-        clients = [
-            baseline_client(targets.BLOCKING, "blocking_client", peer.url, n, c),
-            ab_run(opts, peer.url, n, c),
-            baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer.url, floor_n, 1),
-        ]
-        if (problem := peers.console_script_problem(opts.trioload)) is None:
-            clients.insert(1, trioload_run(opts, targets.TRIOLOAD, peer.url, n, c))
-        else:
-            why = f"not available: {problem}"
-            runner.skip(targets.LATENCY, targets.DELAY, [targets.TRIOLOAD], why)
-        for _ in range(opts.rounds):
-            for client in clients:
-                runner.measure(targets.LATENCY, targets.DELAY, peer, client)
-
-
-def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """trioload's peak RSS at a small and a large -n (one run each: the large one is long)."""
-    sizes = opts.memory_sizes
-    names = [targets.memory_client(size) for size in sizes]
-    problem = peers.console_script_problem(opts.trioload)
-    if problem is not None:
-        runner.skip(targets.MEMORY, targets.NGINX_ONE, names, f"not available: {problem}")
-        return
-    nginx = peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir)
-    with runner.started(targets.MEMORY, [nginx], names) as live:
-        for peer in live.values():
-            for name, size in zip(names, sizes, strict=True):
-                run = trioload_run(opts, name, peer.url, size, opts.concurrency)
-                runner.measure(targets.MEMORY, targets.NGINX_ONE, peer, run)
-
-
 def render(opts: Options, runner: Runner, argv: list[str]) -> str:
     """The Markdown report: machine, targets, baseline ratios, medians."""
     rows = runner.rows()
@@ -310,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-", dir=OUT_DIR) as tmp:
         run_dir = Path(tmp)
-        runner = Runner(opts.host, run_dir / "logs", opts.pause_s)
+        runner = Runner(opts.host, OUT_DIR / "logs", opts.pause_s)
         print(f"bench: parts {', '.join(p for p in targets.PARTS if p in opts.parts)}")
         if targets.SERVERS in opts.parts:
             run_servers(runner, opts, run_dir)

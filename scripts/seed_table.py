@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         if which("ab") is None:
             print("ab is not installed (apt-get install apache2-utils, or --install)")
             return 2
-        runner = Runner(HOST, run_dir / "logs", pause)
+        runner = Runner(HOST, OUT_DIR / "logs", pause)
         extras = {
             peer.name: measure_peer(runner, peer, args.requests, args.concurrency) for peer in peers
         }
