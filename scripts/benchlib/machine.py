@@ -181,10 +181,14 @@ def describe_reply(reply: bytes) -> str:
         notes.append(f"status {status.decode(errors='replace')!r}")
     notes += [f"+{name}" for name in sorted(names - want)]
     notes += [f"-{name}" for name in sorted(want - names)]
-    if sorted(fields) != sorted(want_fields) and names == want:
+    lower, want_lower = [f.lower() for f in fields], [f.lower() for f in want_fields]
+    if names == want and sorted(lower) != sorted(want_lower):
         notes.append("header values differ")
-    elif fields != want_fields and sorted(fields) == sorted(want_fields):
-        notes.append("header order differs")
+    elif names == want:
+        if lower != want_lower:
+            notes.append("header order differs")
+        if sorted(fields) != sorted(want_fields):
+            notes.append("header case differs")
     if body != want_body:
         notes.append(f"body {body[:20]!r}")
     return ", ".join(notes)
