@@ -111,6 +111,9 @@ class Runner:
         """Run one client to completion, with the server's CPU time read around it."""
         if self.pause_s:
             time.sleep(self.pause_s)  # let the previous run's closing sockets settle
+        if peer is not None and peer.server.proc.poll() is not None:
+            error = f"server had exited ({peer.server.log_tail()})"
+            return self._record(Sample(part, server_name, run.name, LoadResult(error=error)))
         cpu_before = peer.server.cpu_seconds() if peer else None
         finished = run_measured(run.argv, run.timeout_s)
         cpu_after = peer.server.cpu_seconds() if peer else None
@@ -131,9 +134,13 @@ class Runner:
             server_cpu_us=server_cpu, client_cpu_us=client_cpu,
             client_rss_kb=finished.maxrss_kb,
         )  # fmt: skip
+        return self._record(sample)
+
+    def _record(self, sample: Sample) -> Sample:
         self.samples.append(sample)
-        self._note_order((part, server_name, run.name))
-        print(f"  [{part}] {run.name} -> {server_name}: {_summary(sample)}", flush=True)
+        self._note_order((sample.part, sample.server, sample.client))
+        where = f"[{sample.part}] {sample.client} -> {sample.server}"
+        print(f"  {where}: {_summary(sample)}", flush=True)
         return sample
 
 
