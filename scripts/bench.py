@@ -118,6 +118,7 @@ def render(opts: Options, runner: Runner, argv: list[str]) -> str:
         ("nginx", tool_version(["nginx", "-v"])),
     ]
     verdicts = targets.judge(table, set(opts.parts), opts.memory_sizes)
+    ratios = targets.baseline_ratios(table, set(opts.parts))
     lines = [
         "# trioserve / trioload bench",
         "",
@@ -137,7 +138,7 @@ def render(opts: Options, runner: Runner, argv: list[str]) -> str:
         "",
         "## Against the naive trio baselines",
         "",
-        *(f"- {what}: {measured}" for what, measured in targets.baseline_ratios(table)),
+        *(f"- {what}: {measured}" for what, measured in ratios),
         "",
         "## Results",
         "",

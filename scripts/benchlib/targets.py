@@ -145,20 +145,25 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
     return verdicts
 
 
-def baseline_ratios(table: RowTable) -> list[tuple[str, str]]:
+def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
     """How far ahead of the naive trio programs we are (information, not targets)."""
-    comparisons = [
-        ratio_verdict(
-            "trioserve vs the trio serve_tcp baseline (req/s under ab)",
-            _rps(table, SERVERS, TRIOSERVE, AB),
-            _rps(table, SERVERS, TRIO_SERVE_TCP, AB),
-            lambda _value: True,
-        ),
-        ratio_verdict(
-            "trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
-            _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
-            _rps(table, CLIENTS, NGINX_ONE, TRIO_CLIENT),
-            lambda _value: True,
-        ),
-    ]
+    comparisons = []
+    if SERVERS in parts:
+        comparisons.append(
+            ratio_verdict(
+                "trioserve vs the trio serve_tcp baseline (req/s under ab)",
+                _rps(table, SERVERS, TRIOSERVE, AB),
+                _rps(table, SERVERS, TRIO_SERVE_TCP, AB),
+                lambda _value: True,
+            )
+        )
+    if CLIENTS in parts:
+        comparisons.append(
+            ratio_verdict(
+                "trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
+                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
+                _rps(table, CLIENTS, NGINX_ONE, TRIO_CLIENT),
+                lambda _value: True,
+            )
+        )
     return [(comparison.target, comparison.measured) for comparison in comparisons]
