@@ -136,10 +136,9 @@ def render(opts: Options, runner: Runner, argv: list[str]) -> str:
             ["target", "measured", "verdict"], [[v.target, v.measured, v.label] for v in verdicts]
         ),
         "",
-        "## Against the naive trio baselines",
-        "",
+        *(["## Against the naive trio baselines", ""] if ratios else []),
         *(f"- {what}: {measured}" for what, measured in ratios),
-        "",
+        *([""] if ratios else []),
         "## Results",
         "",
         markdown_table(RESULT_HEADERS, [result_cells(row) for row in rows], RESULT_NUMERIC),
