@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::unix::io::AsRawFd;
 use std::time::Duration;
 
 const RESPONSE: &[u8] =
