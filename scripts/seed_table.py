@@ -80,9 +80,8 @@ def measure_peer(runner: Runner, peer: SeedPeer, requests: int, concurrency: int
         return extra
     with runner.started(PART, [spec], ["ab"]) as live:
         for server in live.values():
-            port = int(server.url.rsplit(":", 1)[1].strip("/"))
-            extra["backlog"] = listen_backlogs(port)
-            extra["reply"] = describe_reply(fetch_once(HOST, port))
+            extra["backlog"] = listen_backlogs(server.port)
+            extra["reply"] = describe_reply(fetch_once(HOST, server.port))
             argv = ab_argv(server.url, requests, concurrency)
             run = ClientRun("ab", argv, parse_ab, requests, client_timeout(requests))
             runner.measure(PART, spec.name, server, run)

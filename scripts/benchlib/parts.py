@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import peers, targets
 from .machine import which
-from .runner import ClientRun, Runner, client_timeout
+from .runner import ClientRun, Live, Runner, client_timeout
 from .tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
 
 
@@ -58,11 +58,10 @@ def trioload_run(
     return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
 
 
-def baseline_client(name: str, module: str, url: str, requests: int, c: int) -> ClientRun:
-    port = url.rsplit(":", 1)[1].strip("/")
-    host = url.split("//", 1)[1].split(":", 1)[0]
+def baseline_client(name: str, module: str, peer: Live, requests: int, c: int) -> ClientRun:
+    """One of the baseline clients (``trio_client``, ``blocking_client``) against ``peer``."""
     argv = peers.baseline_argv(
-        module, "-n", str(requests), "-c", str(c), "--host", host, "--port", port
+        module, "-n", str(requests), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
     )
     return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
 
@@ -107,7 +106,7 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
         n, c = opts.requests, opts.concurrency
         clients = [
             ab_run(opts, peer.url),
-            baseline_client(targets.TRIO_CLIENT, "trio_client", peer.url, n, c),
+            baseline_client(targets.TRIO_CLIENT, "trio_client", peer, n, c),
         ]
         if which("wrk") is not None:
             clients.insert(1, wrk_run(opts, peer.url))
@@ -135,9 +134,9 @@ def run_latency(runner: Runner, opts: Options) -> None:
         n, c = opts.latency_requests, targets.LATENCY_CONCURRENCY
         floor_n = max(20, n // 100)  # one at a time: keep it to a few seconds
         clients = [
-            baseline_client(targets.BLOCKING, "blocking_client", peer.url, n, c),
+            baseline_client(targets.BLOCKING, "blocking_client", peer, n, c),
             ab_run(opts, peer.url, n, c),
-            baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer.url, floor_n, 1),
+            baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer, floor_n, 1),
         ]
         if (problem := peers.console_script_problem(opts.trioload)) is None:
             clients.insert(1, trioload_run(opts, targets.TRIOLOAD, peer.url, n, c))

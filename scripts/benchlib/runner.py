@@ -24,10 +24,15 @@ Parser = Callable[[str], LoadResult]
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """A started peer and the URL it answers on."""
+    """A started peer and where it answers."""
 
     server: Server
-    url: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +106,7 @@ class Runner:
                 except (StartError, OSError) as exc:
                     self.skip(part, spec.name, clients, f"failed to start: {exc}")
                     continue
-                live[spec.name] = Live(server, f"http://{self.host}:{port}/")
+                live[spec.name] = Live(server, self.host, port)
             yield live
         finally:
             for peer in live.values():
