@@ -6,6 +6,7 @@ interleaved within a round) and leaves the samples in the ``Runner``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +127,8 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
 def run_latency(runner: Runner, opts: Options) -> None:
     """Clients at c=100 against a server that answers after 20 ms: p50 shows their overhead."""
     names = [targets.BLOCKING, targets.TRIOLOAD, targets.AB, targets.BLOCKING_FLOOR]
-    delay = peers.delay_server(targets.DELAY, opts.host, targets.DELAY_MS)
+    workers = min(2, len(os.sched_getaffinity(0)))
+    delay = peers.delay_server(targets.DELAY, opts.host, targets.DELAY_MS, workers)
     with runner.started(targets.LATENCY, [delay], names) as live:
         if not live:
             return

@@ -162,11 +162,11 @@ def trio_baseline_server(name: str, host: str) -> PeerSpec:
     return PeerSpec(name, argv)
 
 
-def delay_server(name: str, host: str, delay_ms: float) -> PeerSpec:
-    """The fixed-delay server of the latency-overhead target."""
-    return PeerSpec(
-        name,
-        lambda port: baseline_argv(
-            "delay_server", "--host", host, "--port", str(port), "--delay-ms", str(delay_ms)
-        ),
-    )
+def delay_server(name: str, host: str, delay_ms: float, workers: int) -> PeerSpec:
+    """The fixed-delay server of the latency-overhead target, ``workers`` processes."""
+
+    def argv(port: int) -> list[str]:
+        return baseline_argv("delay_server", "--host", host, "--port", str(port),
+                             "--delay-ms", str(delay_ms), "--workers", str(workers))  # fmt: skip
+
+    return PeerSpec(name, argv)

@@ -40,6 +40,8 @@ class Row:
     server_cpu_us: float | None = None
     client_cpu_us: float | None = None
     client_rss_kb: int | None = None
+    #: lowest and highest p50 over the rounds: how far apart the runs were.
+    p50_range: tuple[float, float] | None = None
     note: str = ""
 
     @property
@@ -67,6 +69,7 @@ def aggregate(samples: Sequence[Sample]) -> list[Row]:
         good = [run for run in runs if run.result.error is None]
         errors = sorted({run.result.error for run in runs if run.result.error is not None})
         note = f"{len(runs) - len(good)} of {len(runs)} runs failed: {'; '.join(errors)}"
+        p50s = [run.result.p50_ms for run in good if run.result.p50_ms is not None]
         rows.append(
             Row(
                 part,
@@ -80,6 +83,7 @@ def aggregate(samples: Sequence[Sample]) -> list[Row]:
                 server_cpu_us=_median([run.server_cpu_us for run in good]),
                 client_cpu_us=_median([run.client_cpu_us for run in good]),
                 client_rss_kb=_worst([run.client_rss_kb for run in good]),
+                p50_range=(min(p50s), max(p50s)) if p50s else None,
                 note=note if errors else "",
             )
         )

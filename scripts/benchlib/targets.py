@@ -98,6 +98,10 @@ def _latency(table: RowTable) -> Verdict:
         return Verdict(target, f"n/a ({ours[1] or reference[1]})", None)
     gap = ours[0] - reference[0]
     measured = f"{gap:+.3f} ms ({ours[0]:.3f} vs {reference[0]:.3f})"
+    spread = table.get(LATENCY, DELAY, BLOCKING)
+    if spread is not None and spread.p50_range is not None and spread.runs > 1:
+        low, high = spread.p50_range
+        measured += f"; the reference's p50 ranged {low:.3f}-{high:.3f} over the rounds"
     return Verdict(target, measured, abs(gap) <= P50_TOLERANCE_MS)
 
 

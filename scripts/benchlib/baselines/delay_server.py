@@ -1,14 +1,16 @@
 """A server that answers every request after a fixed delay: the yardstick for client overhead.
 
 Against it, a client's p50 minus the delay is that client's own overhead. asyncio protocols
-(callbacks, no task per connection) keep the server's share of each request small, so the
-clients' differences are not buried in the server's queueing.
+(callbacks, no task per connection) keep the server's share of each request small, and
+``--workers`` processes share the port (SO_REUSEPORT): c clients with a fixed delay arrive in
+waves, and a wave served one request at a time would add its own queueing to every p50.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 
@@ -50,7 +52,7 @@ class DelayedReply(asyncio.Protocol):
 async def serve(host: str, port: int, delay_s: float) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: DelayedReply(delay_s), host, port, backlog=BACKLOG, reuse_address=True
+        lambda: DelayedReply(delay_s), host, port, backlog=BACKLOG, reuse_port=True
     )
     for sock in server.sockets:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -64,7 +66,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay-ms", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1, help="processes sharing the port")
     args = parser.parse_args()
+    for _ in range(args.workers - 1):
+        if os.fork() == 0:
+            break  # a worker: serve like the parent (all stop with the process group)
     asyncio.run(serve(args.host, args.port, args.delay_ms / 1000))
 
 
