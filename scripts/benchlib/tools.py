@@ -52,8 +52,12 @@ def parse_ab(text: str) -> LoadResult:
     """Figures from ab's report; an error when it printed none (e.g. apr_pollset_poll timeout)."""
     rps = _search_number(r"^Requests per second:\s+([\d.]+)", text)
     if rps is None:
-        last = text.strip().splitlines()[-1:] or ["no output"]
-        return LoadResult(error=f"ab printed no statistics: {last[0][:120]}")
+        lines = text.strip().splitlines() or ["no output"]
+        # ab's own complaint (apr_pollset_poll: ... timeout, apr_socket_connect: ...) if any.
+        reason = next((line for line in lines if line.startswith(("apr_", "ab:"))), lines[-1])
+        done = re.search(r"^Total of (\d+) requests completed", text, re.MULTILINE)
+        progress = f" after {done.group(1)} requests" if done else ""
+        return LoadResult(error=f"ab printed no statistics{progress}: {reason[:120]}")
     failed = _search_number(r"^Failed requests:\s+(\d+)", text) or 0.0
     non_2xx = _search_number(r"^Non-2xx responses:\s+(\d+)", text) or 0.0
     return LoadResult(
