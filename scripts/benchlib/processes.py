@@ -1,7 +1,8 @@
 """Starting peers and clients, and measuring the CPU time and memory they use.
 
 Servers run in their own session (process group) so stopping one takes its workers too.
-Clients are reaped with ``os.wait4`` so each run's CPU time and peak RSS are its own.
+Clients are reaped with ``os.wait4`` so each run's CPU time is its own; their peak RSS comes
+from GNU time.
 """
 
 from __future__ import annotations
