@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .machine import free_port
+from .machine import REPO, free_port
 from .peers import PeerSpec
 from .processes import Server, StartError, run_measured
 from .report import Row, Sample, aggregate
@@ -120,7 +120,7 @@ class Runner:
             error = f"server had exited ({peer.server.log_tail()})"
             return self._record(Sample(part, server_name, run.name, LoadResult(error=error)))
         cpu_before = peer.server.cpu_seconds() if peer else None
-        finished = run_measured(run.argv, run.timeout_s)
+        finished = run_measured(run.argv, run.timeout_s, cwd=REPO)  # baselines run as -m
         cpu_after = peer.server.cpu_seconds() if peer else None
         result = run.parse(finished.stdout + "\n" + finished.stderr)
         if finished.timed_out:
