@@ -1,0 +1,244 @@
+"""``trioload`` command line: ab's flags → LoadConfig → the run → ab's report (and JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from functools import partial
+from pathlib import Path
+
+import trio
+
+from trioload import __version__
+from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
+from trioload.fdlimit import check_fd_limit
+from trioload.report import RunResult, format_json, format_text
+
+DESCRIPTION = f"""\
+An HTTP load generator with ApacheBench's flags and report, on trio.
+It never aborts on a failed request (ab's -r is always on), accounts for every request it
+starts (Connect, Receive, Length, Exceptions and Write failures; Non-2xx apart), keeps HDR
+histograms (constant memory, p99.99 included) and prints ab's report on stdout.
+URL defaults to {DEFAULT_URL} (trioserve's default), so `trioload -c 1000 -n 1000000` runs
+against a local trioserve as is.
+
+Latencies are closed-loop like ab's: each of the -c workers sends its next request when the
+previous one ends, so time spent queued behind a stalled server is not measured
+(coordinated omission). Compare percentiles between runs at equal -c.
+"""
+
+EPILOG = """\
+exit status: 0 the run completed and no request failed; 1 the run completed but some requests
+failed; 2 usage error (bad flag or URL, too few file descriptors for -c); 130 interrupted by
+Ctrl-C or SIGTERM (the report still covers what finished).
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _workers(text: str) -> int:
+    if text in {"auto", "0"}:
+        return os.cpu_count() or 1
+    return _positive_int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trioload",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("url", nargs="?", default=DEFAULT_URL, metavar="URL", help=f"default {DEFAULT_URL}")
+    add(
+        "-c",
+        dest="concurrency",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="concurrent connections (default 1)",
+    )
+    add(
+        "-n",
+        dest="requests",
+        type=_positive_int,
+        metavar="N",
+        help="requests to perform (default 1; unlimited with -t)",
+    )
+    add(
+        "-t",
+        dest="time_limit",
+        type=_positive_float,
+        metavar="S",
+        help="stop after S seconds (with -n: whichever comes first)",
+    )
+    add(
+        "-s",
+        dest="timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="per-request timeout, connect to last byte (default 30)",
+    )
+    add(
+        "-k",
+        dest="keep_alive",
+        action="store_true",
+        help="keep-alive: send several requests per connection (framed by Content-Length "
+        "or chunked encoding)",
+    )
+    add(
+        "-H",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="extra request header, repeatable (replaces a default of the same name)",
+    )
+    add("-m", dest="method", metavar="METHOD", help="request method (default GET; POST with -p)")
+    add("-p", dest="body_file", metavar="FILE", help="file holding the request body")
+    add(
+        "-T",
+        dest="content_type",
+        default="text/plain",
+        metavar="TYPE",
+        help="Content-Type of the -p body (default text/plain)",
+    )
+    add("-q", dest="quiet", action="store_true", help="no progress display")
+    add(
+        "-r",
+        dest="ignored_r",
+        action="store_true",
+        help="accepted for ab compatibility: trioload never exits on a socket error",
+    )
+    add(
+        "-w",
+        "--workers",
+        dest="workers",
+        type=_workers,
+        default=1,
+        metavar="N|auto",
+        help="processes sharing -c and -n, results merged (default 1; auto: one per core)",
+    )
+    add(
+        "--json",
+        dest="json_path",
+        metavar="FILE",
+        help="write the JSON report to FILE ('-': stdout, the text report then goes to stderr)",
+    )
+    add("-V", "--version", action="version", version=f"trioload {__version__}")
+    return parser
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c in text for c in "\r\n"):
+        raise UsageError(f"bad header {text!r}: expected 'Name: value'")
+    return name.strip(), value.strip()
+
+
+def config_from_args(args: argparse.Namespace) -> LoadConfig:
+    """Validate the flags together; UsageError on anything the run could not do."""
+    parse_url(args.url)
+    body = None
+    if args.body_file is not None:
+        try:
+            body = Path(args.body_file).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read -p {args.body_file}: {exc.strerror}") from None
+    method = args.method or ("POST" if body is not None else "GET")
+    if not method.isalpha():
+        raise UsageError(f"bad method {method!r}")
+    requests = args.requests
+    if requests is None and args.time_limit is None:
+        requests = 1
+    return LoadConfig(
+        url=args.url,
+        concurrency=args.concurrency,
+        requests=requests,
+        time_limit=args.time_limit,
+        timeout=args.timeout,
+        keep_alive=args.keep_alive,
+        method=method.upper(),
+        headers=tuple(_header(h) for h in args.headers),
+        body=body,
+        content_type=args.content_type,
+        progress=not args.quiet,
+        json_path=args.json_path,
+        workers=min(args.workers, args.concurrency),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        check_fd_limit(config.concurrency // config.workers + 1)
+    except UsageError as exc:
+        print(f"trioload: {exc}", file=sys.stderr)
+        return 2
+    if config.progress:
+        print(
+            f"This is trioload {__version__}, an ab-compatible load generator on trio\n\n"
+            f"Benchmarking {config.target.host} (be patient)",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        result = _run(config, argv)
+    except OSError as exc:
+        print(f"trioload: {exc}", file=sys.stderr)
+        return 2
+    emit(result)
+    if result.interrupted:
+        return 130
+    return 1 if result.stats.failed else 0
+
+
+def _run(config: LoadConfig, argv: list[str]) -> RunResult:
+    if config.workers > 1:
+        from trioload.workers import run_workers  # noqa: PLC0415 -- only multi-process runs
+
+        return trio.run(run_workers, config, argv)
+    from trioload.run import run_once  # noqa: PLC0415 -- keeps --help fast
+
+    return trio.run(partial(run_once, config, live_progress=sys.stderr.isatty()))
+
+
+def emit(result: RunResult) -> None:
+    """Text on stdout (stderr when JSON takes stdout); JSON where --json says."""
+    path = result.config.json_path
+    text_stream = sys.stderr if path == "-" else sys.stdout
+    text_stream.write("\n" + format_text(result))
+    text_stream.flush()
+    if path == "-":
+        sys.stdout.write(format_json(result))
+        sys.stdout.flush()
+    elif path is not None:
+        Path(path).write_text(format_json(result))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

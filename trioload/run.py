@@ -1,0 +1,71 @@
+"""One load run in this process: the engine under signal handling, progress and CPU accounting.
+
+SIGINT/SIGTERM stop the run at once (in-flight requests are abandoned, not counted) and the
+report still covers every request that finished.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import trio
+
+from trioload.config import LoadConfig
+from trioload.engine import RunState, resolve, run_load
+from trioload.progress import Progress
+from trioload.report import RunResult
+
+PROGRESS_INTERVAL_S = 0.25
+
+
+async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
+    """Run the load described by ``config`` to its end, or until a signal."""
+    family, address = resolve(config)
+    state = RunState(config)
+    progress = Progress(config.requests, config.time_limit, live=live_progress)
+    interrupted = False
+    before = resource.getrusage(resource.RUSAGE_SELF)
+
+    async def stop_on_signal(signals: AsyncIterator[int], load: trio.CancelScope) -> None:
+        nonlocal interrupted
+        async for _ in signals:
+            interrupted = True
+            state.stopping = True
+            load.cancel()
+
+    async def show_progress() -> None:
+        while True:
+            await trio.sleep(PROGRESS_INTERVAL_S)
+            stats = state.stats
+            write(progress.tick(stats.finished, stats.failed, state.elapsed_s))
+
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            with trio.CancelScope() as load:
+                nursery.start_soon(stop_on_signal, signals, load)
+                if config.progress:
+                    nursery.start_soon(show_progress)
+                await run_load(state, family, address)
+            nursery.cancel_scope.cancel()
+    if config.progress:
+        stats = state.stats
+        write(progress.tick(stats.finished, stats.failed, state.elapsed_s))
+        write(progress.finish(stats.finished))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return RunResult(
+        config=config,
+        stats=state.stats,
+        elapsed_s=state.elapsed_s,
+        cpu_user_s=after.ru_utime - before.ru_utime,
+        cpu_sys_s=after.ru_stime - before.ru_stime,
+        interrupted=interrupted,
+    )
+
+
+def write(text: str) -> None:
+    if text:
+        sys.stderr.write(text)
+        sys.stderr.flush()
