@@ -97,6 +97,9 @@ async def _stop_after(state: RunState, seconds: float) -> None:
     state.stopping = True
 
 
+Dial = tuple[socket.AddressFamily, tuple[str, int], bytes]
+
+
 class _Attempt:
     """How far the current request got: a timeout before connecting is a Connect failure."""
 
@@ -110,29 +113,36 @@ class _Attempt:
 async def _worker(
     state: RunState, family: socket.AddressFamily, address: tuple[str, int], request: bytes
 ) -> None:
+    """Run requests until the run is over; a timeout costs that request, not the worker."""
+    attempt = _Attempt()
+    while True:
+        # One cancel scope for many requests: moving its deadline per request is much
+        # cheaper than entering a new scope each time. Only a timeout gets us past the with.
+        with trio.CancelScope() as scope:
+            await _run_requests(state, (family, address, request), attempt, scope)
+            return
+        state.stats.record_failure("receive" if attempt.connected else "connect")
+
+
+async def _run_requests(
+    state: RunState, dial: Dial, attempt: _Attempt, scope: trio.CancelScope
+) -> None:
     stats = state.stats
     timeout = state.config.timeout
-    attempt = _Attempt()
     kept: socket.socket | None = None  # a keep-alive connection carried to the next request
     try:
         while state.take():
             attempt.start = perf_counter_ns()
             attempt.connected = False
-            with trio.move_on_after(timeout) as scope:
-                try:
-                    kept = await _one_request(state, (family, address, request), kept, attempt)
-                except _RequestFailedError as failure:
-                    stats.record_failure(failure.kind, failure.wire_bytes)
-                    kept = None
-            if scope.cancelled_caught:
-                stats.record_failure("receive" if attempt.connected else "connect")
-                kept = None  # _one_request closed it on the way out
+            scope.deadline = trio.current_time() + timeout
+            try:
+                kept = await _one_request(state, dial, kept, attempt)
+            except _RequestFailedError as failure:
+                stats.record_failure(failure.kind, failure.wire_bytes)
+                kept = None
     finally:
         if kept is not None:
             kept.close()
-
-
-Dial = tuple[socket.AddressFamily, tuple[str, int], bytes]
 
 
 async def _one_request(

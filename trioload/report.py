@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -22,7 +23,7 @@ JSON_PERCENTILES = (*AB_PERCENTILES, 99.9, 99.99)
 BUSY_CLIENT_SHARE = 0.9
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RunResult:
     """A finished (or interrupted) run, with what the report needs besides the counters."""
 
@@ -32,6 +33,14 @@ class RunResult:
     cpu_user_s: float
     cpu_sys_s: float
     interrupted: bool = False
+
+    def __post_init__(self) -> None:
+        self.stats.flush()  # every report reads the histograms: pending samples go in first
+
+    @cached_property
+    def latency_ms(self) -> dict[str, dict[str, float]]:
+        """Per phase summaries, computed once (each walks a histogram in pure Python)."""
+        return {phase: phase_summary(self.stats.histograms[phase]) for phase in PHASES}
 
     @property
     def requests_per_second(self) -> float:
@@ -107,43 +116,37 @@ def format_text(result: RunResult) -> str:
         f"Transfer rate:          {kbytes_s:.2f} [Kbytes/sec] received",
     ]
     if stats.complete:
-        lines += ["", *_connection_times(stats), "", *_percentages(stats)]
+        latency = result.latency_ms
+        lines += ["", *_connection_times(latency), "", *_percentages(latency["total"])]
     lines += ["", *_beyond_ab(result)]
     return "\n".join(lines) + "\n"
 
 
-def _connection_times(stats: RunStats) -> list[str]:
+def _connection_times(latency: dict[str, dict[str, float]]) -> list[str]:
     rows = ["Connection Times (ms)", "              min  mean[+/-sd] median   max"]
     for phase, label in zip(PHASES, ("Connect:", "Processing:", "Waiting:", "Total:"), strict=True):
-        hist = stats.histograms[phase]
+        ms = latency[phase]
         rows.append(
-            f"{label:<12}{round(_ms(hist.get_min_value())):5d}"
-            f" {round(_ms(hist.get_mean_value())):4d}"
-            f" {_ms(hist.get_stddev()):5.1f}"
-            f" {round(_ms(hist.get_value_at_percentile(50))):6d}"
-            f" {round(_ms(hist.get_max_value())):7d}"
+            f"{label:<12}{round(ms['min']):5d} {round(ms['mean']):4d} {ms['sd']:5.1f}"
+            f" {round(ms['p50']):6d} {round(ms['max']):7d}"
         )
     return rows
 
 
-def _percentages(stats: RunStats) -> list[str]:
-    total = stats.histograms["total"]
+def _percentages(total: dict[str, float]) -> list[str]:
     rows = ["Percentage of the requests served within a certain time (ms)"]
-    rows += [
-        f"  {pct}%  {round(_ms(total.get_value_at_percentile(pct))):5d}" for pct in AB_PERCENTILES
-    ]
-    rows.append(f" 100%  {round(_ms(total.get_max_value())):5d} (longest request)")
+    rows += [f"  {pct}%  {round(total[f'p{pct}']):5d}" for pct in AB_PERCENTILES]
+    rows.append(f" 100%  {round(total['max']):5d} (longest request)")
     return rows
 
 
 def _beyond_ab(result: RunResult) -> list[str]:
     rows = ["Beyond ab (HDR histogram, microsecond resolution, 3 significant figures)"]
-    total = result.stats.histograms["total"]
-    if total.get_total_count():
+    total = result.latency_ms["total"]
+    if total:
         for pct in (50, 99, 99.9, 99.99):
-            value = _ms(total.get_value_at_percentile(pct))
-            rows.append(f"  {f'{pct:g}%':<7} {value:10.3f} ms")
-        rows.append(f"  {'max':<7} {_ms(total.get_max_value()):10.3f} ms")
+            rows.append(f"  {f'{pct:g}%':<7} {total[f'p{pct:g}']:10.3f} ms")
+        rows.append(f"  {'max':<7} {total['max']:10.3f} ms")
     share = result.client_cpu_share
     rows.append(
         f"Client CPU: {share:.0%} of a core per process "
@@ -183,7 +186,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "html_bytes": stats.html_bytes,
         "document_length": stats.document_length,
         "server_software": stats.server_software,
-        "latency_ms": {phase: phase_summary(stats.histograms[phase]) for phase in PHASES},
+        "latency_ms": result.latency_ms,
         "hdr": {
             phase: stats.histograms[phase].encode().decode("ascii")
             for phase in PHASES

