@@ -155,11 +155,12 @@ async def _one_request(
     sock = kept if kept is not None else socket.socket(family, socket.SOCK_STREAM)
     close = True
     try:
-        if not reused:
-            await _connect(sock, address)
-        connected = perf_counter_ns()
-        attempt.connected = True
-        await _send(sock, request)
+        if reused:
+            connected = perf_counter_ns()
+            attempt.connected = True
+            await _send(sock, memoryview(request))
+        else:
+            connected = await _connect_and_send(sock, address, request, attempt)
         sent = perf_counter_ns()
         reader = ResponseReader(head_request=state.config.method == "HEAD")
         first_byte = await _receive(sock, reader, keep_alive=state.config.keep_alive)
@@ -184,18 +185,40 @@ async def _one_request(
     return None if close else sock
 
 
-async def _connect(sock: socket.socket, address: tuple[str, int]) -> None:
+#: errors a first send reports when the connection itself failed.
+CONNECT_ERRNOS = frozenset(
+    {errno.ECONNREFUSED, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH}
+)
+
+
+async def _connect_and_send(
+    sock: socket.socket, address: tuple[str, int], request: bytes, attempt: _Attempt
+) -> int:
+    """Connect and send the request; the time the connection was up."""
     sock.setblocking(False)
     err = sock.connect_ex(address)
-    if err == errno.EINPROGRESS:
-        await trio.lowlevel.wait_writable(sock)
-        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if err:
+    if err not in (0, errno.EINPROGRESS):
         raise _RequestFailedError("connect")
+    connected = perf_counter_ns()
+    # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
+    # once, and wait for writability (then check the outcome) only if the kernel says so.
+    # That saves a scheduler trip and two epoll calls per request.
+    view = memoryview(request)
+    try:
+        view = view[sock.send(view) :]
+    except BlockingIOError:
+        await trio.lowlevel.wait_writable(sock)
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            raise _RequestFailedError("connect") from None
+        connected = perf_counter_ns()
+    except OSError as exc:
+        raise _RequestFailedError("connect" if exc.errno in CONNECT_ERRNOS else "write") from None
+    attempt.connected = True
+    await _send(sock, view)
+    return connected
 
 
-async def _send(sock: socket.socket, data: bytes) -> None:
-    view = memoryview(data)
+async def _send(sock: socket.socket, view: memoryview) -> None:
     while view:
         try:
             view = view[sock.send(view) :]
@@ -208,6 +231,9 @@ async def _send(sock: socket.socket, data: bytes) -> None:
 async def _receive(sock: socket.socket, reader: ResponseReader, *, keep_alive: bool) -> int:
     """Read the response (to EOF, or to its framed end with keep-alive); first-byte time."""
     first_byte = 0
+    # The request has only just left: a recv now would nearly always fail with EAGAIN, so
+    # wait for readability first and spare that system call and its exception.
+    await trio.lowlevel.wait_readable(sock)
     while True:
         try:
             data = sock.recv(RECV_SIZE)

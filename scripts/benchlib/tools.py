@@ -155,7 +155,7 @@ def _dig(report: dict[str, Any], *keys: str) -> float | None:
 def parse_json_report(text: str) -> LoadResult:
     """trioload's ``--json -`` report (the baseline clients print the same shape).
 
-    Keys read: requests_per_second, completed, failed, latency_ms.total.p50/p99; any that is
+    Keys read: requests_per_second, complete, failed, latency_ms.total.p50/p99; any that is
     missing is shown as unknown rather than failing the run.
     """
     report = _find_json_object(text)
@@ -163,7 +163,7 @@ def parse_json_report(text: str) -> LoadResult:
         return LoadResult(error="no JSON report on stdout")
     return LoadResult(
         requests_per_second=_dig(report, "requests_per_second"),
-        completed=_as_int(_dig(report, "completed")),
+        completed=_as_int(_dig(report, "complete")),
         failed=_as_int(_dig(report, "failed")),
         p50_ms=_dig(report, "latency_ms", "total", "p50"),
         p99_ms=_dig(report, "latency_ms", "total", "p99"),

@@ -40,7 +40,7 @@ def print_report(completed: int, failed: int, elapsed_s: float, samples_ns: list
     samples_ns.sort()
     report = {
         "requests_per_second": completed / elapsed_s if elapsed_s > 0 else 0.0,
-        "completed": completed,
+        "complete": completed,
         "failed": failed,
         "elapsed_s": elapsed_s,
         "latency_ms": {
