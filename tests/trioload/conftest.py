@@ -1,0 +1,213 @@
+"""Fixtures for trioload's tests: misbehaving servers in the test's nursery, and the CLI runner.
+
+Every server listens on 127.0.0.1, port 0, and lives in the test's nursery (pytest-trio
+cancels it when the test ends). Each one misbehaves in exactly one way, so a test can say
+which failure column that behaviour must land in.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from trioserve.config import ServerConfig
+from trioserve.server import Server
+
+TRIOLOAD = Path(sys.executable).parent / "trioload"
+REQUEST_END = b"\r\n\r\n"
+
+Handler = Callable[[trio.SocketStream], Awaitable[None]]
+StartRaw = Callable[[Handler], Awaitable[int]]
+StartTrioserve = Callable[..., Awaitable[tuple[Server, int]]]
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    """What one ``trioload`` process did: exit status, its streams, and the JSON if asked."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The JSON report (the run must have been given ``--json -``)."""
+        parsed: dict[str, Any] = json.loads(self.stdout)
+        return parsed
+
+
+async def run_trioload(*args: str, **options: Any) -> LoadRun:
+    """Run the real console script to its end, streams captured."""
+    done = await trio.run_process(
+        [str(TRIOLOAD), *args],
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+        **options,
+    )
+    return LoadRun(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/"
+
+
+# -- servers -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def start_raw(nursery: trio.Nursery) -> StartRaw:
+    """Serve each connection with ``handler`` on 127.0.0.1; returns the port."""
+
+    async def start(handler: Handler) -> int:
+        listeners = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+        port: int = listeners[0].socket.getsockname()[1]
+        return port
+
+    return start
+
+
+@pytest.fixture
+def start_trioserve(nursery: trio.Nursery) -> StartTrioserve:
+    """The real trioserve in the test's nursery; (server, port)."""
+
+    async def start(**overrides: Any) -> tuple[Server, int]:
+        server = Server(ServerConfig(host="127.0.0.1", port=0, **overrides))
+        port: int = await nursery.start(server.serve)
+        return server, port
+
+    return start
+
+
+class RequestReader:
+    """Reads request heads off one connection (bodies are never sent to these servers)."""
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self.stream = stream
+        self._buffer = b""
+
+    async def next_request(self) -> bytes | None:
+        """The next request head, or None once the client closed."""
+        while REQUEST_END not in self._buffer:
+            try:
+                chunk = await self.stream.receive_some(65536)
+            except trio.BrokenResourceError:
+                return None
+            if not chunk:
+                return None
+            self._buffer += chunk
+        head, _, self._buffer = self._buffer.partition(REQUEST_END)
+        return head
+
+
+def response(body: bytes, *, status: str = "200 OK", extra: str = "") -> bytes:
+    """A close-delimited HTTP/1.1 response with an exact Content-Length."""
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+        f"{extra}Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def reset_after_request(stream: trio.SocketStream) -> None:
+    """Read the request, then close with SO_LINGER 0: the client gets a RST, no response."""
+    await RequestReader(stream).next_request()
+    stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    stream.socket.close()
+
+
+async def never_answer(stream: trio.SocketStream) -> None:
+    """Accept, read the request, answer nothing, ever."""
+    await RequestReader(stream).next_request()
+    await trio.sleep_forever()
+
+
+async def close_before_answer(stream: trio.SocketStream) -> None:
+    """Read the request and close cleanly without a byte of response."""
+    async with stream:
+        await RequestReader(stream).next_request()
+
+
+async def truncated_body(stream: trio.SocketStream) -> None:
+    """Promise 10 body bytes, send 5, close."""
+    async with stream:
+        await RequestReader(stream).next_request()
+        await stream.send_all(response(b"hello" * 2)[:-5])
+
+
+async def server_error(stream: trio.SocketStream) -> None:
+    """A well-formed 503."""
+    async with stream:
+        await RequestReader(stream).next_request()
+        await stream.send_all(response(b"busy!", status="503 Service Unavailable"))
+
+
+@dataclass
+class Counted:
+    """A handler that knows how many requests it has answered so far."""
+
+    answered: int = 0
+
+
+def varying_length() -> Handler:
+    """Bodies of 5, 6, 5, 6, ... bytes: every other one differs from the first."""
+    state = Counted()
+
+    async def handler(stream: trio.SocketStream) -> None:
+        async with stream:
+            await RequestReader(stream).next_request()
+            body = b"hello" if state.answered % 2 == 0 else b"hello!"
+            state.answered += 1
+            await stream.send_all(response(body))
+
+    return handler
+
+
+def latency_mix(fast_s: float, slow_s: float) -> Handler:
+    """Answer alternate requests after ``fast_s`` and ``slow_s`` (exactly half each)."""
+    state = Counted()
+
+    async def handler(stream: trio.SocketStream) -> None:
+        async with stream:
+            await RequestReader(stream).next_request()
+            delay = fast_s if state.answered % 2 == 0 else slow_s
+            state.answered += 1
+            await trio.sleep(delay)
+            await stream.send_all(response(b"hello"))
+
+    return handler
+
+
+async def chunked_keep_alive(stream: trio.SocketStream) -> None:
+    """HTTP/1.1 keep-alive with a chunked body ('hel' + 'lo'), until the client closes."""
+    reader = RequestReader(stream)
+    async with stream:
+        while await reader.next_request() is not None:
+            await stream.send_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+                b"\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
+            )
+
+
+def refused_port() -> int:
+    """A loopback port nobody listens on: bound, read, closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def run_in_new_session() -> dict[str, Any]:
+    """Options that keep a child's signals away from pytest's process group."""
+    return {"start_new_session": True, "stdin": subprocess.DEVNULL}

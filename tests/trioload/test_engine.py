@@ -1,0 +1,167 @@
+"""The engine end to end: the real ``trioload`` against servers that misbehave one way each.
+
+Every request trioload starts must land in exactly one column: complete, or one failure kind.
+"""
+
+from __future__ import annotations
+
+import trio
+
+from tests.trioload.conftest import (
+    StartRaw,
+    StartTrioserve,
+    chunked_keep_alive,
+    close_before_answer,
+    latency_mix,
+    never_answer,
+    refused_port,
+    reset_after_request,
+    run_trioload,
+    server_error,
+    truncated_body,
+    url,
+    varying_length,
+)
+
+NO_FAILURES = {"connect": 0, "receive": 0, "length": 0, "exceptions": 0, "write": 0}
+
+
+def only(kind: str, count: int) -> dict[str, int]:
+    return {**NO_FAILURES, kind: count}
+
+
+async def test_engine_counts_a_reset_after_the_request_as_receive(start_raw: StartRaw) -> None:
+    port = await start_raw(reset_after_request)
+    run = await run_trioload("-q", "-n", "6", "-c", "2", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["failures"] == only("receive", 6)
+    assert (run.report["complete"], run.report["succeeded"]) == (6, 0)
+
+
+async def test_engine_times_out_a_silent_server_as_receive_within_s(start_raw: StartRaw) -> None:
+    port = await start_raw(never_answer)
+    start = trio.current_time()
+    run = await run_trioload("-q", "-n", "2", "-c", "2", "-s", "0.5", "--json", "-", url(port))
+    wall = trio.current_time() - start
+    assert run.returncode == 1
+    assert run.report["failures"] == only("receive", 2)
+    # Both requests run side by side, so the run lasts one timeout, not two.
+    assert 0.5 <= run.report["time_taken_s"] < 0.9
+    assert wall < 5  # process start and imports included
+
+
+async def test_engine_counts_a_close_before_any_response_as_receive(start_raw: StartRaw) -> None:
+    port = await start_raw(close_before_answer)
+    run = await run_trioload("-q", "-n", "4", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["failures"] == only("receive", 4)
+
+
+async def test_engine_counts_a_body_short_of_content_length_as_length(
+    start_raw: StartRaw,
+) -> None:
+    # trioload's choice: the response reader raises BodyLengthError when EOF comes inside a
+    # Content-Length body, and the engine files that under Length (not Receive).
+    port = await start_raw(truncated_body)
+    run = await run_trioload("-q", "-n", "4", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["failures"] == only("length", 4)
+    # the bytes that did arrive are still transferred bytes
+    head_and_half = len(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
+        b"Connection: close\r\n\r\nhello"
+    )
+    assert run.report["total_bytes"] == 4 * head_and_half
+
+
+async def test_engine_counts_bodies_unlike_the_first_as_length(start_raw: StartRaw) -> None:
+    port = await start_raw(varying_length())
+    run = await run_trioload("-q", "-n", "10", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["document_length"] == 5
+    assert run.report["failures"] == only("length", 5)
+    assert (run.report["complete"], run.report["succeeded"]) == (10, 5)
+    text = run.stderr
+    assert "Failed requests:        5\n" in text
+    assert "   (Connect: 0, Receive: 0, Length: 5, Exceptions: 0)\n" in text
+
+
+async def test_engine_counts_5xx_apart_from_failures(start_raw: StartRaw) -> None:
+    port = await start_raw(server_error)
+    run = await run_trioload("-q", "-n", "5", "-c", "2", "--json", "-", url(port))
+    assert run.returncode == 0
+    assert run.report["non_2xx"] == 5
+    assert run.report["failures"] == NO_FAILURES
+    assert "Non-2xx responses:      5\n" in run.stderr
+    assert "Failed requests:        0\n" in run.stderr
+
+
+async def test_engine_counts_a_refused_port_as_connect() -> None:
+    run = await run_trioload("-q", "-n", "5", "-c", "2", "--json", "-", url(refused_port()))
+    assert run.returncode == 1
+    assert run.report["failures"] == only("connect", 5)
+    assert "   (Connect: 5, Receive: 0, Length: 0, Exceptions: 0)\n" in run.stderr
+
+
+async def test_engine_percentiles_follow_a_known_latency_mix(start_raw: StartRaw) -> None:
+    port = await start_raw(latency_mix(0.020, 0.060))
+    run = await run_trioload("-q", "-n", "20", "-c", "2", "--json", "-", url(port))
+    assert run.returncode == 0
+    total = run.report["latency_ms"]["total"]
+    # Exactly half the responses wait 20 ms and half 60 ms; HDR keeps 3 significant figures,
+    # the rest is scheduling slack on a busy machine.
+    assert 20 <= total["p50"] <= 35
+    assert 60 <= total["p99"] <= 90
+    assert 20 <= total["min"] <= 35
+    assert 60 <= total["max"] <= 90
+
+
+async def test_engine_counts_every_good_response_exactly(
+    start_trioserve: StartTrioserve,
+) -> None:
+    server, port = await start_trioserve()
+    n = 300
+    run = await run_trioload("-q", "-n", str(n), "-c", "10", "--json", "-", url(port))
+    assert run.returncode == 0
+    report = run.report
+    assert (report["complete"], report["succeeded"], report["failed"]) == (n, n, 0)
+    assert report["total_bytes"] == 88 * n
+    assert report["html_bytes"] == 5 * n
+    assert report["document_length"] == 5
+    assert server.stats.responses == n
+    assert f"Complete requests:      {n}\n" in run.stderr
+    assert f"Total transferred:      {88 * n} bytes\n" in run.stderr
+    assert f"HTML transferred:       {5 * n} bytes\n" in run.stderr
+
+
+async def test_engine_keeps_connections_alive_with_trioserve(
+    start_trioserve: StartTrioserve,
+) -> None:
+    server, port = await start_trioserve(keep_alive=True)
+    n = 100
+    run = await run_trioload("-q", "-k", "-n", str(n), "-c", "2", "--json", "-", url(port))
+    assert run.returncode == 0
+    assert run.report["failures"] == NO_FAILURES
+    assert run.report["succeeded"] == n
+    # ab counts every response that came back keep-alive, the first on each connection too.
+    assert f"Keep-Alive requests:    {n}\n" in run.stderr
+    assert run.report["keep_alive_requests"] == n
+    assert server.stats.accepted <= 2  # one connection per worker, reused
+
+
+async def test_engine_keeps_connections_alive_over_chunked_bodies(start_raw: StartRaw) -> None:
+    accepted = 0
+
+    async def counting(stream: trio.SocketStream) -> None:
+        nonlocal accepted
+        accepted += 1
+        await chunked_keep_alive(stream)
+
+    port = await start_raw(counting)
+    n = 20
+    run = await run_trioload("-q", "-k", "-n", str(n), "--json", "-", url(port))
+    assert run.returncode == 0
+    assert run.report["failures"] == NO_FAILURES
+    assert run.report["document_length"] == 5  # chunk framing is not payload
+    assert run.report["html_bytes"] == 5 * n
+    assert accepted == 1
