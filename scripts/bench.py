@@ -46,7 +46,9 @@ from scripts.benchlib.report import (
     RESULT_NUMERIC,
     RowTable,
     markdown_table,
+    publish,
     result_cells,
+    run_main,
 )
 from scripts.benchlib.runner import Runner
 
@@ -172,17 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         if targets.MEMORY in opts.parts:
             run_memory(runner, opts, run_dir)
     report = render(opts, runner, args)
-    print()
-    print(report)
-    if opts.markdown is not None:
-        opts.markdown.write_text(report)
-        print(f"report written to {opts.markdown}")
+    publish(report, opts.markdown)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted: peers and clients stopped", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -35,7 +35,7 @@ from scripts.benchlib.machine import (
     tool_version,
     which,
 )
-from scripts.benchlib.report import Row, markdown_table
+from scripts.benchlib.report import Row, markdown_table, publish, run_main
 from scripts.benchlib.runner import ClientRun, Runner, client_timeout
 from scripts.benchlib.seedpeers import BuildError, SeedPeer, seed_peers
 from scripts.benchlib.tools import ab_argv, parse_ab
@@ -183,17 +183,9 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
     )
-    print()
-    print(report)
-    if args.markdown is not None:
-        args.markdown.write_text(report)
-        print(f"report written to {args.markdown}")
+    publish(report, args.markdown)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted: peers and clients stopped", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -6,8 +6,10 @@ Plain code: nothing here starts a process or reads a clock.
 from __future__ import annotations
 
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .tools import LoadResult
 
@@ -192,3 +194,21 @@ def markdown_table(
 
     separator = ["---:" if index in numeric else "---" for index in range(len(headers))]
     return "\n".join([line(headers), line(separator), *(line(row) for row in rows)])
+
+
+def publish(report: str, markdown: Path | None) -> None:
+    """Print the report, and write it to ``markdown`` too when asked."""
+    print()
+    print(report)
+    if markdown is not None:
+        markdown.write_text(report)
+        print(f"report written to {markdown}")
+
+
+def run_main(main: Callable[[], int]) -> None:
+    """Exit with ``main()``'s status; Ctrl-C stops peers and clients (their finally blocks)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: peers and clients stopped", file=sys.stderr)
+        sys.exit(130)
