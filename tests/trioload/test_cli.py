@@ -1,0 +1,196 @@
+"""The command line: flags into LoadConfig, exit statuses, signals, limits and memory."""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+from tests.trioload.conftest import (
+    TRIOLOAD,
+    StartTrioserve,
+    run_in_new_session,
+    run_trioload,
+    url,
+)
+from trioload.cli import build_parser, config_from_args
+from trioload.config import LoadConfig, UsageError
+
+
+def config_of(*argv: str) -> LoadConfig:
+    return config_from_args(build_parser().parse_args(list(argv)))
+
+
+# -- flags -------------------------------------------------------------------------------
+
+
+def test_config_from_args_defaults_to_one_get_request() -> None:
+    config = config_of()
+    assert (config.requests, config.concurrency, config.method) == (1, 1, "GET")
+    assert config.time_limit is None
+    assert config.progress
+
+
+def test_config_from_args_t_alone_means_no_count_limit() -> None:
+    assert config_of("-t", "2").requests is None
+    assert config_of("-t", "2", "-n", "50").requests == 50
+
+
+def test_config_from_args_p_reads_the_body_and_posts(tmp_path: Path) -> None:
+    body_file = tmp_path / "body.json"
+    body_file.write_bytes(b'{"x": 1}')
+    config = config_of("-p", str(body_file), "-T", "application/json")
+    assert (config.method, config.body, config.content_type) == (
+        "POST",
+        b'{"x": 1}',
+        "application/json",
+    )
+    assert config_of("-p", str(body_file), "-m", "put").method == "PUT"
+
+
+def test_config_from_args_headers_and_workers() -> None:
+    config = config_of("-H", "X-A:  1 ", "-H", "Host: example.test", "-c", "3", "-w", "8")
+    assert config.headers == (("X-A", "1"), ("Host", "example.test"))
+    assert config.workers == 3  # never more processes than connections
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["-H", "no colon"], ["-H", ": empty name"], ["-m", "GE T"], ["https://127.0.0.1/"]],
+)
+def test_config_from_args_rejects_bad_input(argv: list[str]) -> None:
+    with pytest.raises(UsageError):
+        config_of(*argv)
+
+
+# -- exit statuses -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["--no-such-flag"], "unrecognized arguments"),
+        (["-c", "0"], "must be > 0"),
+        (["http://127.0.0.1:notaport/"], "invalid URL"),
+        (["https://127.0.0.1/"], "https is not supported"),
+        (["-p", "/nonexistent/body-file"], "cannot read -p"),
+    ],
+)
+async def test_cli_exits_2_on_usage_errors(argv: list[str], complaint: str) -> None:
+    run = await run_trioload(*argv)
+    assert run.returncode == 2
+    assert complaint in run.stderr
+    assert run.stdout == ""
+
+
+async def test_cli_exits_2_when_the_fd_limit_is_too_low_for_c() -> None:
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    run = await run_trioload("-c", "1000", "-n", "1000", url(9), preexec_fn=low_limit)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "ulimit -n" in lines[0]
+    assert run.stdout == ""
+
+
+async def test_cli_t_ends_the_run_in_about_t_seconds(start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    start = trio.current_time()
+    run = await run_trioload("-q", "-t", "0.5", "-c", "2", "--json", "-", url(port))
+    wall = trio.current_time() - start
+    assert run.returncode == 0
+    report = run.report
+    assert report["complete"] > 0
+    assert report["requests"] is None
+    assert 0.5 <= report["time_taken_s"] < 0.8
+    assert wall < 5
+
+
+async def test_cli_json_file_leaves_the_text_report_on_stdout(
+    start_trioserve: StartTrioserve, tmp_path: Path
+) -> None:
+    _, port = await start_trioserve()
+    path = tmp_path / "out.json"
+    run = await run_trioload("-n", "5", "--json", str(path), url(port))
+    assert run.returncode == 0
+    assert "Complete requests:      5\n" in run.stdout
+    assert json.loads(path.read_text())["complete"] == 5
+    assert "Benchmarking 127.0.0.1 (be patient)" in run.stderr
+    assert "Finished 5 requests" in run.stderr
+
+
+async def test_cli_exits_130_on_sigint_with_a_report(start_trioserve: StartTrioserve) -> None:
+    server, port = await start_trioserve()
+    process = await trio.lowlevel.open_process(
+        [str(TRIOLOAD), "-n", "10000000", "-c", "10", url(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **run_in_new_session(),
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    try:
+        with trio.fail_after(20):
+            seen = b""
+            while b"Benchmarking" not in seen:
+                chunk = await process.stderr.receive_some(4096)
+                assert chunk, "trioload closed stderr before it started"
+                seen += chunk
+            while server.stats.responses <= 100:
+                await trio.sleep(0.01)  # the server counts; no event to wait on
+            process.send_signal(signal.SIGINT)
+            stdout = bytearray()
+            while chunk := await process.stdout.receive_some(65536):
+                stdout += chunk
+            status = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert status == 130
+    text = stdout.decode()
+    complete = int(text.split("Complete requests:")[1].split()[0])
+    assert 0 < complete < 10_000_000
+    assert "Interrupted" in text
+
+
+# -- memory ------------------------------------------------------------------------------
+
+
+#: prints its own peak RSS (KiB) on stderr's last line after a trioload run
+RSS_WRAPPER = (
+    "import resource, sys\n"
+    "from trioload.cli import main\n"
+    "main(sys.argv[1:])\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+
+
+def measured(argv: list[str]) -> list[str]:
+    """``argv`` under /usr/bin/time if present, else under a wrapper reporting its peak RSS."""
+    if Path("/usr/bin/time").exists():
+        return ["/usr/bin/time", "-f", "%M", str(TRIOLOAD), *argv]
+    return [sys.executable, "-c", RSS_WRAPPER, *argv]
+
+
+async def test_cli_memory_stays_flat_as_n_grows(start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve(backlog=256)
+    peaks = {}
+    for n in (2000, 20000):
+        done = await trio.run_process(
+            measured(["-q", "-c", "50", "-n", str(n), url(port)]),
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        peaks[n] = int(done.stderr.decode().strip().splitlines()[-1])
+    assert peaks[20000] / peaks[2000] <= 1.1, peaks
