@@ -110,7 +110,7 @@ async def test_cli_t_ends_the_run_in_about_t_seconds(start_trioserve: StartTrios
     report = run.report
     assert report["complete"] > 0
     assert report["requests"] is None
-    assert 0.5 <= report["time_taken_s"] < 0.8
+    assert 0.5 <= report["time_taken_s"] < 1.0
     assert wall < 5
 
 

@@ -46,7 +46,7 @@ async def test_engine_times_out_a_silent_server_as_receive_within_s(start_raw: S
     assert run.returncode == 1
     assert run.report["failures"] == only("receive", 2)
     # Both requests run side by side, so the run lasts one timeout, not two.
-    assert 0.5 <= run.report["time_taken_s"] < 0.9
+    assert 0.5 <= run.report["time_taken_s"] < 1.0
     assert wall < 5  # process start and imports included
 
 
