@@ -185,7 +185,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         content_type=args.content_type,
         progress=not args.quiet,
         json_path=args.json_path,
-        workers=min(args.workers, args.concurrency),
+        workers=min(args.workers, args.concurrency, requests or args.concurrency),
     )
 
 

@@ -180,7 +180,7 @@ async def _one_request(
         status=reader.status,
         wire_bytes=reader.wire_bytes,
         body_bytes=reader.body_bytes,
-        keep_alive=reused,
+        keep_alive=not close,  # ab counts every response that kept the connection
     )
     return None if close else sock
 

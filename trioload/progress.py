@@ -38,19 +38,23 @@ class Progress:
         )
 
     def _ab_lines(self, finished: int, elapsed: float) -> str:
+        """ab's heartbeat: with -n over 150, a line every max(n/10, 100) requests."""
         lines = []
         while self._marks_done < 9:
             mark = self._marks_done + 1
             if self.total is not None:
-                reached = finished >= self.total * mark // 10
+                if self.total <= 150:
+                    break
+                count = max(self.total // 10, 100) * mark
+                if count >= self.total or finished < count:
+                    break
             elif self.time_limit is not None:
-                reached = elapsed >= self.time_limit * mark / 10
+                if elapsed < self.time_limit * mark / 10:
+                    break
+                count = finished
             else:
-                reached = False
-            if not reached:
                 break
             self._marks_done = mark
-            count = self.total * mark // 10 if self.total is not None else finished
             lines.append(f"Completed {count} requests\n")
         return "".join(lines)
 

@@ -31,6 +31,15 @@ class Responses:
     close: bytes
     keep_alive: bytes
     errors: dict[int, bytes]
+    #: the same 200 responses without their body, for HEAD requests (RFC 9110 section 9.3.2).
+    close_for_head: bytes = b""
+    keep_alive_for_head: bytes = b""
+
+    def ok(self, head: bytes, *, keep_alive: bool) -> bytes:
+        """The 200 response for this request head: bodiless for HEAD."""
+        if head[:5] == b"HEAD ":
+            return self.keep_alive_for_head if keep_alive else self.close_for_head
+        return self.keep_alive if keep_alive else self.close
 
     @classmethod
     def build(cls, body: bytes, content_type: str) -> Responses:
@@ -40,8 +49,12 @@ class Responses:
             )
             for status in (400, 408, 414, 431)
         }
+        close = encode_response(200, body, content_type, "close")
+        keep_alive = encode_response(200, body, content_type, "keep-alive")
         return cls(
-            close=encode_response(200, body, content_type, "close"),
-            keep_alive=encode_response(200, body, content_type, "keep-alive"),
+            close=close,
+            keep_alive=keep_alive,
             errors=errors,
+            close_for_head=close[: len(close) - len(body)],
+            keep_alive_for_head=keep_alive[: len(keep_alive) - len(body)],
         )

@@ -221,7 +221,7 @@ class Server:
 
     def _respond_and_close(self, conn: socket.socket, head: bytes, nursery: trio.Nursery) -> None:
         """Send the response in one non-blocking write and close; a task finishes a short write."""
-        response = self._responses.close
+        response = self._responses.ok(head, keep_alive=False)
         try:
             sent = conn.send(response)
         except BlockingIOError:
@@ -240,7 +240,7 @@ class Server:
         try:
             with trio.fail_after(self.config.head_timeout):
                 await send_all(conn, rest)
-            self._responded(conn, head, 200, len(self._responses.close))
+            self._responded(conn, head, 200, len(self._responses.ok(head, keep_alive=False)))
         except (OSError, trio.TooSlowError):
             self.stats.socket_errors += 1
         finally:
@@ -298,7 +298,7 @@ class Server:
                 unread = bool(rest) or declares_body(head)
                 await self._send_and_linger(conn, head, 200, unread=unread)
                 return
-            response = self._responses.keep_alive
+            response = self._responses.ok(head, keep_alive=True)
             with trio.fail_after(cfg.head_timeout):
                 await send_all(conn, response)
             self._responded(conn, head, 200, len(response))
@@ -317,7 +317,10 @@ class Server:
         self, conn: socket.socket, head: bytes, status: int, *, unread: bool
     ) -> None:
         """Send a final response, then close without destroying it (see ``linger``)."""
-        response = self._responses.close if status == 200 else self._responses.errors[status]
+        if status == 200:
+            response = self._responses.ok(head, keep_alive=False)
+        else:
+            response = self._responses.errors[status]
         with trio.fail_after(self.config.head_timeout):
             await send_all(conn, response)
         self._responded(conn, head, status, len(response))

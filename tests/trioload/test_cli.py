@@ -55,7 +55,9 @@ def test_config_from_args_p_reads_the_body_and_posts(tmp_path: Path) -> None:
 
 
 def test_config_from_args_headers_and_workers() -> None:
-    config = config_of("-H", "X-A:  1 ", "-H", "Host: example.test", "-c", "3", "-w", "8")
+    config = config_of(
+        "-H", "X-A:  1 ", "-H", "Host: example.test", "-c", "3", "-n", "100", "-w", "8"
+    )
     assert config.headers == (("X-A", "1"), ("Host", "example.test"))
     assert config.workers == 3  # never more processes than connections
 

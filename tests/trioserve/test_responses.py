@@ -28,3 +28,10 @@ def test_responses_all_parse_with_h11(body: bytes) -> None:
         if head.status_code == 200:
             assert received == body
         assert isinstance(client.next_event() if received else data, h11.EndOfMessage)
+
+
+def test_responses_ok_is_bodiless_for_head_only() -> None:
+    responses = Responses.build(b"hello", "text/plain")
+    assert responses.ok(b"GET / HTTP/1.1\r\n\r\n", keep_alive=False) == EXACT_RESPONSE
+    assert responses.ok(b"HEAD / HTTP/1.1\r\n\r\n", keep_alive=False) == EXACT_RESPONSE[:-5]
+    assert responses.ok(b"HEAD / HTTP/1.1\r\n\r\n", keep_alive=True).endswith(b"keep-alive\r\n\r\n")

@@ -219,3 +219,9 @@ async def test_server_custom_body_and_content_type(start_server: StartServer) ->
     response = await exchange(port, AB_REQUEST)
     assert response.endswith(b'\r\n\r\n{"ok":true}')
     assert b"Content-Type: application/json\r\nContent-Length: 11\r\n" in response
+
+
+async def test_server_head_request_gets_no_body(start_server: StartServer) -> None:
+    _, port = await start_server()
+    response = await exchange(port, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response == EXACT_RESPONSE[: -len(b"hello")]
