@@ -7,7 +7,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trioload.stats import FAILURE_KINDS, PHASES, RunStats
+from trioload.stats import (
+    FAILURE_KINDS,
+    HIGHEST_US,
+    PHASES,
+    RunStats,
+    bucket_index,
+    new_histogram,
+)
 
 
 def record(stats: RunStats, *, total_us: int = 1000, **overrides: Any) -> None:
@@ -145,3 +152,27 @@ def test_runstats_merge_takes_the_other_document_length_and_server_when_unset() 
     theirs.server_software = "trioserve"
     mine.merge(theirs)
     assert (mine.document_length, mine.server_software) == (9, "trioserve")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, HIGHEST_US))
+def test_bucket_index_matches_hdrh_index(value_us: int) -> None:
+    histogram = new_histogram()
+    assert bucket_index(value_us) == histogram._counts_index_for(value_us)
+
+
+def test_bucket_index_clamps_beyond_the_range() -> None:
+    histogram = new_histogram()
+    assert bucket_index(HIGHEST_US * 10) == histogram._counts_index_for(HIGHEST_US)
+    assert bucket_index(-5) == bucket_index(0) == 1
+
+
+def test_runstats_histograms_take_no_memory_per_request() -> None:
+    stats = RunStats()
+    arrays_before = [id(stats.histograms[p].counts) for p in PHASES]
+    for total_us in range(1, 200_000, 7):
+        record(stats, total_us=total_us + 200)
+    stats.flush()
+    assert [id(stats.histograms[p].counts) for p in PHASES] == arrays_before
+    assert stats.histograms["total"].get_total_count() == len(range(1, 200_000, 7))
+    assert vars(stats).keys() == vars(RunStats()).keys()
