@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the JSON report to FILE ('-': stdout, the text report then goes to stderr)",
     )
+    # -w children report their counters to the parent on stderr (trioload.workers).
+    add("--child-progress", dest="child_progress", action="store_true", help=argparse.SUPPRESS)
     add("-V", "--version", action="version", version=f"trioload {__version__}")
     return parser
 
@@ -184,6 +186,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         body=body,
         content_type=args.content_type,
         progress=not args.quiet,
+        child_progress=args.child_progress,
         json_path=args.json_path,
         workers=min(args.workers, args.concurrency, requests or args.concurrency),
     )

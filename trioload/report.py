@@ -33,6 +33,8 @@ class RunResult:
     cpu_user_s: float
     cpu_sys_s: float
     interrupted: bool = False
+    #: (first request started, last one ended) on the system's monotonic clock, in seconds.
+    window_s: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         self.stats.flush()  # every report reads the histograms: pending samples go in first
@@ -199,6 +201,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         },
         "workers": config.workers,
         "interrupted": result.interrupted,
+        "window_monotonic_s": list(result.window_s) if result.window_s else None,
     }
 
 

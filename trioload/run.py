@@ -15,7 +15,7 @@ import trio
 
 from trioload.config import LoadConfig
 from trioload.engine import RunState, resolve, run_load
-from trioload.progress import Progress
+from trioload.progress import Progress, child_line
 from trioload.report import RunResult
 
 PROGRESS_INTERVAL_S = 0.25
@@ -36,24 +36,30 @@ async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
             state.stopping = True
             load.cancel()
 
+    def report_progress() -> None:
+        stats = state.stats
+        if config.child_progress:
+            write(child_line(stats.finished, stats.failed))
+        else:
+            write(progress.tick(stats.finished, stats.failed, state.elapsed_s))
+
     async def show_progress() -> None:
         while True:
             await trio.sleep(PROGRESS_INTERVAL_S)
-            stats = state.stats
-            write(progress.tick(stats.finished, stats.failed, state.elapsed_s))
+            report_progress()
 
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             with trio.CancelScope() as load:
                 nursery.start_soon(stop_on_signal, signals, load)
-                if config.progress:
+                if config.progress or config.child_progress:
                     nursery.start_soon(show_progress)
                 await run_load(state, family, address)
             nursery.cancel_scope.cancel()
+    if config.progress or config.child_progress:
+        report_progress()
     if config.progress:
-        stats = state.stats
-        write(progress.tick(stats.finished, stats.failed, state.elapsed_s))
-        write(progress.finish(stats.finished))
+        write(progress.finish(state.stats.finished))
     after = resource.getrusage(resource.RUSAGE_SELF)
     return RunResult(
         config=config,
@@ -62,6 +68,8 @@ async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
         cpu_user_s=after.ru_utime - before.ru_utime,
         cpu_sys_s=after.ru_stime - before.ru_stime,
         interrupted=interrupted,
+        # perf_counter is CLOCK_MONOTONIC, shared by every process: -w merges these windows.
+        window_s=(state.start_ns / 1e9, state.end_ns / 1e9),
     )
 
 

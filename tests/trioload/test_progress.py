@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from trioload.progress import Progress
+from trioload.progress import CHILD_LINE_PREFIX, Progress, child_line, parse_child_line
 
 
 def completed_counts(text: str) -> list[int]:
@@ -63,3 +63,15 @@ def test_progress_live_line_without_n_shows_the_count_alone() -> None:
     line = Progress(total=None, time_limit=5.0, live=True).tick(42, 0, 1.0)
     assert "\r42 requests" in line
     assert "/" not in line.split("requests")[0]
+
+
+def test_child_line_round_trips() -> None:
+    line = child_line(1234, 5)
+    assert line.endswith("\n")
+    assert parse_child_line(line) == (1234, 5)
+
+
+def test_parse_child_line_ignores_other_output() -> None:
+    assert parse_child_line("Traceback (most recent call last):\n") is None
+    assert parse_child_line(CHILD_LINE_PREFIX + "12\n") is None
+    assert parse_child_line(CHILD_LINE_PREFIX + "12 x\n") is None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
+import pytest
+import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,7 +15,7 @@ from tests.trioload.conftest import StartTrioserve, run_trioload, url
 from trioload.config import LoadConfig
 from trioload.report import RunResult, format_json
 from trioload.stats import FAILURE_KINDS, PHASES, RunStats
-from trioload.workers import split, stats_from_json
+from trioload.workers import merged_window, split, stats_from_json
 
 
 @given(st.integers(0, 10_000), st.integers(1, 64))
@@ -75,3 +79,39 @@ async def test_workers_with_fewer_requests_than_workers(start_trioserve: StartTr
     assert run.returncode == 0, run.stderr
     assert run.report["complete"] == 1
     assert server.stats.responses == 1
+
+
+def test_merged_window_spans_the_children_that_ran() -> None:
+    reports: list[dict[str, Any]] = [
+        {"window_monotonic_s": [10.5, 12.0]},
+        {"window_monotonic_s": [10.2, 11.5]},
+        {"window_monotonic_s": None},  # a child with no request to make
+    ]
+    assert merged_window(reports) == (10.2, 12.0)
+    assert merged_window([{"window_monotonic_s": None}]) is None
+
+
+async def test_workers_time_taken_leaves_out_child_start_up(
+    start_trioserve: StartTrioserve,
+) -> None:
+    _, port = await start_trioserve()
+    began = trio.current_time()
+    run = await run_trioload("-q", "-w", "2", "-c", "4", "-n", "200", "--json", "-", url(port))
+    wall_s = trio.current_time() - began
+    assert run.returncode == 0, run.stderr
+    start, end = run.report["window_monotonic_s"]
+    assert run.report["time_taken_s"] == pytest.approx(end - start)
+    # Two interpreters starting up take far longer than 200 requests to trioserve.
+    assert run.report["time_taken_s"] < wall_s / 2
+
+
+async def test_workers_show_one_progress_for_all_children(
+    start_trioserve: StartTrioserve,
+) -> None:
+    _, port = await start_trioserve()
+    run = await run_trioload("-w", "2", "-c", "4", "-n", "2000", url(port))
+    assert run.returncode == 0, run.stderr
+    completed = re.findall(r"^Completed (\d+) requests$", run.stderr, re.MULTILINE)
+    assert completed == [str(200 * i) for i in range(1, 10)]
+    assert "Finished 2000 requests\n" in run.stderr
+    assert "trioload-progress" not in run.stderr + run.stdout
