@@ -19,6 +19,8 @@ class ServerConfig:
     workers: int = 1
     #: bind with SO_REUSEPORT (set for workers, so each has its own accept queue).
     reuse_port: bool = False
+    #: TCP_DEFER_ACCEPT: accept a connection only once its first bytes are in (Linux).
+    defer_accept: bool = False
     #: beyond this many open connections, stop accepting until one closes (backpressure).
     max_connections: int = 10_000
     #: the whole request head must arrive within this many seconds (slowloris defence).

@@ -76,6 +76,10 @@ def bind_listener(config: ServerConfig) -> socket.socket:
         if config.reuse_port:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         listener.bind(address)
+        if config.defer_accept and hasattr(socket, "TCP_DEFER_ACCEPT"):
+            # The kernel completes the handshake but wakes us only once the request has
+            # arrived, so the accept loop can answer it inline instead of starting a task.
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
         listener.listen(config.backlog)
         listener.setblocking(False)
     except BaseException:

@@ -88,7 +88,9 @@ def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
         return
     specs = [
         peers.nginx(targets.NGINX_AUTO, opts.host, "auto", run_dir),
-        peers.trioserve(targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
+        peers.trioserve(
+            targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto", defer_accept=True
+        ),
     ]
     with runner.started(targets.WORKERS, specs, [targets.WRK]) as live:
         for _ in range(opts.rounds):

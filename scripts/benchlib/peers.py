@@ -134,7 +134,12 @@ def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
 
 
 def trioserve(
-    name: str, host: str, exe: Path = VENV_BIN / "trioserve", workers: str | None = None
+    name: str,
+    host: str,
+    exe: Path = VENV_BIN / "trioserve",
+    workers: str | None = None,
+    *,
+    defer_accept: bool = False,
 ) -> PeerSpec:
     """The project's server through its console script; ``workers`` adds ``--workers``."""
     problem = console_script_problem(exe)
@@ -143,6 +148,8 @@ def trioserve(
 
     def argv(port: int) -> list[str]:
         extra = [] if workers is None else ["--workers", workers]
+        if defer_accept:
+            extra.append("--defer-accept")
         return [str(exe), "--host", host, "--port", str(port), *extra]
 
     return PeerSpec(name, argv)

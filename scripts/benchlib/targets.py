@@ -18,7 +18,7 @@ NGINX_AUTO = "nginx (workers auto)"
 UVICORN = "uvicorn (uvloop, httptools)"
 TRIO_SERVE_TCP = "trio serve_tcp (baseline)"
 TRIOSERVE = "trioserve"
-TRIOSERVE_AUTO = "trioserve --workers auto"
+TRIOSERVE_AUTO = "trioserve --workers auto --defer-accept"
 DELAY = "delay 20 ms"
 
 # Clients.

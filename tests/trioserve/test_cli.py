@@ -168,7 +168,18 @@ async def test_cli_access_log_prints_one_line_per_response() -> None:
 
 def test_cli_config_from_flags() -> None:
     args = build_parser().parse_args(
-        ["--port", "0", "--workers", "auto", "--keep-alive", "--body", "hi", "--max-head", "1024"]
+        [
+            "--port",
+            "0",
+            "--workers",
+            "auto",
+            "--keep-alive",
+            "--body",
+            "hi",
+            "--max-head",
+            "1024",
+            "--defer-accept",
+        ]
     )
     config = config_from_args(args)
     assert config.port == 0
@@ -178,6 +189,7 @@ def test_cli_config_from_flags() -> None:
     assert config.body == b"hi"
     assert config.max_head == 1024
     assert config.max_request_line == 1024
+    assert config.defer_accept
 
 
 @pytest.mark.parametrize(

@@ -225,3 +225,15 @@ async def test_server_head_request_gets_no_body(start_server: StartServer) -> No
     _, port = await start_server()
     response = await exchange(port, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert response == EXACT_RESPONSE[: -len(b"hello")]
+
+
+async def test_server_defer_accept_answers_every_request_inline(start_server: StartServer) -> None:
+    server, port = await start_server(defer_accept=True)
+    for _ in range(20):
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+        async with stream:
+            await trio.sleep(0.01)  # connected, request not sent yet: the kernel holds it
+            await stream.send_all(AB_REQUEST)
+            assert await read_to_eof(stream) == EXACT_RESPONSE
+    assert server.stats.responses == 20
+    assert server.stats.tasks == 0  # without TCP_DEFER_ACCEPT each of these needs a task
