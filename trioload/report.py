@@ -8,6 +8,7 @@ the bottleneck.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -61,17 +62,35 @@ def _ms(value_us: float) -> float:
 
 
 def phase_summary(hist: HdrHistogram) -> dict[str, float]:
-    """min, mean, sd, percentiles and max of one phase, in milliseconds."""
-    if hist.get_total_count() == 0:
+    """min, mean, sd, percentiles and max of one phase, in milliseconds.
+
+    The figures are hdrh's (bucket midpoints for mean and sd, a bucket's highest equivalent
+    value for a percentile), but found in one pass over the buckets that hold samples:
+    hdrh's own getters walk every bucket once per figure in pure Python (~0.7 s a report).
+    """
+    counts: Any = hist.counts
+    filled = [(i, n) for i, n in enumerate(counts) if n]
+    total = sum(n for _, n in filled)
+    if total == 0:
         return {}
-    summary = {
-        "min": _ms(hist.get_min_value()),
-        "mean": _ms(hist.get_mean_value()),
-        "sd": _ms(hist.get_stddev()),
-    }
+    value_at = hist.get_value_from_index
+    highest = hist.get_highest_equivalent_value
+    middle = hist._hdr_median_equiv_value  # hdrh's own midpoint rule, for equal means
+    buckets = [(value_at(i), n) for i, n in filled]
+    midpoints = [(middle(v), n) for v, n in buckets]
+    mean = sum(m * n for m, n in midpoints) / total
+    variance = sum((m - mean) ** 2 * n for m, n in midpoints) / total
+    summary = {"min": _ms(buckets[0][0]), "mean": _ms(mean), "sd": _ms(math.sqrt(variance))}
+    seen = 0
+    bucket = iter(buckets)
+    value = 0
     for pct in JSON_PERCENTILES:
-        summary[f"p{pct:g}"] = _ms(hist.get_value_at_percentile(pct))
-    summary["max"] = _ms(hist.get_max_value())
+        wanted = max(int(pct * total / 100 + 0.5), 1)
+        while seen < wanted:
+            value, count = next(bucket)
+            seen += count
+        summary[f"p{pct:g}"] = _ms(highest(value))
+    summary["max"] = _ms(highest(buckets[-1][0]))
     return summary
 
 

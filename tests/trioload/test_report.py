@@ -6,11 +6,21 @@ import json
 import re
 from typing import Any
 
+import pytest
 from hdrh.histogram import HdrHistogram
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trioload.config import LoadConfig
-from trioload.report import RunResult, format_json, format_text, to_json_dict
-from trioload.stats import PHASES, RunStats
+from trioload.report import (
+    JSON_PERCENTILES,
+    RunResult,
+    format_json,
+    format_text,
+    phase_summary,
+    to_json_dict,
+)
+from trioload.stats import PHASES, RunStats, new_histogram
 
 #: per response: connect, processing, waiting, total (ms); all exact in a 3-figure HDR.
 KNOWN_MS = [(1, 9, 5, 10), (1, 19, 5, 20), (1, 29, 5, 30), (1, 39, 5, 40)]
@@ -201,3 +211,30 @@ def test_json_omits_empty_histograms_and_reports_beyond_ab_percentiles() -> None
     full = to_json_dict(result_of(known_stats()))
     assert {"p99.9", "p99.99", "min", "mean", "sd", "max"} <= set(full["latency_ms"]["total"])
     assert full["latency_ms"]["total"]["p99.99"] == full["latency_ms"]["total"]["max"]
+
+
+# hdrh's own mean and sd walk every bucket up to the largest value: keep the range modest.
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2_000_000), st.integers(1, 1000)), min_size=1))
+def test_phase_summary_equals_hdrh_own_figures(samples: list[tuple[int, int]]) -> None:
+    histogram = new_histogram()
+    for value_us, count in samples:
+        histogram.record_value(value_us, count)
+    summary = phase_summary(histogram)
+    expected = {
+        "min": histogram.get_min_value(),
+        "mean": histogram.get_mean_value(),
+        "sd": histogram.get_stddev(),
+        **{
+            f"p{p:g}": v
+            for p, v in histogram.get_percentile_to_value_dict(list(JSON_PERCENTILES)).items()
+        },
+        "max": histogram.get_max_value(),
+    }
+    assert summary.keys() == expected.keys()
+    for key, value_us in expected.items():
+        assert summary[key] == pytest.approx(value_us / 1000, rel=1e-9, abs=1e-9), key
+
+
+def test_phase_summary_of_an_empty_histogram_is_empty() -> None:
+    assert phase_summary(new_histogram()) == {}
