@@ -88,6 +88,7 @@ async def test_cli_exits_2_on_usage_errors(argv: list[str], complaint: str) -> N
     run = await run_trioload(*argv)
     assert run.returncode == 2
     assert complaint in run.stderr
+    assert run.stderr.count("\n") == 1  # one clear line, no usage dump
     assert run.stdout == ""
 
 
