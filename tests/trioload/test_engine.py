@@ -165,3 +165,13 @@ async def test_engine_keeps_connections_alive_over_chunked_bodies(start_raw: Sta
     assert run.report["document_length"] == 5  # chunk framing is not payload
     assert run.report["html_bytes"] == 5 * n
     assert accepted == 1
+
+
+async def test_engine_timeout_covers_each_request_not_the_worker(start_raw: StartRaw) -> None:
+    # One worker, three answers of 0.3 s each under -s 0.4: every request is within its own
+    # timeout although the worker is busy for 0.9 s, so none may be cut short.
+    port = await start_raw(latency_mix(0.3, 0.3))
+    run = await run_trioload("-q", "-n", "3", "-c", "1", "-s", "0.4", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["failures"] == NO_FAILURES
+    assert run.report["time_taken_s"] >= 0.9
