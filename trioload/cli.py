@@ -239,11 +239,15 @@ def _run(config: LoadConfig, argv: list[str]) -> RunResult:
 
 
 def emit(result: RunResult) -> None:
-    """Text on stdout (stderr when JSON takes stdout); JSON where --json says."""
+    """Text on stdout (stderr when JSON takes stdout); JSON where --json says.
+
+    A ``-w`` child writes JSON alone: its parent prints the one report, merged.
+    """
     path = result.config.json_path
-    text_stream = sys.stderr if path == "-" else sys.stdout
-    text_stream.write("\n" + format_text(result))
-    text_stream.flush()
+    if not result.config.child_progress:
+        text_stream = sys.stderr if path == "-" else sys.stdout
+        text_stream.write("\n" + format_text(result))
+        text_stream.flush()
     if path == "-":
         sys.stdout.write(format_json(result))
         sys.stdout.flush()

@@ -115,3 +115,6 @@ async def test_workers_show_one_progress_for_all_children(
     assert completed == [str(200 * i) for i in range(1, 10)]
     assert "Finished 2000 requests\n" in run.stderr
     assert "trioload-progress" not in run.stderr + run.stdout
+    # one report, the merged one: the children's own stay between them and the parent
+    assert "trioload worker" not in run.stderr
+    assert run.stdout.count("Complete requests:") == 1
