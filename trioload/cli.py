@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -15,6 +14,7 @@ from trioload import __version__
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.fdlimit import check_fd_limit
 from trioload.report import RunResult, format_json, format_text
+from trioserve.argtypes import positive_float, positive_int, worker_count
 
 DESCRIPTION = f"""\
 An HTTP load generator with ApacheBench's flags and report, on trio.
@@ -36,32 +36,6 @@ Ctrl-C or SIGTERM (the report still covers what finished).
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _workers(text: str) -> int:
-    if text in {"auto", "0"}:
-        return os.cpu_count() or 1
-    return _positive_int(text)
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (argparse prints the whole usage first)."""
 
@@ -81,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "-c",
         dest="concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="concurrent connections (default 1)",
@@ -89,21 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "-n",
         dest="requests",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="requests to perform (default 1; unlimited with -t)",
     )
     add(
         "-t",
         dest="time_limit",
-        type=_positive_float,
+        type=positive_float,
         metavar="S",
         help="stop after S seconds (with -n: whichever comes first)",
     )
     add(
         "-s",
         dest="timeout",
-        type=_positive_float,
+        type=positive_float,
         default=30.0,
         metavar="S",
         help="per-request timeout, connect to last byte (default 30)",
@@ -143,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-w",
         "--workers",
         dest="workers",
-        type=_workers,
+        type=worker_count,
         default=1,
         metavar="N|auto",
         help="processes sharing -c and -n, results merged (default 1; auto: one per core)",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from functools import partial
 
 import trio
 
 from trioserve import __version__
+from trioserve.argtypes import positive_float, positive_int, worker_count
 from trioserve.config import DEFAULT_PORT, ServerConfig
 from trioserve.fdlimit import raise_nofile_limit
 from trioserve.lifecycle import serve_until_signalled
@@ -26,27 +26,6 @@ exit status: 0 after a graceful stop (SIGINT/SIGTERM: stop accepting, let open c
 finish within --grace seconds); 128+N when a second signal N forced an immediate stop;
 1 when it cannot start (port in use, bad host) or a worker process failed; 2 on usage errors.
 """
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def worker_count(text: str) -> int:
-    """``auto`` or 0 means one per core."""
-    if text in {"auto", "0"}:
-        return os.cpu_count() or 1
-    return positive_int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
