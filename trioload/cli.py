@@ -12,6 +12,7 @@ import trio
 
 from trioload import __version__
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
+from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
 from trioload.report import RunResult, format_json, format_text
 from trioserve.argtypes import positive_float, positive_int, worker_count
@@ -123,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes sharing -c and -n, results merged (default 1; auto: one per core)",
     )
     add(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="how requests are multiplexed: shards (epoll sets, the default on Linux) or tasks "
+        "(one trio task per connection, the fallback elsewhere); auto picks",
+    )
+    add(
         "--json",
         dest="json_path",
         metavar="FILE",
@@ -170,6 +178,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         progress=not args.quiet,
         child_progress=args.child_progress,
         json_path=args.json_path,
+        engine=args.engine,
         workers=min(args.workers, args.concurrency, requests or args.concurrency),
     )
 

@@ -67,6 +67,9 @@ class LoadConfig:
     child_progress: bool = False
     json_path: str | None = None
     workers: int = 1
+    #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see
+    #: ``trioload.engine``).
+    engine: str = "auto"
 
     @property
     def target(self) -> Target:

@@ -14,16 +14,19 @@ from collections.abc import AsyncIterator
 import trio
 
 from trioload.config import LoadConfig
-from trioload.engine import RunState, resolve, run_load
+from trioload.engine import run_load
 from trioload.progress import Progress, child_line
 from trioload.report import RunResult
+from trioload.state import RunState
+from trioload.wire import resolve
 
 PROGRESS_INTERVAL_S = 0.25
 
 
 async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
     """Run the load described by ``config`` to its end, or until a signal."""
-    family, address = resolve(config)
+    target = config.target
+    family, address = resolve(target.host, target.port)
     state = RunState(config)
     progress = Progress(config.requests, config.time_limit, live=live_progress)
     interrupted = False

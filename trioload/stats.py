@@ -24,10 +24,11 @@ def new_histogram() -> HdrHistogram:
 
 
 # hdrh's record_value costs ~0.9 µs of pure Python per value (four per request). The bucket
-# index of a value is a few integer operations, so the hot path increments the histogram's
-# counts array directly and ``flush`` brings its total, min and max up to date afterwards.
-# These constants are the layout of ``new_histogram()``; ``bucket_index`` is tested against
-# hdrh's own index function.
+# index of a value is a few integer operations, and for the values most requests take (under
+# ``_TABLE_LIMIT`` µs) one look-up in a table built at import. The hot path counts into plain
+# lists (a ctypes array's item is slower to bump) that ``flush`` adds to the histograms' counts.
+# These constants are the layout of ``new_histogram()``; ``bucket_index`` and the table are
+# tested against hdrh's own index function.
 _LAYOUT = new_histogram()
 #: values below this have their own bucket (index == value).
 _LINEAR_LIMIT: int = _LAYOUT.sub_bucket_count
@@ -46,6 +47,24 @@ def bucket_index(value_us: int) -> int:
     value_us = min(value_us, HIGHEST_US)
     shift = value_us.bit_length() - _SUB_MAGNITUDE
     return ((shift + 1) << _HALF_MAGNITUDE) + (value_us >> shift) - _HALF_COUNT
+
+
+def _index_table(limit: int) -> list[int]:
+    """``bucket_index(v)`` for every ``0 <= v < limit`` (a power of two), built run by run:
+    above the linear range, each bucket covers a run of equal indexes."""
+    table = [1, *range(1, _LINEAR_LIMIT)]
+    start = _LINEAR_LIMIT
+    while start < limit:
+        width = 1 << (start.bit_length() - _SUB_MAGNITUDE)
+        for value in range(start, 2 * start, width):
+            table += [bucket_index(value)] * width
+        start *= 2
+    return table
+
+
+#: 2**17 µs = 131 ms: a 1 MB table covers the latencies of nearly every request.
+_TABLE_LIMIT = 1 << 17
+INDEX_TABLE = _index_table(_TABLE_LIMIT)
 
 
 def _sync_tracking(histogram: HdrHistogram) -> None:
@@ -75,6 +94,10 @@ class RunStats:
     #: body length of the first good response; later ones that differ are Length failures.
     document_length: int | None = None
     server_software: str = ""
+    #: per phase, counts recorded since the last ``flush`` (same layout as the histograms').
+    _pending: tuple[list[int], ...] = field(
+        default_factory=lambda: tuple([0] * _COUNTS_LEN for _ in PHASES), repr=False
+    )
 
     @property
     def failed(self) -> int:
@@ -110,16 +133,25 @@ class RunStats:
             self.non_2xx += 1
         if keep_alive:
             self.keep_alive_requests += 1
-        histograms = self.histograms
-        histograms["connect"].counts[bucket_index(connect_us)] += 1
-        histograms["processing"].counts[bucket_index(processing_us)] += 1
-        histograms["waiting"].counts[bucket_index(waiting_us)] += 1
-        histograms["total"].counts[bucket_index(total_us)] += 1
+        table, limit = INDEX_TABLE, _TABLE_LIMIT
+        connect, processing, waiting, total = self._pending
+        connect[table[connect_us] if connect_us < limit else bucket_index(connect_us)] += 1
+        processing[
+            table[processing_us] if processing_us < limit else bucket_index(processing_us)
+        ] += 1
+        waiting[table[waiting_us] if waiting_us < limit else bucket_index(waiting_us)] += 1
+        total[table[total_us] if total_us < limit else bucket_index(total_us)] += 1
 
     def flush(self) -> None:
-        """Bring each histogram's total, min and max up to date (before any is read)."""
-        for histogram in self.histograms.values():
-            _sync_tracking(histogram)
+        """Move the pending counts into the histograms and bring their total, min and max up
+        to date (before any is read)."""
+        for phase, pending in zip(PHASES, self._pending, strict=True):
+            counts: Any = self.histograms[phase].counts
+            for index, count in enumerate(pending):
+                if count:
+                    counts[index] += count
+                    pending[index] = 0
+            _sync_tracking(self.histograms[phase])
 
     def record_failure(self, kind: str, wire_bytes: int = 0) -> None:
         self.failures[kind] += 1

@@ -1,0 +1,365 @@
+"""The shard engine: a few trio tasks, each serving its share of the connections from one epoll set.
+
+Why it looks like this: a trio task parked in ``wait_readable`` per request costs a task switch
+and two epoll registrations, more CPU than the Python work of the request itself. A shard
+instead registers each of its sockets once in a private ``select.epoll`` set and waits on that
+set's own descriptor with ``trio.lowlevel.wait_readable``: one wake-up serves every socket of
+the shard that is ready, with no task switch and no trio registration per request. trio still
+owns the run (the nursery, cancellation, the time limit, signals, progress): only the
+per-request scheduling is batched.
+
+Each shard holds a fixed number of *slots* (its share of ``-c``); a slot has at most one
+request in flight, so exactly ``-c`` requests run at once across the shards. A request moves
+through connect → send → receive as a small state machine driven by readiness events, and its
+times are ``perf_counter_ns`` readings taken right around the system calls, as in
+``trioload.tasks``.
+
+Timeouts: every request of a run has the same ``-s``, so a shard's deadlines, taken in start
+order, form a FIFO queue. The oldest live one says when the shard must wake (``move_on_at``
+around the wait): no heap, no cancel scope per request.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import select
+import socket
+from collections import deque
+from time import perf_counter_ns
+
+import trio
+
+from trioload.response import ResponseReader
+from trioload.state import RunState
+from trioload.wire import (
+    CONNECT_ERRNOS,
+    READ_ERRORS,
+    RECV_SIZE,
+    Address,
+    Socket,
+    failure_kind,
+    new_socket,
+    record_response,
+)
+
+#: slots per shard: c=1000 runs in four shards. More shards cost a trio wake-up each per
+#: batch; fewer make each batch longer.
+SLOTS_PER_SHARD = 256
+#: events taken from the epoll set per wake-up.
+MAX_EVENTS = 512
+
+AVAILABLE = hasattr(select, "epoll")
+
+# A slot's phases.
+_IDLE = 0  # no request (finished, or waiting to start its next one)
+_CONNECTING = 1  # connect in progress, waiting to be writable
+_SENDING = 2  # connected, the rest of the request waits for room in the send buffer
+_RECEIVING = 3  # request sent, reading the response
+
+_IN = select.EPOLLIN if AVAILABLE else 1
+_OUT = select.EPOLLOUT if AVAILABLE else 4
+
+
+async def run_shards(
+    state: RunState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
+) -> None:
+    """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows."""
+    shards = math.ceil(slots / SLOTS_PER_SHARD)
+    async with trio.open_nursery() as nursery:
+        for index in range(shards):
+            share = slots // shards + (1 if index < slots % shards else 0)
+            nursery.start_soon(_Shard(state, family, address, request, share).run)
+
+
+class _Slot:
+    """One connection's worth of the shard: its socket and the request in flight on it."""
+
+    __slots__ = (
+        "connected",
+        "fd",
+        "first_byte",
+        "phase",
+        "reader",
+        "sent",
+        "serial",
+        "sock",
+        "start",
+        "unsent",
+    )
+
+    def __init__(self) -> None:
+        self.phase = _IDLE
+        #: bumped at each request start: a deadline entry with an older serial is stale.
+        self.serial = 0
+        self.sock: Socket | None = None
+        self.fd = -1
+        self.reader = ResponseReader()
+        self.unsent = memoryview(b"")
+        # perf_counter_ns readings of the request in flight.
+        self.start = self.connected = self.sent = self.first_byte = 0
+
+
+class _Shard:
+    """A trio task multiplexing ``slots`` connections over one epoll set."""
+
+    def __init__(
+        self,
+        state: RunState,
+        family: socket.AddressFamily,
+        address: Address,
+        request: bytes,
+        slots: int,
+    ) -> None:
+        self.state = state
+        self.stats = state.stats
+        self.family = family
+        self.address = address
+        self.request = request
+        self.timeout_ns = int(state.config.timeout * 1e9)
+        self.slots = [_Slot() for _ in range(slots)]
+        #: slots that still take part in the run (in flight, or about to start a request).
+        self.active = slots
+        #: slots whose next request starts at the top of the loop (not inline: a request that
+        #: fails at once, as on a refused port, would otherwise chain without a checkpoint).
+        self.to_start: list[_Slot] = list(self.slots)
+        self.by_fd: dict[int, _Slot] = {}
+        #: (deadline_ns, slot, serial) in start order; stale entries are skipped lazily.
+        self.deadlines: deque[tuple[int, _Slot, int]] = deque()
+        self.compact_at = 4 * slots + 64
+        self.poller = select.epoll()
+
+    async def run(self) -> None:
+        """Serve the slots until the run wants no more requests (or the task is cancelled)."""
+        poller = self.poller
+        by_fd = self.by_fd
+        try:
+            while True:
+                if self.to_start:
+                    starting, self.to_start = self.to_start, []
+                    for idle in starting:
+                        self._start_next(idle)
+                if not self.active:
+                    return
+                events = poller.poll(0, MAX_EVENTS)
+                if events or self.to_start:
+                    # Ready already: still let the other tasks (progress, signals) run.
+                    await trio.lowlevel.checkpoint()
+                else:
+                    with trio.move_on_at(self._wake_at()):
+                        await trio.lowlevel.wait_readable(poller.fileno())
+                    events = poller.poll(0, MAX_EVENTS)
+                for fd, _mask in events:
+                    slot = by_fd.get(fd)
+                    if slot is not None:
+                        self._on_ready(slot)
+                if self.deadlines:
+                    self._expire(perf_counter_ns())
+        finally:
+            for slot in self.slots:
+                if slot.sock is not None:
+                    slot.sock.close()
+            poller.close()
+
+    # -- starting requests -------------------------------------------------------------------
+
+    def _start_next(self, slot: _Slot) -> None:
+        """Start the slot's next request, or retire the slot once the run wants no more."""
+        if not self.state.take():
+            if slot.sock is not None:  # a kept-alive connection with nothing left to do
+                self._close(slot)
+            self.active -= 1
+            return
+        start = perf_counter_ns()
+        slot.start = start
+        slot.first_byte = 0
+        slot.serial += 1
+        slot.reader = ResponseReader(head_request=self.state.head_request)
+        deadlines = self.deadlines
+        deadlines.append((start + self.timeout_ns, slot, slot.serial))
+        if len(deadlines) > self.compact_at:
+            self._compact()
+        if slot.sock is not None:
+            slot.connected = start
+            self._send_again(slot)
+        else:
+            self._connect(slot)
+
+    def _connect(self, slot: _Slot) -> None:
+        """Open a connection and send the request on it, as far as the kernel lets us now."""
+        sock = new_socket(self.family)
+        slot.sock = sock
+        fd = slot.fd = sock.fileno()
+        self.by_fd[fd] = slot
+        err = sock.connect_ex(self.address)
+        if err and err != errno.EINPROGRESS:
+            self._fail(slot, "connect", later=True)
+            return
+        slot.connected = perf_counter_ns()
+        # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
+        # once, and wait for writability (then check the outcome) only if the kernel says so.
+        request = self.request
+        try:
+            sent = sock.send(request)
+        except BlockingIOError:
+            slot.phase = _CONNECTING
+            slot.unsent = memoryview(request)
+            self.poller.register(fd, _OUT)
+            return
+        except OSError as exc:
+            self._fail(slot, "connect" if exc.errno in CONNECT_ERRNOS else "write", later=True)
+            return
+        if sent < len(request):
+            slot.phase = _SENDING
+            slot.unsent = memoryview(request)[sent:]
+            self.poller.register(fd, _OUT)
+            return
+        slot.sent = perf_counter_ns()
+        slot.phase = _RECEIVING
+        self.poller.register(fd, _IN)
+
+    def _send_again(self, slot: _Slot) -> None:
+        """Send the next request on a kept-alive connection (already in the epoll set)."""
+        sock = slot.sock
+        assert sock is not None
+        request = self.request
+        try:
+            sent = sock.send(request)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._fail(slot, "write", later=True)
+            return
+        if sent < len(request):
+            slot.phase = _SENDING
+            slot.unsent = memoryview(request)[sent:]
+            self.poller.modify(slot.fd, _OUT)
+            return
+        slot.sent = perf_counter_ns()
+        slot.phase = _RECEIVING
+
+    # -- readiness ---------------------------------------------------------------------------
+
+    def _on_ready(self, slot: _Slot) -> None:
+        phase = slot.phase
+        if phase == _RECEIVING:
+            self._receive(slot)
+        elif phase == _CONNECTING:
+            sock = slot.sock
+            assert sock is not None
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                self._fail(slot, "connect")
+                return
+            slot.connected = perf_counter_ns()
+            slot.phase = _SENDING
+            self._send_rest(slot)
+        elif phase == _SENDING:
+            self._send_rest(slot)
+
+    def _send_rest(self, slot: _Slot) -> None:
+        sock = slot.sock
+        assert sock is not None
+        view = slot.unsent
+        try:
+            view = view[sock.send(view) :]
+        except BlockingIOError:
+            return
+        except OSError:
+            self._fail(slot, "write")
+            return
+        slot.unsent = view
+        if not view:
+            slot.sent = perf_counter_ns()
+            slot.phase = _RECEIVING
+            self.poller.modify(slot.fd, _IN)
+
+    def _receive(self, slot: _Slot) -> None:
+        """Read what is there: to EOF, or to the framed end of a kept-alive response."""
+        sock = slot.sock
+        assert sock is not None
+        reader = slot.reader
+        keep_alive = self.state.keep_alive
+        while True:
+            try:
+                data = sock.recv(RECV_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._fail(slot, "receive", reader.wire_bytes)
+                return
+            now = perf_counter_ns()
+            if not slot.first_byte:
+                slot.first_byte = now
+            try:
+                if not data:
+                    reader.feed_eof()
+                    self._done(slot, now, kept=False)
+                    return
+                if reader.feed(data) and keep_alive and reader.keep_alive:
+                    self._done(slot, now, kept=True)
+                    return
+            except READ_ERRORS as exc:
+                self._fail(slot, failure_kind(exc), reader.wire_bytes)
+                return
+
+    # -- ending requests ---------------------------------------------------------------------
+
+    def _done(self, slot: _Slot, now: int, *, kept: bool) -> None:
+        times = (slot.start, slot.connected, slot.sent, slot.first_byte, now)
+        record_response(self.stats, slot.reader, times, kept=kept)
+        slot.phase = _IDLE
+        if not kept:
+            self._close(slot)
+        self._start_next(slot)
+
+    def _fail(self, slot: _Slot, kind: str, wire_bytes: int = 0, *, later: bool = False) -> None:
+        """Count the failure, drop the connection; the next request starts now or ``later``."""
+        self.stats.record_failure(kind, wire_bytes)
+        slot.phase = _IDLE
+        self._close(slot)
+        if later:
+            self.to_start.append(slot)
+        else:
+            self._start_next(slot)
+
+    def _close(self, slot: _Slot) -> None:
+        """Close the slot's socket (which also takes it out of the epoll set)."""
+        sock = slot.sock
+        if sock is not None:
+            del self.by_fd[slot.fd]
+            sock.close()
+            slot.sock = None
+            slot.fd = -1
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def _wake_at(self) -> float:
+        """The oldest live deadline, on trio's clock (inf when nothing is in flight)."""
+        deadlines = self.deadlines
+        while deadlines:
+            deadline_ns, slot, serial = deadlines[0]
+            if slot.serial == serial and slot.phase != _IDLE:
+                return trio.current_time() + (deadline_ns - perf_counter_ns()) / 1e9
+            deadlines.popleft()
+        return math.inf
+
+    def _expire(self, now: int) -> None:
+        """Fail every request past its deadline: Connect before the connection was up."""
+        deadlines = self.deadlines
+        while deadlines:
+            deadline_ns, slot, serial = deadlines[0]
+            live = slot.serial == serial and slot.phase != _IDLE
+            if live and deadline_ns > now:
+                return
+            deadlines.popleft()
+            if live:
+                kind = "connect" if slot.phase == _CONNECTING else "receive"
+                self._fail(slot, kind, slot.reader.wire_bytes, later=True)
+
+    def _compact(self) -> None:
+        """Drop the entries of finished requests (keeps memory flat however long the run)."""
+        self.deadlines = deque(
+            entry
+            for entry in self.deadlines
+            if entry[1].serial == entry[2] and entry[1].phase != _IDLE
+        )

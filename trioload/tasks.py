@@ -1,0 +1,184 @@
+"""The task engine: one trio task per connection slot, parked in ``wait_readable`` per request.
+
+The fallback for platforms without ``epoll`` (see ``trioload.shards`` for the fast engine, and
+``--engine`` to pick one). Each request uses a plain non-blocking stdlib socket: ``connect_ex``,
+one ``send``, ``recv`` until the response ends, and trio's ``wait_writable``/``wait_readable``
+only when a call would block.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from time import perf_counter_ns
+
+import trio
+
+from trioload.response import ResponseReader
+from trioload.state import RunState
+from trioload.wire import (
+    CONNECT_ERRNOS,
+    READ_ERRORS,
+    RECV_SIZE,
+    Address,
+    RequestFailedError,
+    Socket,
+    failure_kind,
+    new_socket,
+    record_response,
+)
+
+
+async def run_tasks(
+    state: RunState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
+) -> None:
+    """Run ``slots`` connection tasks until the run wants no more requests."""
+    async with trio.open_nursery() as nursery:
+        for _ in range(slots):
+            nursery.start_soon(_slot, state, family, address, request)
+
+
+class _Attempt:
+    """How far the current request got: a timeout before connecting is a Connect failure."""
+
+    __slots__ = ("connected", "start")
+
+    def __init__(self) -> None:
+        self.start = 0
+        self.connected = False
+
+
+async def _slot(
+    state: RunState, family: socket.AddressFamily, address: Address, request: bytes
+) -> None:
+    """Run requests until the run is over; a timeout costs that request, not the slot."""
+    attempt = _Attempt()
+    while True:
+        # One cancel scope for many requests: moving its deadline per request is much
+        # cheaper than entering a new scope each time. Only a timeout gets us past the with.
+        with trio.CancelScope() as scope:
+            await _run_requests(state, (family, address, request), attempt, scope)
+            return
+        state.stats.record_failure("receive" if attempt.connected else "connect")
+
+
+_Dial = tuple[socket.AddressFamily, Address, bytes]
+
+
+async def _run_requests(
+    state: RunState, dial: _Dial, attempt: _Attempt, scope: trio.CancelScope
+) -> None:
+    stats = state.stats
+    timeout = state.config.timeout
+    # Moving a deadline costs ~3 µs (trio keeps them in a heap), a twentieth of a request's
+    # CPU. So the deadline may run up to ``slack`` past a request's own: it moves only when
+    # it would fall outside [start + timeout, start + timeout + slack]. It never falls before,
+    # so whatever request it cancels had run for at least ``timeout``.
+    slack = timeout / 10
+    deadline = scope.deadline
+    kept: Socket | None = None  # a keep-alive connection carried to the next request
+    try:
+        while state.take():
+            attempt.start = perf_counter_ns()
+            attempt.connected = False
+            earliest = trio.current_time() + timeout
+            if not earliest <= deadline <= earliest + slack:
+                deadline = scope.deadline = earliest + slack
+            try:
+                kept = await _one_request(state, dial, kept, attempt)
+            except RequestFailedError as failure:
+                stats.record_failure(failure.kind, failure.wire_bytes)
+                kept = None
+    finally:
+        if kept is not None:
+            kept.close()
+
+
+async def _one_request(
+    state: RunState, dial: _Dial, kept: Socket | None, attempt: _Attempt
+) -> Socket | None:
+    """One request on ``kept`` or a new connection; the connection to keep, if any."""
+    family, address, request = dial
+    reused = kept is not None
+    sock = kept if kept is not None else new_socket(family)
+    close = True
+    try:
+        if reused:
+            connected = perf_counter_ns()
+            attempt.connected = True
+            await _send(sock, memoryview(request))
+        else:
+            connected = await _connect_and_send(sock, address, request, attempt)
+        sent = perf_counter_ns()
+        reader = ResponseReader(head_request=state.head_request)
+        first_byte = await _receive(sock, reader, keep_alive=state.keep_alive)
+        done = perf_counter_ns()
+        close = not (state.keep_alive and reader.keep_alive)
+    finally:
+        if close:
+            sock.close()
+    times = (attempt.start, connected, sent, first_byte, done)
+    record_response(state.stats, reader, times, kept=not close)
+    return None if close else sock
+
+
+async def _connect_and_send(
+    sock: Socket, address: Address, request: bytes, attempt: _Attempt
+) -> int:
+    """Connect and send the request; the time the connection was up."""
+    err = sock.connect_ex(address)
+    if err not in (0, errno.EINPROGRESS):
+        raise RequestFailedError("connect")
+    connected = perf_counter_ns()
+    # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
+    # once, and wait for writability (then check the outcome) only if the kernel says so.
+    view = memoryview(request)
+    try:
+        view = view[sock.send(view) :]
+    except BlockingIOError:
+        await trio.lowlevel.wait_writable(sock)
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            raise RequestFailedError("connect") from None
+        connected = perf_counter_ns()
+    except OSError as exc:
+        raise RequestFailedError("connect" if exc.errno in CONNECT_ERRNOS else "write") from None
+    attempt.connected = True
+    if view:  # the rest of a request too big for one send
+        await _send(sock, view)
+    return connected
+
+
+async def _send(sock: Socket, view: memoryview) -> None:
+    while view:
+        try:
+            view = view[sock.send(view) :]
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(sock)
+        except OSError:
+            raise RequestFailedError("write") from None
+
+
+async def _receive(sock: Socket, reader: ResponseReader, *, keep_alive: bool) -> int:
+    """Read the response (to EOF, or to its framed end with keep-alive); first-byte time."""
+    first_byte = 0
+    # The request has only just left: a recv now would nearly always fail with EAGAIN, so
+    # wait for readability first and spare that system call and its exception.
+    await trio.lowlevel.wait_readable(sock)
+    while True:
+        try:
+            data = sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            await trio.lowlevel.wait_readable(sock)
+            continue
+        except OSError:
+            raise RequestFailedError("receive", reader.wire_bytes) from None
+        if not first_byte:
+            first_byte = perf_counter_ns()
+        try:
+            if not data:
+                reader.feed_eof()
+                return first_byte
+            if reader.feed(data) and keep_alive and reader.keep_alive:
+                return first_byte
+        except READ_ERRORS as exc:
+            raise RequestFailedError(failure_kind(exc), reader.wire_bytes) from None

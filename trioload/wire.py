@@ -1,0 +1,97 @@
+"""What both engines share about one request on the wire: the socket kind, which errors mean
+which failure column, and how a finished request is recorded.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from trioload.response import (
+    BodyLengthError,
+    IncompleteResponseError,
+    ProtocolError,
+    ResponseReader,
+)
+from trioload.stats import RunStats
+
+#: bytes asked of one ``recv``: a whole small response and its EOF in one call.
+RECV_SIZE = 65536
+
+#: The C socket type under ``socket.socket``: the Python subclass adds nothing used here but
+#: ~1 µs a request (its ``__init__`` and ``close`` wrappers). Created non-blocking where the
+#: platform allows, which also spares a ``setblocking`` system call.
+Socket = socket.SocketType
+NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
+STREAM_TYPE: int = socket.SOCK_STREAM | NONBLOCK
+
+#: errors a first send reports when the connection itself failed.
+CONNECT_ERRNOS = frozenset(
+    {errno.ECONNREFUSED, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH}
+)
+
+Address = tuple[str, int]
+
+
+def resolve(host: str, port: int) -> tuple[socket.AddressFamily, Address]:
+    """Look the host up once, before the run (a lookup per request would measure DNS)."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return family, (str(address[0]), int(address[1]))
+
+
+def new_socket(family: socket.AddressFamily) -> socket.SocketType:
+    """A non-blocking TCP socket, ready for ``connect_ex``."""
+    sock = Socket(family, STREAM_TYPE)
+    if not NONBLOCK:
+        sock.setblocking(False)
+    return sock
+
+
+#: what the response reader raises; ``failure_kind`` says which column each one is.
+READ_ERRORS = (ProtocolError, IncompleteResponseError, BodyLengthError)
+
+
+def failure_kind(exc: Exception) -> str:
+    """ab's column for a response the reader refused: Exceptions, Length or Receive."""
+    if isinstance(exc, ProtocolError):
+        return "exceptions"
+    if isinstance(exc, BodyLengthError):
+        return "length"
+    return "receive"
+
+
+class RequestFailedError(Exception):
+    """One request failed; ``kind`` is its column in the report."""
+
+    def __init__(self, kind: str, wire_bytes: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.wire_bytes = wire_bytes
+
+
+def record_response(
+    stats: RunStats,
+    reader: ResponseReader,
+    times: tuple[int, int, int, int, int],
+    *,
+    kept: bool,
+) -> None:
+    """Count a response that arrived whole.
+
+    ``times`` are ``perf_counter_ns`` readings: (started, connected, request sent, first
+    response byte, done). ab's phases: Connect = started→connected, Processing =
+    connected→done, Waiting = sent→first byte, Total = started→done.
+    """
+    start, connected, sent, first_byte, done = times
+    if reader.server and not stats.server_software:
+        stats.server_software = reader.server.decode("latin-1")
+    stats.record_response(
+        connect_us=(connected - start) // 1000,
+        processing_us=(done - connected) // 1000,
+        waiting_us=(first_byte - sent) // 1000,
+        total_us=(done - start) // 1000,
+        status=reader.status,
+        wire_bytes=reader.wire_bytes,
+        body_bytes=reader.body_bytes,
+        keep_alive=kept,  # ab counts every response that kept the connection
+    )
