@@ -163,14 +163,15 @@ class ResponseReader:
             return True
         self._buf = data
         self._advance()
-        if self._state != _DONE or self.excess_bytes:
+        if self._state != _DONE:
             return False
-        if len(known_responses) >= _KNOWN_HEADS_MAX:
-            known_responses.clear()
-        known_responses[data] = (
-            self.status, self.version, self.server, self.content_length, self.keep_alive,
-            self.chunked, self.head_bytes, self.body_bytes,
-        )  # fmt: skip
+        if not self.excess_bytes:  # only a response that is exactly these bytes is reused
+            if len(known_responses) >= _KNOWN_HEADS_MAX:
+                known_responses.clear()
+            known_responses[data] = (
+                self.status, self.version, self.server, self.content_length, self.keep_alive,
+                self.chunked, self.head_bytes, self.body_bytes,
+            )  # fmt: skip
         return True
 
     def feed_eof(self) -> None:

@@ -1,13 +1,20 @@
-"""The engine end to end: the real ``trioload`` against servers that misbehave one way each.
+"""The engines end to end: the real ``trioload`` against servers that misbehave one way each.
 
 Every request trioload starts must land in exactly one column: complete, or one failure kind.
+Each test runs once per engine (``--engine shards`` and ``--engine tasks``): both must count
+alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+import pytest
 import trio
 
 from tests.trioload.conftest import (
+    LoadRun,
     StartRaw,
     StartTrioserve,
     chunked_keep_alive,
@@ -23,6 +30,15 @@ from tests.trioload.conftest import (
     varying_length,
 )
 
+Load = Callable[..., Awaitable[LoadRun]]
+
+
+@pytest.fixture(params=["shards", "tasks"])
+def load(request: pytest.FixtureRequest) -> Load:
+    """``run_trioload`` with ``--engine`` set to each engine in turn."""
+    return partial(run_trioload, "--engine", request.param)
+
+
 NO_FAILURES = {"connect": 0, "receive": 0, "length": 0, "exceptions": 0, "write": 0}
 
 
@@ -30,18 +46,22 @@ def only(kind: str, count: int) -> dict[str, int]:
     return {**NO_FAILURES, kind: count}
 
 
-async def test_engine_counts_a_reset_after_the_request_as_receive(start_raw: StartRaw) -> None:
+async def test_engine_counts_a_reset_after_the_request_as_receive(
+    load: Load, start_raw: StartRaw
+) -> None:
     port = await start_raw(reset_after_request)
-    run = await run_trioload("-q", "-n", "6", "-c", "2", "--json", "-", url(port))
+    run = await load("-q", "-n", "6", "-c", "2", "--json", "-", url(port))
     assert run.returncode == 1
     assert run.report["failures"] == only("receive", 6)
     assert (run.report["complete"], run.report["succeeded"]) == (6, 0)
 
 
-async def test_engine_times_out_a_silent_server_as_receive_within_s(start_raw: StartRaw) -> None:
+async def test_engine_times_out_a_silent_server_as_receive_within_s(
+    load: Load, start_raw: StartRaw
+) -> None:
     port = await start_raw(never_answer)
     start = trio.current_time()
-    run = await run_trioload("-q", "-n", "2", "-c", "2", "-s", "0.5", "--json", "-", url(port))
+    run = await load("-q", "-n", "2", "-c", "2", "-s", "0.5", "--json", "-", url(port))
     wall = trio.current_time() - start
     assert run.returncode == 1
     assert run.report["failures"] == only("receive", 2)
@@ -50,20 +70,23 @@ async def test_engine_times_out_a_silent_server_as_receive_within_s(start_raw: S
     assert wall < 5  # process start and imports included
 
 
-async def test_engine_counts_a_close_before_any_response_as_receive(start_raw: StartRaw) -> None:
+async def test_engine_counts_a_close_before_any_response_as_receive(
+    load: Load, start_raw: StartRaw
+) -> None:
     port = await start_raw(close_before_answer)
-    run = await run_trioload("-q", "-n", "4", "--json", "-", url(port))
+    run = await load("-q", "-n", "4", "--json", "-", url(port))
     assert run.returncode == 1
     assert run.report["failures"] == only("receive", 4)
 
 
 async def test_engine_counts_a_body_short_of_content_length_as_length(
+    load: Load,
     start_raw: StartRaw,
 ) -> None:
     # trioload's choice: the response reader raises BodyLengthError when EOF comes inside a
     # Content-Length body, and the engine files that under Length (not Receive).
     port = await start_raw(truncated_body)
-    run = await run_trioload("-q", "-n", "4", "--json", "-", url(port))
+    run = await load("-q", "-n", "4", "--json", "-", url(port))
     assert run.returncode == 1
     assert run.report["failures"] == only("length", 4)
     # the bytes that did arrive are still transferred bytes
@@ -74,9 +97,11 @@ async def test_engine_counts_a_body_short_of_content_length_as_length(
     assert run.report["total_bytes"] == 4 * head_and_half
 
 
-async def test_engine_counts_bodies_unlike_the_first_as_length(start_raw: StartRaw) -> None:
+async def test_engine_counts_bodies_unlike_the_first_as_length(
+    load: Load, start_raw: StartRaw
+) -> None:
     port = await start_raw(varying_length())
-    run = await run_trioload("-q", "-n", "10", "--json", "-", url(port))
+    run = await load("-q", "-n", "10", "--json", "-", url(port))
     assert run.returncode == 1
     assert run.report["document_length"] == 5
     assert run.report["failures"] == only("length", 5)
@@ -86,9 +111,9 @@ async def test_engine_counts_bodies_unlike_the_first_as_length(start_raw: StartR
     assert "   (Connect: 0, Receive: 0, Length: 5, Exceptions: 0)\n" in text
 
 
-async def test_engine_counts_5xx_apart_from_failures(start_raw: StartRaw) -> None:
+async def test_engine_counts_5xx_apart_from_failures(load: Load, start_raw: StartRaw) -> None:
     port = await start_raw(server_error)
-    run = await run_trioload("-q", "-n", "5", "-c", "2", "--json", "-", url(port))
+    run = await load("-q", "-n", "5", "-c", "2", "--json", "-", url(port))
     assert run.returncode == 0
     assert run.report["non_2xx"] == 5
     assert run.report["failures"] == NO_FAILURES
@@ -96,16 +121,18 @@ async def test_engine_counts_5xx_apart_from_failures(start_raw: StartRaw) -> Non
     assert "Failed requests:        0\n" in run.stderr
 
 
-async def test_engine_counts_a_refused_port_as_connect() -> None:
-    run = await run_trioload("-q", "-n", "5", "-c", "2", "--json", "-", url(refused_port()))
+async def test_engine_counts_a_refused_port_as_connect(load: Load) -> None:
+    run = await load("-q", "-n", "5", "-c", "2", "--json", "-", url(refused_port()))
     assert run.returncode == 1
     assert run.report["failures"] == only("connect", 5)
     assert "   (Connect: 5, Receive: 0, Length: 0, Exceptions: 0)\n" in run.stderr
 
 
-async def test_engine_percentiles_follow_a_known_latency_mix(start_raw: StartRaw) -> None:
+async def test_engine_percentiles_follow_a_known_latency_mix(
+    load: Load, start_raw: StartRaw
+) -> None:
     port = await start_raw(latency_mix(0.020, 0.060))
-    run = await run_trioload("-q", "-n", "20", "-c", "2", "--json", "-", url(port))
+    run = await load("-q", "-n", "20", "-c", "2", "--json", "-", url(port))
     assert run.returncode == 0
     total = run.report["latency_ms"]["total"]
     # Exactly half the responses wait 20 ms and half 60 ms; HDR keeps 3 significant figures,
@@ -117,11 +144,12 @@ async def test_engine_percentiles_follow_a_known_latency_mix(start_raw: StartRaw
 
 
 async def test_engine_counts_every_good_response_exactly(
+    load: Load,
     start_trioserve: StartTrioserve,
 ) -> None:
     server, port = await start_trioserve()
     n = 300
-    run = await run_trioload("-q", "-n", str(n), "-c", "10", "--json", "-", url(port))
+    run = await load("-q", "-n", str(n), "-c", "10", "--json", "-", url(port))
     assert run.returncode == 0
     report = run.report
     assert (report["complete"], report["succeeded"], report["failed"]) == (n, n, 0)
@@ -135,11 +163,12 @@ async def test_engine_counts_every_good_response_exactly(
 
 
 async def test_engine_keeps_connections_alive_with_trioserve(
+    load: Load,
     start_trioserve: StartTrioserve,
 ) -> None:
     server, port = await start_trioserve(keep_alive=True)
     n = 100
-    run = await run_trioload("-q", "-k", "-n", str(n), "-c", "2", "--json", "-", url(port))
+    run = await load("-q", "-k", "-n", str(n), "-c", "2", "--json", "-", url(port))
     assert run.returncode == 0
     assert run.report["failures"] == NO_FAILURES
     assert run.report["succeeded"] == n
@@ -149,7 +178,9 @@ async def test_engine_keeps_connections_alive_with_trioserve(
     assert server.stats.accepted <= 2  # one connection per worker, reused
 
 
-async def test_engine_keeps_connections_alive_over_chunked_bodies(start_raw: StartRaw) -> None:
+async def test_engine_keeps_connections_alive_over_chunked_bodies(
+    load: Load, start_raw: StartRaw
+) -> None:
     accepted = 0
 
     async def counting(stream: trio.SocketStream) -> None:
@@ -159,7 +190,7 @@ async def test_engine_keeps_connections_alive_over_chunked_bodies(start_raw: Sta
 
     port = await start_raw(counting)
     n = 20
-    run = await run_trioload("-q", "-k", "-n", str(n), "--json", "-", url(port))
+    run = await load("-q", "-k", "-n", str(n), "--json", "-", url(port))
     assert run.returncode == 0
     assert run.report["failures"] == NO_FAILURES
     assert run.report["document_length"] == 5  # chunk framing is not payload
@@ -167,11 +198,13 @@ async def test_engine_keeps_connections_alive_over_chunked_bodies(start_raw: Sta
     assert accepted == 1
 
 
-async def test_engine_timeout_covers_each_request_not_the_worker(start_raw: StartRaw) -> None:
+async def test_engine_timeout_covers_each_request_not_the_worker(
+    load: Load, start_raw: StartRaw
+) -> None:
     # One worker, three answers of 0.3 s each under -s 0.4: every request is within its own
     # timeout although the worker is busy for 0.9 s, so none may be cut short.
     port = await start_raw(latency_mix(0.3, 0.3))
-    run = await run_trioload("-q", "-n", "3", "-c", "1", "-s", "0.4", "--json", "-", url(port))
+    run = await load("-q", "-n", "3", "-c", "1", "-s", "0.4", "--json", "-", url(port))
     assert run.returncode == 0, run.stderr
     assert run.report["failures"] == NO_FAILURES
     assert run.report["time_taken_s"] >= 0.9

@@ -322,3 +322,48 @@ def test_reader_agrees_with_h11_on_arbitrary_bytes(data: bytes, cuts: set[int]) 
         assert ours == theirs
     else:
         assert ours.outcome != "complete"
+
+
+def _fields(reader: ResponseReader) -> tuple[object, ...]:
+    return (
+        reader.status,
+        reader.version,
+        reader.server,
+        reader.content_length,
+        reader.keep_alive,
+        reader.chunked,
+        reader.head_bytes,
+        reader.body_bytes,
+        reader.wire_bytes,
+        reader.complete,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(responses())
+def test_reader_second_sight_of_a_whole_response_reads_as_the_first(
+    generated: Generated,
+) -> None:
+    # A response that arrives whole in one read is remembered; reading it again must give
+    # exactly the fields (and errors) a fresh parse gives.
+    data = b"".join(_pieces(generated))
+
+    def once() -> tuple[object, ...] | str:
+        reader = ResponseReader(head_request=generated.head_request)
+        try:
+            reader.feed(data)
+        except ProtocolError:
+            return "protocol"
+        return _fields(reader)
+
+    first, second = once(), once()
+    assert first == second
+
+
+def test_reader_remembers_a_response_apart_for_head_requests() -> None:
+    with_body = ResponseReader()
+    assert with_body.feed(OK_88)
+    headless = ResponseReader(head_request=True)
+    assert headless.feed(OK_88)  # the 5 body bytes are excess after a HEAD response
+    assert (with_body.body_bytes, headless.body_bytes) == (5, 0)
+    assert headless.excess_bytes == 5

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from trioload.stats import (
     FAILURE_KINDS,
     HIGHEST_US,
+    INDEX_TABLE,
     PHASES,
     RunStats,
     bucket_index,
@@ -176,3 +177,28 @@ def test_runstats_histograms_take_no_memory_per_request() -> None:
     assert [id(stats.histograms[p].counts) for p in PHASES] == arrays_before
     assert stats.histograms["total"].get_total_count() == len(range(1, 200_000, 7))
     assert vars(stats).keys() == vars(RunStats()).keys()
+
+
+def test_index_table_matches_hdrh_index_for_every_value() -> None:
+    histogram = new_histogram()
+    assert INDEX_TABLE[0] == bucket_index(0)
+    mismatches = [
+        value
+        for value in range(1, len(INDEX_TABLE))
+        if INDEX_TABLE[value] != histogram._counts_index_for(value)
+    ]
+    assert mismatches == []
+
+
+def test_runstats_pending_counts_reach_the_histograms_on_flush() -> None:
+    stats = RunStats()
+    record(stats, total_us=len(INDEX_TABLE) + 12345)  # beyond the table: computed index
+    record(stats, total_us=1500)
+    assert stats.histograms["total"].get_total_count() == 0  # not flushed yet
+    stats.flush()
+    total = stats.histograms["total"]
+    assert total.get_total_count() == 2
+    assert total.get_min_value() == 1500
+    assert total.get_max_value() == total.get_highest_equivalent_value(len(INDEX_TABLE) + 12345)
+    stats.flush()  # a second flush adds nothing twice
+    assert total.get_total_count() == 2

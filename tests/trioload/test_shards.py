@@ -1,0 +1,146 @@
+"""The shard engine's own promises, end to end with the real ``trioload``: exactly ``-c``
+requests in flight across shards, request bodies larger than a socket buffer, and per-request
+deadlines kept in one queue per shard while other requests go on.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from tests.trioload.conftest import (
+    Handler,
+    RequestReader,
+    StartRaw,
+    response,
+    run_trioload,
+    url,
+)
+from trioload.config import LoadConfig
+from trioload.shards import SLOTS_PER_SHARD, _Shard
+from trioload.state import RunState
+
+
+@dataclass
+class Gauge:
+    """How many connections a server holds now, and the most it held at once."""
+
+    now: int = 0
+    peak: int = 0
+
+
+def held_for(seconds: float, gauge: Gauge) -> Handler:
+    """Answer every request after ``seconds``, keeping count of connections held at once."""
+
+    async def handler(stream: trio.SocketStream) -> None:
+        gauge.now += 1
+        gauge.peak = max(gauge.peak, gauge.now)
+        try:
+            async with stream:
+                await RequestReader(stream).next_request()
+                await trio.sleep(seconds)
+                await stream.send_all(response(b"hello"))
+        finally:
+            gauge.now -= 1
+
+    return handler
+
+
+async def test_shards_keep_exactly_c_requests_in_flight_across_shards(
+    start_raw: StartRaw,
+) -> None:
+    c = SLOTS_PER_SHARD * 2 + 7  # three shards, unevenly full
+    gauge = Gauge()
+    port = await start_raw(held_for(0.3, gauge))
+    run = await run_trioload("-q", "-c", str(c), "-n", str(2 * c), "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["succeeded"] == 2 * c
+    assert gauge.peak == c
+
+
+async def test_shards_send_a_body_larger_than_the_socket_buffers(
+    start_raw: StartRaw, tmp_path: Path
+) -> None:
+    body = bytes(range(256)) * (16 * 1024)  # 4 MiB: many times what one send can take
+    body_file = tmp_path / "body"
+    body_file.write_bytes(body)
+    received: list[int] = []
+
+    async def slow_reader(stream: trio.SocketStream) -> None:
+        async with stream:
+            data = b""
+            # Let the client's send buffer fill up first: it must wait for room, not fail.
+            await trio.sleep(0.2)
+            while b"\r\n\r\n" not in data:
+                data += await stream.receive_some(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            while len(rest) < length:
+                rest += await stream.receive_some(65536)
+            received.append(len(rest))
+            await stream.send_all(response(b"hello"))
+
+    port = await start_raw(slow_reader)
+    run = await run_trioload("-q", "-n", "2", "-p", str(body_file), "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["succeeded"] == 2
+    assert received == [len(body), len(body)]
+
+
+async def test_shards_time_out_hung_requests_while_the_others_complete(
+    start_raw: StartRaw,
+) -> None:
+    answered = 0
+
+    async def every_other_hangs(stream: trio.SocketStream) -> None:
+        nonlocal answered
+        async with stream:
+            await RequestReader(stream).next_request()
+            answered += 1
+            if answered % 2 == 0:
+                await trio.sleep_forever()
+            await stream.send_all(response(b"hello"))
+
+    port = await start_raw(every_other_hangs)
+    run = await run_trioload("-q", "-c", "4", "-n", "20", "-s", "0.4", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["failures"]["receive"] == 10
+    assert run.report["succeeded"] == 10
+    # Ten hung requests of 0.4 s each, four at a time: at least 1 s, and no slot waits twice.
+    assert 1.0 <= run.report["time_taken_s"] < 4.0
+    # Each answered request was timed on its own, not behind a hung one.
+    assert run.report["latency_ms"]["total"]["max"] < 400
+
+
+async def test_shards_count_a_connect_that_never_completes_as_connect() -> None:
+    # A listener that never accepts, with the smallest backlog: once its queue is full the
+    # kernel drops further SYNs, so those connects hang until -s.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        run = await run_trioload("-q", "-c", "6", "-n", "6", "-s", "0.5", "--json", "-", url(port))
+    failures = run.report["failures"]
+    assert run.returncode == 1
+    assert failures["connect"] >= 1
+    assert failures["connect"] + failures["receive"] == 6
+
+
+def test_shard_deadline_queue_keeps_only_live_requests_when_compacted() -> None:
+    shard = _Shard(RunState(LoadConfig()), socket.AF_INET, ("127.0.0.1", 9), b"", 2)
+    try:
+        live, done = shard.slots
+        live.phase = 3  # receiving
+        live.serial = done.serial = 5
+        # One live entry among many left behind by requests that finished long ago.
+        for serial in range(1, 5):
+            shard.deadlines.extend([(serial, live, serial), (serial, done, serial)])
+        shard.deadlines.append((99, live, 5))
+        shard.deadlines.append((100, done, 5))  # done.phase is idle: finished
+        shard._compact()
+        assert list(shard.deadlines) == [(99, live, 5)]
+    finally:
+        shard.poller.close()
