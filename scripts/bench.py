@@ -2,8 +2,9 @@
 naive trio baselines, in one run, rounds interleaved, medians judged against the issue's targets.
 
 Parts (``--only``): servers (ab against one-process servers), workers (wrk against multi-process
-servers), clients (load generators against nginx), latency (client overhead against a 20 ms
-server), memory (trioload's peak RSS at two request counts). Prints a progress line per run,
+servers), clients (load generators against nginx), keepalive (ab -k and trioload -k against
+nginx with keep-alive on), latency (client overhead against a 20 ms server), memory (trioload's
+peak RSS at two request counts). Prints a progress line per run,
 then a Markdown report (machine, targets with PASS/FAIL, the medians table).
 
     .venv/bin/python scripts/bench.py --quick            # smoke run, seconds
@@ -36,6 +37,7 @@ from scripts.benchlib.machine import (
 from scripts.benchlib.parts import (
     Options,
     run_clients,
+    run_keepalive,
     run_latency,
     run_memory,
     run_servers,
@@ -169,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             run_workers(runner, opts, run_dir)
         if targets.CLIENTS in opts.parts:
             run_clients(runner, opts, run_dir)
+        if targets.KEEPALIVE in opts.parts:
+            run_keepalive(runner, opts, run_dir)
         if targets.LATENCY in opts.parts:
             run_latency(runner, opts)
         if targets.MEMORY in opts.parts:

@@ -35,15 +35,24 @@ class Options:
     trioload: Path
 
 
-def ab_run(opts: Options, url: str, requests: int | None = None, c: int | None = None) -> ClientRun:
+def ab_run(
+    opts: Options,
+    url: str,
+    requests: int | None = None,
+    c: int | None = None,
+    *,
+    keep_alive: bool = False,
+) -> ClientRun:
     count = requests or opts.requests
-    argv = ab_argv(url, count, c or opts.concurrency)
-    return ClientRun(targets.AB, argv, parse_ab, count, client_timeout(count))
+    argv = ab_argv(url, count, c or opts.concurrency, keep_alive=keep_alive)
+    name = targets.AB_K if keep_alive else targets.AB
+    return ClientRun(name, argv, parse_ab, count, client_timeout(count))
 
 
-def wrk_run(opts: Options, url: str) -> ClientRun:
-    argv = wrk_argv(url, 2, opts.concurrency, opts.wrk_seconds)
-    return ClientRun(targets.WRK, argv, parse_wrk, None, opts.wrk_seconds + 60)
+def wrk_run(opts: Options, url: str, threads: int = 2) -> ClientRun:
+    argv = wrk_argv(url, threads, opts.concurrency, opts.wrk_seconds)
+    name = targets.WRK if threads == 2 else targets.WRK_T1
+    return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60)
 
 
 def trioload_run(
@@ -52,10 +61,10 @@ def trioload_run(
     url: str,
     requests: int,
     concurrency: int,
-    *,
-    workers: str | None = None,
+    *extra: str,
 ) -> ClientRun:
-    argv = trioload_argv(str(opts.trioload), url, requests, concurrency, workers)
+    """trioload with the given ``extra`` flags (``-w 2``, ``-k``, ``--engine tasks``)."""
+    argv = trioload_argv(str(opts.trioload), url, requests, concurrency, extra)
     return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
 
 
@@ -100,7 +109,8 @@ def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
 
 def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Every load generator against one-worker nginx, keep-alive off."""
-    names = [targets.AB, targets.WRK, targets.TRIO_CLIENT, targets.TRIOLOAD, targets.TRIOLOAD_AUTO]
+    loads = [targets.TRIOLOAD, targets.TRIOLOAD_W2, targets.TRIOLOAD_TASKS]
+    names = [targets.AB, targets.WRK_T1, targets.TRIO_CLIENT, *loads]
     nginx = peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir)
     with runner.started(targets.CLIENTS, [nginx], names) as live:
         if not live:
@@ -112,18 +122,39 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
             baseline_client(targets.TRIO_CLIENT, "trio_client", peer, n, c),
         ]
         if which("wrk") is not None:
-            clients.insert(1, wrk_run(opts, peer.url))
+            clients.insert(1, wrk_run(opts, peer.url, threads=1))
         if (problem := peers.console_script_problem(opts.trioload)) is None:
             clients += [
                 trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
-                trioload_run(opts, targets.TRIOLOAD_AUTO, peer.url, n, c, workers="auto"),
+                trioload_run(opts, targets.TRIOLOAD_W2, peer.url, n, c, "-w", "2"),
+                trioload_run(opts, targets.TRIOLOAD_TASKS, peer.url, n, c, "--engine", "tasks"),
             ]
         else:
-            loads = [targets.TRIOLOAD, targets.TRIOLOAD_AUTO]
             runner.skip(targets.CLIENTS, targets.NGINX_ONE, loads, f"not available: {problem}")
         for _ in range(opts.rounds):
             for client in clients:
                 runner.measure(targets.CLIENTS, targets.NGINX_ONE, peer, client)
+
+
+def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """ab -k and trioload -k against one-worker nginx with keep-alive on, c=100."""
+    names = [targets.AB_K, targets.TRIOLOAD_K]
+    nginx = peers.nginx(targets.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True)
+    with runner.started(targets.KEEPALIVE, [nginx], names) as live:
+        if not live:
+            return
+        peer = live[targets.NGINX_KEEPALIVE]
+        # Kept connections go ~5x faster than new ones: more requests for a comparable run.
+        n, c = opts.requests * 5, targets.KEEPALIVE_CONCURRENCY
+        clients = [ab_run(opts, peer.url, n, c, keep_alive=True)]
+        if (problem := peers.console_script_problem(opts.trioload)) is None:
+            clients.append(trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k"))
+        else:
+            why = f"not available: {problem}"
+            runner.skip(targets.KEEPALIVE, targets.NGINX_KEEPALIVE, [targets.TRIOLOAD_K], why)
+        for _ in range(opts.rounds):
+            for client in clients:
+                runner.measure(targets.KEEPALIVE, targets.NGINX_KEEPALIVE, peer, client)
 
 
 def run_latency(runner: Runner, opts: Options) -> None:

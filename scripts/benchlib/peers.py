@@ -53,8 +53,16 @@ def console_script_problem(exe: Path) -> str | None:
     return None
 
 
-def write_nginx_conf(prefix: Path, host: str, port: int, workers: str) -> Path:
-    """An nginx config answering "hello" to everything, keep-alive off, no access log."""
+def write_nginx_conf(
+    prefix: Path, host: str, port: int, workers: str, *, keep_alive: bool = False
+) -> Path:
+    """An nginx config answering "hello" to everything, no access log, keep-alive off unless
+    asked (then connections may carry any number of requests)."""
+    keep = (
+        "keepalive_timeout 75s;\n    keepalive_requests 100000000;"
+        if keep_alive
+        else ("keepalive_timeout 0;")
+    )
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -68,7 +76,7 @@ events {{
 }}
 http {{
     access_log off;
-    keepalive_timeout 0;
+    {keep}
     server_tokens off;
     default_type text/plain;
     client_body_temp_path {prefix}/tmp/body;
@@ -88,7 +96,9 @@ http {{
     return conf
 
 
-def nginx(name: str, host: str, workers: str, run_dir: Path) -> PeerSpec:
+def nginx(
+    name: str, host: str, workers: str, run_dir: Path, *, keep_alive: bool = False
+) -> PeerSpec:
     """nginx from its own prefix under ``run_dir``; ``workers`` is "1" or "auto"."""
     exe = which("nginx")
     if exe is None:
@@ -96,7 +106,7 @@ def nginx(name: str, host: str, workers: str, run_dir: Path) -> PeerSpec:
     prefix = run_dir / re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
     def argv(port: int) -> list[str]:
-        conf = write_nginx_conf(prefix, host, port, workers)
+        conf = write_nginx_conf(prefix, host, port, workers, keep_alive=keep_alive)
         return [exe, "-p", f"{prefix}/", "-e", f"{prefix}/logs/error.log", "-c", str(conf),
                 "-g", "daemon off;"]  # fmt: skip
 

@@ -24,6 +24,7 @@ class Sample:
     result: LoadResult
     server_cpu_us: float | None = None
     client_cpu_us: float | None = None
+    client_user_us: float | None = None
     client_rss_kb: int | None = None
 
 
@@ -41,6 +42,8 @@ class Row:
     p99_ms: float | None = None
     server_cpu_us: float | None = None
     client_cpu_us: float | None = None
+    #: the user-mode part of ``client_cpu_us`` (the load generator's own code).
+    client_user_us: float | None = None
     client_rss_kb: int | None = None
     #: lowest and highest p50 over the rounds: how far apart the runs were.
     p50_range: tuple[float, float] | None = None
@@ -84,6 +87,7 @@ def aggregate(samples: Sequence[Sample]) -> list[Row]:
                 p99_ms=_median([run.result.p99_ms for run in good]),
                 server_cpu_us=_median([run.server_cpu_us for run in good]),
                 client_cpu_us=_median([run.client_cpu_us for run in good]),
+                client_user_us=_median([run.client_user_us for run in good]),
                 client_rss_kb=_worst([run.client_rss_kb for run in good]),
                 p50_range=(min(p50s), max(p50s)) if p50s else None,
                 note=note if errors else "",
@@ -158,12 +162,13 @@ RESULT_HEADERS = [
     "p99 ms",
     "server CPU µs/req",
     "client CPU µs/req",
+    "client user µs/req",
     "client peak RSS MB",
     "note",
 ]
 
 
-RESULT_NUMERIC = range(3, 11)
+RESULT_NUMERIC = range(3, 12)
 
 
 def result_cells(row: Row) -> list[str]:
@@ -179,6 +184,7 @@ def result_cells(row: Row) -> list[str]:
         _cell(row.p99_ms, ".2f"),
         _cell(row.server_cpu_us, ".1f"),
         _cell(row.client_cpu_us, ".1f"),
+        _cell(row.client_user_us, ".1f"),
         _cell(rss, ".1f"),
         row.note,
     ]

@@ -129,15 +129,16 @@ class Runner:
             tail = (finished.stderr.strip().splitlines() or ["no stderr"])[-1][:160]
             result = LoadResult(error=f"exit {finished.returncode}: {tail}")
         count = result.completed or run.requests
-        server_cpu = client_cpu = None
+        server_cpu = client_cpu = client_user = None
         if count and result.error is None:
             client_cpu = finished.cpu_s / count * 1e6
+            client_user = finished.user_s / count * 1e6
             if cpu_before is not None and cpu_after is not None:
                 server_cpu = (cpu_after - cpu_before) / count * 1e6
         sample = Sample(
             part, server_name, run.name, result,
             server_cpu_us=server_cpu, client_cpu_us=client_cpu,
-            client_rss_kb=finished.maxrss_kb,
+            client_user_us=client_user, client_rss_kb=finished.maxrss_kb,
         )  # fmt: skip
         return self._record(sample)
 
@@ -165,6 +166,8 @@ def _summary(sample: Sample) -> str:
         parts.append(f"server {sample.server_cpu_us:.1f} us/req")
     if sample.client_cpu_us is not None:
         parts.append(f"client {sample.client_cpu_us:.1f} us/req")
+    if sample.client_user_us is not None:
+        parts.append(f"(user {sample.client_user_us:.1f})")
     if sample.client_rss_kb:
         parts.append(f"client RSS {sample.client_rss_kb / 1024:.1f} MB")
     return ", ".join(parts)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from .report import RowTable, Verdict, ratio_verdict
 
 # Parts of the bench.
-SERVERS, WORKERS, CLIENTS, LATENCY, MEMORY = "servers", "workers", "clients", "latency", "memory"
-PARTS = (SERVERS, WORKERS, CLIENTS, LATENCY, MEMORY)
+SERVERS, WORKERS, CLIENTS, KEEPALIVE = "servers", "workers", "clients", "keepalive"
+LATENCY, MEMORY = "latency", "memory"
+PARTS = (SERVERS, WORKERS, CLIENTS, KEEPALIVE, LATENCY, MEMORY)
 
 # Servers.
 NGINX_ONE = "nginx (1 worker)"
 NGINX_AUTO = "nginx (workers auto)"
+NGINX_KEEPALIVE = "nginx (1 worker, keep-alive on)"
 UVICORN = "uvicorn (uvloop, httptools)"
 TRIO_SERVE_TCP = "trio serve_tcp (baseline)"
 TRIOSERVE = "trioserve"
@@ -23,14 +25,22 @@ DELAY = "delay 20 ms"
 
 # Clients.
 AB = "ab"
+AB_K = "ab -k"
 WRK = "wrk -t2"
+WRK_T1 = "wrk -t1"
 TRIOLOAD = "trioload"
-TRIOLOAD_AUTO = "trioload --workers auto"
+TRIOLOAD_W2 = "trioload -w 2"
+TRIOLOAD_K = "trioload -k"
+#: the per-connection-task engine (the fallback), to show what the shard engine changed.
+TRIOLOAD_TASKS = "trioload --engine tasks"
 TRIO_CLIENT = "trio open_tcp_stream (baseline)"
 BLOCKING = "blocking threads (reference)"
 #: the same client one request at a time: the server's own floor (delay + its wake-up slack).
 BLOCKING_FLOOR = "blocking, c=1 (floor)"
 
+KEEPALIVE_CONCURRENCY = 100
+#: the client's own code per request (user CPU), keep-alive off.
+USER_CPU_LIMIT_US = 12.0
 DELAY_MS = 20.0
 LATENCY_CONCURRENCY = 100
 P50_TOLERANCE_MS = 0.5
@@ -50,23 +60,40 @@ def _server_cpu(table: RowTable, part: str, server: str) -> tuple[float | None, 
     return table.value(part, server, AB, lambda row: row.server_cpu_us)
 
 
-def _trioload_workers(table: RowTable) -> Verdict:
-    target = "trioload --workers auto >= 1.2x ab (vs nginx, c=1000), 0 failed, p99 <= ab's"
+def _outruns(
+    table: RowTable, part: str, server: str, ours: str, theirs: str, *, factor: float
+) -> Verdict:
+    """``ours`` makes >= ``factor`` x ``theirs``'s req/s against ``server``, with 0 failures."""
+    target = f"{ours} >= {factor:g}x {theirs} (vs {server}), 0 failed"
     ratio = ratio_verdict(
         target,
-        _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD_AUTO),
-        _rps(table, CLIENTS, NGINX_ONE, AB),
-        lambda value: value >= 1.2,
+        _rps(table, part, server, ours),
+        _rps(table, part, server, theirs),
+        lambda value: value >= factor,
     )
-    ours, theirs = table.get(CLIENTS, NGINX_ONE, TRIOLOAD_AUTO), table.get(CLIENTS, NGINX_ONE, AB)
-    if ratio.passed is None or ours is None or theirs is None:
+    row = table.get(part, server, ours)
+    if ratio.passed is None or row is None:
         return ratio
-    if ours.failed is None or ours.p99_ms is None or theirs.p99_ms is None:
-        return Verdict(target, f"{ratio.measured}; failures or p99 not reported", None)
-    p99 = f"p99 {ours.p99_ms:.1f} vs {theirs.p99_ms:.1f} ms"
-    measured = f"{ratio.measured}; failed {ours.failed}; {p99}"
-    passed = ratio.passed and ours.failed == 0 and ours.p99_ms <= theirs.p99_ms
-    return Verdict(target, measured, passed)
+    if row.failed is None:
+        return Verdict(target, f"{ratio.measured}; failures not reported", None)
+    return Verdict(
+        target, f"{ratio.measured}; failed {row.failed}", ratio.passed and not row.failed
+    )
+
+
+def _user_cpu(table: RowTable) -> Verdict:
+    target = f"trioload user CPU <= {USER_CPU_LIMIT_US:g} µs a request (vs nginx, keep-alive off)"
+    ours = table.get(CLIENTS, NGINX_ONE, TRIOLOAD)
+    if ours is None or ours.client_user_us is None:
+        return Verdict(target, "n/a (no trioload run)", None)
+    measured = f"{ours.client_user_us:.1f} µs"
+    ab = table.get(CLIENTS, NGINX_ONE, AB)
+    if ab is not None and ab.client_user_us is not None and ab.client_cpu_us is not None:
+        measured += (
+            f" (total {ours.client_cpu_us or 0:.1f}; ab: {ab.client_user_us:.1f} user,"
+            f" {ab.client_cpu_us:.1f} total)"
+        )
+    return Verdict(target, measured, ours.client_user_us <= USER_CPU_LIMIT_US)
 
 
 def _memory(table: RowTable, small: int, large: int) -> Verdict:
@@ -134,14 +161,13 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
         )
     if CLIENTS in parts:
         verdicts += [
-            ratio_verdict(
-                "trioload req/s >= 0.8x ab's (vs nginx, c=1000, keep-alive off)",
-                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
-                _rps(table, CLIENTS, NGINX_ONE, AB),
-                lambda value: value >= 0.8,
-            ),
-            _trioload_workers(table),
+            _outruns(table, CLIENTS, NGINX_ONE, TRIOLOAD, AB, factor=1.15),
+            _outruns(table, CLIENTS, NGINX_ONE, TRIOLOAD, WRK_T1, factor=1.0),
+            _user_cpu(table),
+            _outruns(table, CLIENTS, NGINX_ONE, TRIOLOAD_W2, AB, factor=1.3),
         ]
+    if KEEPALIVE in parts:
+        verdicts.append(_outruns(table, KEEPALIVE, NGINX_KEEPALIVE, TRIOLOAD_K, AB_K, factor=0.85))
     if MEMORY in parts:
         verdicts.append(_memory(table, *memory_sizes))
     if LATENCY in parts:
@@ -162,12 +188,18 @@ def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
             )
         )
     if CLIENTS in parts:
-        comparisons.append(
+        comparisons += [
             ratio_verdict(
                 "trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
                 _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
                 _rps(table, CLIENTS, NGINX_ONE, TRIO_CLIENT),
                 lambda _value: True,
-            )
-        )
+            ),
+            ratio_verdict(
+                "trioload (shard engine) vs trioload --engine tasks (req/s vs nginx)",
+                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
+                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD_TASKS),
+                lambda _value: True,
+            ),
+        ]
     return [(comparison.target, comparison.measured) for comparison in comparisons]

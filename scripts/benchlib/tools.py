@@ -32,10 +32,11 @@ def _as_int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def ab_argv(url: str, requests: int, concurrency: int) -> list[str]:
-    """ab with keep-alive off, variable-length replies accepted as failures (-r: go on)."""
+def ab_argv(url: str, requests: int, concurrency: int, *, keep_alive: bool = False) -> list[str]:
+    """ab (keep-alive off unless asked), going on after socket errors (-r)."""
     return [
         "ab",
+        *(["-k"] if keep_alive else []),
         "-r",
         "-q",
         "-s",
@@ -113,13 +114,11 @@ def parse_wrk(text: str) -> LoadResult:
 
 
 def trioload_argv(
-    exe: str, url: str, requests: int, concurrency: int, workers: str | None = None
+    exe: str, url: str, requests: int, concurrency: int, extra: tuple[str, ...] = ()
 ) -> list[str]:
-    """trioload like ab (keep-alive off), with its machine-readable report on stdout."""
-    argv = [exe, "-c", str(concurrency), "-n", str(requests), "--json", "-"]
-    if workers is not None:
-        argv += ["--workers", workers]
-    return [*argv, url]
+    """trioload like ab (keep-alive off unless ``extra`` says ``-k``), with its
+    machine-readable report on stdout."""
+    return [exe, "-c", str(concurrency), "-n", str(requests), "--json", "-", *extra, url]
 
 
 def _find_json_object(text: str) -> dict[str, Any] | None:
