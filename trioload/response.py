@@ -94,7 +94,7 @@ class ResponseReader:
         "wire_bytes",
     )
 
-    def __init__(self, *, head_request: bool = False) -> None:
+    def __init__(self, head_request: bool = False) -> None:
         self._head_request = head_request
         self._state = _HEAD
         self._buf = b""

@@ -108,9 +108,8 @@ class RunStats:
         """Requests that ended either way (ab's "Complete requests" counts these)."""
         return self.complete + self.failed
 
-    def record_response(
+    def record_response(  # noqa: PLR0917 -- positional: keywords cost ~0.1 µs a request
         self,
-        *,
         connect_us: int,
         processing_us: int,
         waiting_us: int,

@@ -110,7 +110,7 @@ async def _one_request(
         else:
             connected = await _connect_and_send(sock, address, request, attempt)
         sent = perf_counter_ns()
-        reader = ResponseReader(head_request=state.head_request)
+        reader = ResponseReader(state.head_request)
         first_byte = await _receive(sock, reader, keep_alive=state.keep_alive)
         done = perf_counter_ns()
         close = not (state.keep_alive and reader.keep_alive)

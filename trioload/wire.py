@@ -85,13 +85,13 @@ def record_response(
     start, connected, sent, first_byte, done = times
     if reader.server and not stats.server_software:
         stats.server_software = reader.server.decode("latin-1")
-    stats.record_response(
-        connect_us=(connected - start) // 1000,
-        processing_us=(done - connected) // 1000,
-        waiting_us=(first_byte - sent) // 1000,
-        total_us=(done - start) // 1000,
-        status=reader.status,
-        wire_bytes=reader.wire_bytes,
-        body_bytes=reader.body_bytes,
-        keep_alive=kept,  # ab counts every response that kept the connection
+    stats.record_response(  # positional: this runs once a request, keywords cost ~0.1 µs
+        (connected - start) // 1000,  # connect
+        (done - connected) // 1000,  # processing
+        (first_byte - sent) // 1000,  # waiting
+        (done - start) // 1000,  # total
+        reader.status,
+        reader.wire_bytes,
+        reader.body_bytes,
+        kept,  # ab counts every response that kept the connection
     )

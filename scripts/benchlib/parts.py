@@ -76,6 +76,27 @@ def baseline_client(name: str, module: str, peer: Live, requests: int, c: int) -
     return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
 
 
+def _if_trioload_runs(
+    runner: Runner, opts: Options, part: str, server: str, runs: list[ClientRun]
+) -> list[ClientRun]:
+    """``runs`` when trioload's console script works; else none, and their rows say why."""
+    problem = peers.console_script_problem(opts.trioload)
+    if problem is None:
+        return runs
+    runner.skip(part, server, [run.name for run in runs], f"not available: {problem}")
+    return []
+
+
+def _rounds(
+    runner: Runner, opts: Options, where: tuple[str, str], peer: Live, clients: list[ClientRun]
+) -> None:
+    """Every client against ``peer`` once a round, interleaved, for ``opts.rounds`` rounds."""
+    part, server = where
+    for _ in range(opts.rounds):
+        for client in clients:
+            runner.measure(part, server, peer, client)
+
+
 def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
     """ab against each one-process server, rounds interleaved."""
     specs = [
@@ -109,8 +130,8 @@ def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
 
 def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Every load generator against one-worker nginx, keep-alive off."""
-    loads = [targets.TRIOLOAD, targets.TRIOLOAD_W2, targets.TRIOLOAD_TASKS]
-    names = [targets.AB, targets.WRK_T1, targets.TRIO_CLIENT, *loads]
+    names = [targets.AB, targets.WRK_T1, targets.TRIO_CLIENT, targets.EPOLL_CLIENT,
+             targets.TRIOLOAD, targets.TRIOLOAD_W2, targets.TRIOLOAD_TASKS]  # fmt: skip
     nginx = peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir)
     with runner.started(targets.CLIENTS, [nginx], names) as live:
         if not live:
@@ -120,20 +141,17 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
         clients = [
             ab_run(opts, peer.url),
             baseline_client(targets.TRIO_CLIENT, "trio_client", peer, n, c),
+            baseline_client(targets.EPOLL_CLIENT, "epoll_client", peer, n, c),
         ]
         if which("wrk") is not None:
             clients.insert(1, wrk_run(opts, peer.url, threads=1))
-        if (problem := peers.console_script_problem(opts.trioload)) is None:
-            clients += [
-                trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
-                trioload_run(opts, targets.TRIOLOAD_W2, peer.url, n, c, "-w", "2"),
-                trioload_run(opts, targets.TRIOLOAD_TASKS, peer.url, n, c, "--engine", "tasks"),
-            ]
-        else:
-            runner.skip(targets.CLIENTS, targets.NGINX_ONE, loads, f"not available: {problem}")
-        for _ in range(opts.rounds):
-            for client in clients:
-                runner.measure(targets.CLIENTS, targets.NGINX_ONE, peer, client)
+        where = (targets.CLIENTS, targets.NGINX_ONE)
+        clients += _if_trioload_runs(runner, opts, *where, [
+            trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
+            trioload_run(opts, targets.TRIOLOAD_W2, peer.url, n, c, "-w", "2"),
+            trioload_run(opts, targets.TRIOLOAD_TASKS, peer.url, n, c, "--engine", "tasks"),
+        ])  # fmt: skip
+        _rounds(runner, opts, where, peer, clients)
 
 
 def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
@@ -146,15 +164,12 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
         peer = live[targets.NGINX_KEEPALIVE]
         # Kept connections go ~5x faster than new ones: more requests for a comparable run.
         n, c = opts.requests * 5, targets.KEEPALIVE_CONCURRENCY
+        where = (targets.KEEPALIVE, targets.NGINX_KEEPALIVE)
         clients = [ab_run(opts, peer.url, n, c, keep_alive=True)]
-        if (problem := peers.console_script_problem(opts.trioload)) is None:
-            clients.append(trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k"))
-        else:
-            why = f"not available: {problem}"
-            runner.skip(targets.KEEPALIVE, targets.NGINX_KEEPALIVE, [targets.TRIOLOAD_K], why)
-        for _ in range(opts.rounds):
-            for client in clients:
-                runner.measure(targets.KEEPALIVE, targets.NGINX_KEEPALIVE, peer, client)
+        clients += _if_trioload_runs(
+            runner, opts, *where, [trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k")]
+        )
+        _rounds(runner, opts, where, peer, clients)
 
 
 def run_latency(runner: Runner, opts: Options) -> None:
@@ -173,14 +188,11 @@ def run_latency(runner: Runner, opts: Options) -> None:
             ab_run(opts, peer.url, n, c),
             baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer, floor_n, 1),
         ]
-        if (problem := peers.console_script_problem(opts.trioload)) is None:
-            clients.insert(1, trioload_run(opts, targets.TRIOLOAD, peer.url, n, c))
-        else:
-            why = f"not available: {problem}"
-            runner.skip(targets.LATENCY, targets.DELAY, [targets.TRIOLOAD], why)
-        for _ in range(opts.rounds):
-            for client in clients:
-                runner.measure(targets.LATENCY, targets.DELAY, peer, client)
+        where = (targets.LATENCY, targets.DELAY)
+        clients[1:1] = _if_trioload_runs(
+            runner, opts, *where, [trioload_run(opts, targets.TRIOLOAD, peer.url, n, c)]
+        )
+        _rounds(runner, opts, where, peer, clients)
 
 
 def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:

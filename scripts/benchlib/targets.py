@@ -34,6 +34,8 @@ TRIOLOAD_K = "trioload -k"
 #: the per-connection-task engine (the fallback), to show what the shard engine changed.
 TRIOLOAD_TASKS = "trioload --engine tasks"
 TRIO_CLIENT = "trio open_tcp_stream (baseline)"
+#: the least a Python client can do per request: what the kernel's share leaves reachable.
+EPOLL_CLIENT = "bare epoll loop (ceiling)"
 BLOCKING = "blocking threads (reference)"
 #: the same client one request at a time: the server's own floor (delay + its wake-up slack).
 BLOCKING_FLOOR = "blocking, c=1 (floor)"
@@ -193,6 +195,18 @@ def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
                 "trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
                 _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
                 _rps(table, CLIENTS, NGINX_ONE, TRIO_CLIENT),
+                lambda _value: True,
+            ),
+            ratio_verdict(
+                "trioload vs the bare epoll loop, the ceiling of a Python client (req/s vs nginx)",
+                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
+                _rps(table, CLIENTS, NGINX_ONE, EPOLL_CLIENT),
+                lambda _value: True,
+            ),
+            ratio_verdict(
+                "the bare epoll loop vs ab (req/s vs nginx)",
+                _rps(table, CLIENTS, NGINX_ONE, EPOLL_CLIENT),
+                _rps(table, CLIENTS, NGINX_ONE, AB),
                 lambda _value: True,
             ),
             ratio_verdict(
