@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import trio
 
-from trioload import __version__
+from trioload import __version__, shards
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
@@ -161,6 +161,8 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     method = args.method or ("POST" if body is not None else "GET")
     if not method.isalpha():
         raise UsageError(f"bad method {method!r}")
+    if args.engine == "shards" and not shards.AVAILABLE:
+        raise UsageError("--engine shards needs epoll (Linux); use --engine tasks or auto")
     requests = args.requests
     if requests is None and args.time_limit is None:
         requests = 1

@@ -19,8 +19,10 @@ from tests.trioload.conftest import (
     run_trioload,
     url,
 )
+from trioload import shards
 from trioload.cli import build_parser, config_from_args
 from trioload.config import LoadConfig, UsageError
+from trioload.engine import default_engine
 
 
 def config_of(*argv: str) -> LoadConfig:
@@ -60,6 +62,17 @@ def test_config_from_args_headers_and_workers() -> None:
     )
     assert config.headers == (("X-A", "1"), ("Host", "example.test"))
     assert config.workers == 3  # never more processes than connections
+
+
+def test_config_from_args_engine_auto_picks_shards_where_epoll_exists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert config_of("--engine", "tasks").engine == "tasks"
+    assert default_engine() == ("shards" if shards.AVAILABLE else "tasks")
+    monkeypatch.setattr(shards, "AVAILABLE", False)
+    assert default_engine() == "tasks"
+    with pytest.raises(UsageError, match="needs epoll"):
+        config_of("--engine", "shards")
 
 
 @pytest.mark.parametrize(
