@@ -177,43 +177,29 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
     return verdicts
 
 
+#: (what, part, server, ours, theirs): req/s ratios shown for information, not judged.
+_INFO_RATIOS = (
+    ("trioserve vs the trio serve_tcp baseline (req/s under ab)",
+     SERVERS, None, TRIOSERVE, TRIO_SERVE_TCP),
+    ("trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
+     CLIENTS, NGINX_ONE, TRIOLOAD, TRIO_CLIENT),
+    ("trioload vs the bare epoll loop, the ceiling of a Python client (req/s vs nginx)",
+     CLIENTS, NGINX_ONE, TRIOLOAD, EPOLL_CLIENT),
+    ("the bare epoll loop vs ab (req/s vs nginx)", CLIENTS, NGINX_ONE, EPOLL_CLIENT, AB),
+    ("trioload (shard engine) vs trioload --engine tasks (req/s vs nginx)",
+     CLIENTS, NGINX_ONE, TRIOLOAD, TRIOLOAD_TASKS),
+)  # fmt: skip
+
+
 def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
-    """How far ahead of the naive trio programs we are (information, not targets)."""
+    """How far ahead of the naive programs we are, and how near the ceiling (information)."""
     comparisons = []
-    if SERVERS in parts:
-        comparisons.append(
-            ratio_verdict(
-                "trioserve vs the trio serve_tcp baseline (req/s under ab)",
-                _rps(table, SERVERS, TRIOSERVE, AB),
-                _rps(table, SERVERS, TRIO_SERVE_TCP, AB),
-                lambda _value: True,
-            )
-        )
-    if CLIENTS in parts:
-        comparisons += [
-            ratio_verdict(
-                "trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
-                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
-                _rps(table, CLIENTS, NGINX_ONE, TRIO_CLIENT),
-                lambda _value: True,
-            ),
-            ratio_verdict(
-                "trioload vs the bare epoll loop, the ceiling of a Python client (req/s vs nginx)",
-                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
-                _rps(table, CLIENTS, NGINX_ONE, EPOLL_CLIENT),
-                lambda _value: True,
-            ),
-            ratio_verdict(
-                "the bare epoll loop vs ab (req/s vs nginx)",
-                _rps(table, CLIENTS, NGINX_ONE, EPOLL_CLIENT),
-                _rps(table, CLIENTS, NGINX_ONE, AB),
-                lambda _value: True,
-            ),
-            ratio_verdict(
-                "trioload (shard engine) vs trioload --engine tasks (req/s vs nginx)",
-                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD),
-                _rps(table, CLIENTS, NGINX_ONE, TRIOLOAD_TASKS),
-                lambda _value: True,
-            ),
-        ]
+    for what, part, server, ours, theirs in _INFO_RATIOS:
+        if part not in parts:
+            continue
+        if server is None:  # the servers part: rows are by server, each under ab
+            mine, other = _rps(table, part, ours, AB), _rps(table, part, theirs, AB)
+        else:
+            mine, other = _rps(table, part, server, ours), _rps(table, part, server, theirs)
+        comparisons.append(ratio_verdict(what, mine, other, lambda _value: True))
     return [(comparison.target, comparison.measured) for comparison in comparisons]

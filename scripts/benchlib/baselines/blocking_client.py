@@ -7,12 +7,11 @@ Prints a JSON report in the shape of ``trioload --json -``.
 
 from __future__ import annotations
 
-import argparse
 import socket
 import threading
 import time
 
-from .common import is_good_reply, print_report, request_bytes
+from .common import client_args, is_good_reply, print_report, request_bytes
 
 SOCKET_TIMEOUT_S = 30.0
 
@@ -65,12 +64,7 @@ def worker(host: str, port: int, request: bytes, tally: Tally) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", "--requests", type=int, required=True)
-    parser.add_argument("-c", "--concurrency", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
+    args = client_args(__doc__)
     tally = Tally(args.requests)
     request = request_bytes(args.host, args.port, "blocking-baseline")
     threads = [

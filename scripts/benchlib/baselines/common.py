@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -53,3 +54,13 @@ def print_report(completed: int, failed: int, elapsed_s: float, samples_ns: list
     }
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")
+
+
+def client_args(description: str | None) -> argparse.Namespace:
+    """The baseline clients' command line: -n, -c, --host, --port."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("-n", "--requests", type=int, required=True)
+    parser.add_argument("-c", "--concurrency", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    return parser.parse_args()

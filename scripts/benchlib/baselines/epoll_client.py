@@ -9,13 +9,12 @@ ratio against it shows; what this loop itself costs is the kernel's share.
 
 from __future__ import annotations
 
-import argparse
 import errno
 import select
 import socket
 import time
 
-from .common import is_good_reply, print_report, request_bytes
+from .common import client_args, is_good_reply, print_report, request_bytes
 
 _STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
 
@@ -91,12 +90,7 @@ class Loop:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", "--requests", type=int, required=True)
-    parser.add_argument("-c", "--concurrency", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
+    args = client_args(__doc__)
     loop = Loop(args.host, args.port, args.requests)
     started = time.perf_counter()
     loop.run(args.concurrency)

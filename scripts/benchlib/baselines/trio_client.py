@@ -6,12 +6,11 @@ request, reads to EOF and closes, until n requests are done. Prints a JSON repor
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import trio
 
-from .common import is_good_reply, print_report, request_bytes
+from .common import client_args, is_good_reply, print_report, request_bytes
 
 
 class Tally:
@@ -67,12 +66,7 @@ async def run(host: str, port: int, requests: int, concurrency: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", "--requests", type=int, required=True)
-    parser.add_argument("-c", "--concurrency", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
+    args = client_args(__doc__)
     trio.run(run, args.host, args.port, args.requests, args.concurrency)
 
 
