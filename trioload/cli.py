@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import trio
 
@@ -15,7 +16,8 @@ from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
 from trioload.report import RunResult, format_json, format_text
-from trioserve.argtypes import positive_float, positive_int, worker_count
+
+T = TypeVar("T", int, float)
 
 DESCRIPTION = f"""\
 An HTTP load generator with ApacheBench's flags and report, on trio.
@@ -35,6 +37,31 @@ exit status: 0 the run completed and no request failed; 1 the run completed but 
 failed; 2 usage error (bad flag or URL, too few file descriptors for -c); 130 interrupted by
 Ctrl-C or SIGTERM (the report still covers what finished).
 """
+
+
+def positive_int(text: str) -> int:
+    """A flag's whole number above zero."""
+    return _above_zero(text, int, "a whole number")
+
+
+def positive_float(text: str) -> float:
+    """A flag's number of seconds above zero."""
+    return _above_zero(text, float, "a number")
+
+
+def _above_zero(text: str, kind: type[T], what: str) -> T:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def worker_count(text: str) -> int:
+    """``-w``: a count of processes, or ``auto``/0 for one per core."""
+    return (os.cpu_count() or 1) if text in {"auto", "0"} else positive_int(text)
 
 
 class _Parser(argparse.ArgumentParser):

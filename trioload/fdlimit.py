@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from trioload.config import UsageError
-from trioserve.fdlimit import raise_nofile_limit
+import resource
 
-#: descriptors besides the sockets: stdio, the epoll instance, trio's wakeup pipe, imports.
+from trioload.config import UsageError
+
+#: descriptors besides the sockets: stdio, the epoll instances, trio's wakeup pipe, imports.
 SPARE_FDS = 32
 
 
 def check_fd_limit(sockets: int) -> None:
     """Raise the soft limit to the hard one; UsageError (with the fix) if it is still short."""
-    limit = raise_nofile_limit()
+    limit = _soft_limit_raised()
     needed = sockets + SPARE_FDS
     if limit < needed:
         raise UsageError(
             f"-c needs about {needed} open files per process but the limit is {limit}: "
             f"raise it with `ulimit -n {needed}` (or lower -c)"
         )
+
+
+def _soft_limit_raised() -> int:
+    """RLIMIT_NOFILE's soft limit after lifting it as far as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(soft, 1 << 20) if hard == resource.RLIM_INFINITY else hard
+    if wanted <= soft:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError):
+        return soft
+    return wanted

@@ -96,7 +96,7 @@ class _Slot:
 
     def __init__(self) -> None:
         self.phase = _IDLE
-        #: bumped at each request start: a deadline entry with an older serial is stale.
+        #: bumped when a request ends: a deadline entry with an older serial is stale.
         self.serial = 0
         self.sock: Socket | None = None
         self.fd = -1
@@ -184,7 +184,6 @@ class _Shard:
         start = perf_counter_ns()
         slot.start = start
         slot.first_byte = 0
-        slot.serial += 1
         slot.reader = ResponseReader(self.state.head_request)
         deadlines = self.deadlines
         deadlines.append((start + self.timeout_ns, slot, slot.serial))
@@ -220,14 +219,7 @@ class _Shard:
         except OSError as exc:
             self._fail(slot, "connect" if exc.errno in CONNECT_ERRNOS else "write", later=True)
             return
-        if sent < len(request):
-            slot.phase = _SENDING
-            slot.unsent = memoryview(request)[sent:]
-            self.poller.register(fd, _OUT)
-            return
-        slot.sent = perf_counter_ns()
-        slot.phase = _RECEIVING
-        self.poller.register(fd, _IN)
+        self._after_send(slot, sent, new=True)
 
     def _send_again(self, slot: _Slot) -> None:
         """Send the next request on a kept-alive connection (already in the epoll set)."""
@@ -241,13 +233,21 @@ class _Shard:
         except OSError:
             self._fail(slot, "write", later=True)
             return
+        self._after_send(slot, sent, new=False)
+
+    def _after_send(self, slot: _Slot, sent: int, *, new: bool) -> None:
+        """After the first send: wait for room for the rest, or else for the response (a kept
+        connection already waits for it: it stays in the epoll set between requests)."""
+        request = self.request
         if sent < len(request):
             slot.phase = _SENDING
             slot.unsent = memoryview(request)[sent:]
-            self.poller.modify(slot.fd, _OUT)
+            (self.poller.register if new else self.poller.modify)(slot.fd, _OUT)
             return
         slot.sent = perf_counter_ns()
         slot.phase = _RECEIVING
+        if new:
+            self.poller.register(slot.fd, _IN)
 
     # -- readiness ---------------------------------------------------------------------------
 
@@ -319,6 +319,7 @@ class _Shard:
         times = (slot.start, slot.connected, slot.sent, slot.first_byte, now)
         record_response(self.stats, slot.reader, times, kept=kept)
         slot.phase = _IDLE
+        slot.serial += 1
         if not kept:
             self._close(slot)
         self._start_next(slot)
@@ -327,6 +328,7 @@ class _Shard:
         """Count the failure, drop the connection; the next request starts now or ``later``."""
         self.stats.record_failure(kind, wire_bytes)
         slot.phase = _IDLE
+        slot.serial += 1
         self._close(slot)
         if later:
             self.to_start.append(slot)
@@ -349,7 +351,7 @@ class _Shard:
         deadlines = self.deadlines
         while deadlines:
             deadline_ns, slot, serial = deadlines[0]
-            if slot.serial == serial and slot.phase != _IDLE:
+            if slot.serial == serial:
                 return trio.current_time() + (deadline_ns - perf_counter_ns()) / 1e9
             deadlines.popleft()
         return math.inf
@@ -359,7 +361,7 @@ class _Shard:
         deadlines = self.deadlines
         while deadlines:
             deadline_ns, slot, serial = deadlines[0]
-            live = slot.serial == serial and slot.phase != _IDLE
+            live = slot.serial == serial
             if live and deadline_ns > now:
                 return
             deadlines.popleft()
@@ -369,8 +371,4 @@ class _Shard:
 
     def _compact(self) -> None:
         """Drop the entries of finished requests (keeps memory flat however long the run)."""
-        self.deadlines = deque(
-            entry
-            for entry in self.deadlines
-            if entry[1].serial == entry[2] and entry[1].phase != _IDLE
-        )
+        self.deadlines = deque(entry for entry in self.deadlines if entry[1].serial == entry[2])

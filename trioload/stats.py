@@ -8,6 +8,7 @@ figures, up to an hour) and a handful of integers. Every request started ends up
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -67,15 +68,24 @@ _TABLE_LIMIT = 1 << 17
 INDEX_TABLE = _index_table(_TABLE_LIMIT)
 
 
-def _sync_tracking(histogram: HdrHistogram) -> None:
-    """Recompute total, min and max from the counts (after direct increments or a merge)."""
-    counts: Any = histogram.counts
-    total = sum(counts)
-    if total == 0:
+def _add_pending(histogram: HdrHistogram, pending: list[int]) -> None:
+    """Add counts recorded straight into ``pending`` to ``histogram``, then widen its total,
+    min and max to cover them (hdrh's own ``add`` keeps them for merged histograms)."""
+    # compress() skips the empty buckets in C: most of the 23,552 are empty.
+    filled = list(compress(range(_COUNTS_LEN), pending))
+    if not filled:
         return
-    lowest = next(i for i in range(_COUNTS_LEN) if counts[i])
-    highest = next(i for i in range(_COUNTS_LEN - 1, -1, -1) if counts[i])
-    histogram.set_internal_tacking_values(lowest, highest, total)
+    counts: Any = histogram.counts
+    added = 0
+    for index in filled:
+        added += pending[index]
+        counts[index] += pending[index]
+        pending[index] = 0
+    lowest, highest, total = filled[0], filled[-1], histogram.get_total_count()
+    if total:
+        lowest = min(lowest, bucket_index(histogram.get_min_value()))
+        highest = max(highest, bucket_index(histogram.get_max_value()))
+    histogram.set_internal_tacking_values(lowest, highest, total + added)
 
 
 @dataclass
@@ -145,12 +155,7 @@ class RunStats:
         """Move the pending counts into the histograms and bring their total, min and max up
         to date (before any is read)."""
         for phase, pending in zip(PHASES, self._pending, strict=True):
-            counts: Any = self.histograms[phase].counts
-            for index, count in enumerate(pending):
-                if count:
-                    counts[index] += count
-                    pending[index] = 0
-            _sync_tracking(self.histograms[phase])
+            _add_pending(self.histograms[phase], pending)
 
     def record_failure(self, kind: str, wire_bytes: int = 0) -> None:
         self.failures[kind] += 1

@@ -1,4 +1,4 @@
-"""Command-line value converters shared by trioserve's and trioload's parsers."""
+"""Command-line value converters for trioserve's parser."""
 
 from __future__ import annotations
 

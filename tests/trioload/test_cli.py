@@ -94,7 +94,9 @@ def test_config_from_args_rejects_bad_input(argv: list[str]) -> None:
         (["-c", "0"], "must be > 0"),
         (["http://127.0.0.1:notaport/"], "invalid URL"),
         (["https://127.0.0.1/"], "https is not supported"),
+        (["ftp://x/"], "must start with http://"),
         (["-p", "/nonexistent/body-file"], "cannot read -p"),
+        (["-H", "no colon"], "bad header"),
     ],
 )
 async def test_cli_exits_2_on_usage_errors(argv: list[str], complaint: str) -> None:

@@ -15,6 +15,7 @@ import trio
 
 from tests.trioload.conftest import (
     LoadRun,
+    RequestReader,
     StartRaw,
     StartTrioserve,
     chunked_keep_alive,
@@ -119,6 +120,20 @@ async def test_engine_counts_5xx_apart_from_failures(load: Load, start_raw: Star
     assert run.report["failures"] == NO_FAILURES
     assert "Non-2xx responses:      5\n" in run.stderr
     assert "Failed requests:        0\n" in run.stderr
+
+
+async def test_engine_counts_a_response_that_is_not_http_as_exceptions(
+    load: Load, start_raw: StartRaw
+) -> None:
+    async def not_http(stream: trio.SocketStream) -> None:
+        async with stream:
+            await RequestReader(stream).next_request()
+            await stream.send_all(b"SSH-2.0-OpenSSH\r\n\r\n")
+
+    port = await start_raw(not_http)
+    run = await load("-q", "-n", "6", "-c", "2", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["failures"] == only("exceptions", 6)
 
 
 async def test_engine_counts_a_refused_port_as_connect(load: Load) -> None:

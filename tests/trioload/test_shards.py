@@ -133,13 +133,14 @@ def test_shard_deadline_queue_keeps_only_live_requests_when_compacted() -> None:
     shard = _Shard(RunState(LoadConfig()), socket.AF_INET, ("127.0.0.1", 9), b"", 2)
     try:
         live, done = shard.slots
-        live.phase = 3  # receiving
-        live.serial = done.serial = 5
+        live.phase = 3  # receiving its request number 5
+        live.serial = 5
+        done.serial = 6  # its request number 5 has ended (an ending bumps the serial)
         # One live entry among many left behind by requests that finished long ago.
         for serial in range(1, 5):
             shard.deadlines.extend([(serial, live, serial), (serial, done, serial)])
         shard.deadlines.append((99, live, 5))
-        shard.deadlines.append((100, done, 5))  # done.phase is idle: finished
+        shard.deadlines.append((100, done, 5))  # finished
         shard._compact()
         assert list(shard.deadlines) == [(99, live, 5)]
     finally:
