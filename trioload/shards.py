@@ -1,4 +1,4 @@
-"""The shard engine: a few trio tasks, each serving its share of the connections from one epoll set.
+"""The shard engine: one trio task per 1024 connections, each serving them from one epoll set.
 
 Why it looks like this: a trio task parked in ``wait_readable`` per request costs a task switch
 and two epoll registrations, more CPU than the Python work of the request itself. A shard
