@@ -15,7 +15,11 @@ from trioload import __version__, shards
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
-from trioload.report import RunResult, format_json, format_text
+from trioload.process import run_in_process
+from trioload.report import format_text
+from trioload.result import RunResult, format_json
+from trioload.worker_protocol import AS_WORKER_FLAG
+from trioload.workers import run_workers
 
 T = TypeVar("T", int, float)
 
@@ -27,7 +31,7 @@ histograms (constant memory, p99.99 included) and prints ab's report on stdout.
 URL defaults to {DEFAULT_URL} (trioserve's default), so `trioload -c 1000 -n 1000000` runs
 against a local trioserve as is.
 
-Latencies are closed-loop like ab's: each of the -c workers sends its next request when the
+Latencies are closed-loop like ab's: each of the -c connections sends its next request when the
 previous one ends, so time spent queued behind a stalled server is not measured
 (coordinated omission). Compare percentiles between runs at equal -c.
 """
@@ -163,8 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the JSON report to FILE ('-': stdout, the text report then goes to stderr)",
     )
-    # -w children report their counters to the parent on stderr (trioload.workers).
-    add("--child-progress", dest="child_progress", action="store_true", help=argparse.SUPPRESS)
+    # A -w worker process (trioload.worker_protocol): progress records on stderr, JSON alone.
+    add(AS_WORKER_FLAG, dest="as_worker", action="store_true", help=argparse.SUPPRESS)
     add("-V", "--version", action="version", version=f"trioload {__version__}")
     return parser
 
@@ -205,7 +209,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         body=body,
         content_type=args.content_type,
         progress=not args.quiet,
-        child_progress=args.child_progress,
+        as_worker=args.as_worker,
         json_path=args.json_path,
         engine=args.engine,
         workers=min(args.workers, args.concurrency, requests or args.concurrency),
@@ -237,26 +241,22 @@ def main(argv: list[str] | None = None) -> int:
     emit(result)
     if result.interrupted:
         return 130
-    return 1 if result.stats.failed else 0
+    return 1 if result.tally.failed else 0
 
 
 def _run(config: LoadConfig, argv: list[str]) -> RunResult:
     if config.workers > 1:
-        from trioload.workers import run_workers  # noqa: PLC0415 -- only multi-process runs
-
         return trio.run(run_workers, config, argv)
-    from trioload.run import run_once  # noqa: PLC0415 -- keeps --help fast
-
-    return trio.run(partial(run_once, config, live_progress=sys.stderr.isatty()))
+    return trio.run(partial(run_in_process, config, live_progress=sys.stderr.isatty()))
 
 
 def emit(result: RunResult) -> None:
     """Text on stdout (stderr when JSON takes stdout); JSON where --json says.
 
-    A ``-w`` child writes JSON alone: its parent prints the one report, merged.
+    A ``-w`` worker writes JSON alone: its parent prints the one report, merged.
     """
     path = result.config.json_path
-    if not result.config.child_progress:
+    if not result.config.as_worker:
         text_stream = sys.stderr if path == "-" else sys.stdout
         text_stream.write("\n" + format_text(result))
         text_stream.flush()

@@ -63,8 +63,8 @@ class LoadConfig:
     body: bytes | None = None
     content_type: str = "text/plain"
     progress: bool = True
-    #: a ``-w`` child: report counters to the parent on stderr (see ``progress.child_line``).
-    child_progress: bool = False
+    #: this process is a ``-w`` worker (see ``trioload.worker_protocol``).
+    as_worker: bool = False
     json_path: str | None = None
     workers: int = 1
     #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see

@@ -17,7 +17,7 @@ from time import perf_counter_ns
 import trio
 
 from trioload import shards
-from trioload.state import RunState
+from trioload.state import EngineState
 from trioload.tasks import run_tasks
 from trioload.wire import Address
 
@@ -29,7 +29,7 @@ def default_engine() -> str:
     return "shards" if shards.AVAILABLE else "tasks"
 
 
-async def run_load(state: RunState, family: socket.AddressFamily, address: Address) -> None:
+async def run_load(state: EngineState, family: socket.AddressFamily, address: Address) -> None:
     """Run the whole load; returns when every request is done or the run was stopped."""
     config = state.config
     request = config.encode_request()
@@ -49,6 +49,6 @@ async def run_load(state: RunState, family: socket.AddressFamily, address: Addre
         state.end_ns = perf_counter_ns()
 
 
-async def _stop_after(state: RunState, seconds: float) -> None:
+async def _stop_after(state: EngineState, seconds: float) -> None:
     await trio.sleep(seconds)
     state.stopping = True

@@ -63,22 +63,3 @@ class Progress:
         if self.live:
             return "\r\x1b[K"
         return f"Finished {finished} requests\n"
-
-
-#: ``-w`` children report their counters to the parent on stderr in lines starting so.
-CHILD_LINE_PREFIX = "trioload-progress "
-
-
-def child_line(finished: int, failed: int) -> str:
-    """One progress record from a ``-w`` child to its parent."""
-    return f"{CHILD_LINE_PREFIX}{finished} {failed}\n"
-
-
-def parse_child_line(line: str) -> tuple[int, int] | None:
-    """(finished, failed) from a child's progress record; None for any other line."""
-    if not line.startswith(CHILD_LINE_PREFIX):
-        return None
-    fields = line[len(CHILD_LINE_PREFIX) :].split()
-    if len(fields) != 2 or not all(f.isdigit() for f in fields):
-        return None
-    return int(fields[0]), int(fields[1])

@@ -122,10 +122,6 @@ class ResponseReader:
         """True once the framing says the response is over (until-close bodies: after EOF)."""
         return self._state == _DONE
 
-    @property
-    def head_complete(self) -> bool:
-        return self._state != _HEAD
-
     def feed(self, data: bytes) -> bool:
         """Consume received bytes; return True once the response is complete."""
         self.wire_bytes += len(data)

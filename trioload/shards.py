@@ -31,7 +31,8 @@ from time import perf_counter_ns
 import trio
 
 from trioload.response import ResponseReader
-from trioload.state import RunState
+from trioload.state import EngineState
+from trioload.tally import Failure
 from trioload.wire import (
     CONNECT_ERRNOS,
     READ_ERRORS,
@@ -68,7 +69,7 @@ _OUT = select.EPOLLOUT if AVAILABLE else 4
 
 
 async def run_shards(
-    state: RunState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
+    state: EngineState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
 ) -> None:
     """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows."""
     shards = math.ceil(slots / SLOTS_PER_SHARD)
@@ -111,14 +112,14 @@ class _Shard:
 
     def __init__(
         self,
-        state: RunState,
+        state: EngineState,
         family: socket.AddressFamily,
         address: Address,
         request: bytes,
         slots: int,
     ) -> None:
         self.state = state
-        self.stats = state.stats
+        self.tally = state.tally
         self.family = family
         self.address = address
         self.request = request
@@ -203,7 +204,7 @@ class _Shard:
         self.by_fd[fd] = slot
         err = sock.connect_ex(self.address)
         if err and err != errno.EINPROGRESS:
-            self._fail(slot, "connect", later=True)
+            self._fail(slot, Failure.CONNECT, later=True)
             return
         slot.connected = perf_counter_ns()
         # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
@@ -217,7 +218,9 @@ class _Shard:
             self.poller.register(fd, _OUT)
             return
         except OSError as exc:
-            self._fail(slot, "connect" if exc.errno in CONNECT_ERRNOS else "write", later=True)
+            self._fail(
+                slot, Failure.CONNECT if exc.errno in CONNECT_ERRNOS else Failure.WRITE, later=True
+            )
             return
         self._after_send(slot, sent, new=True)
 
@@ -231,7 +234,7 @@ class _Shard:
         except BlockingIOError:
             sent = 0
         except OSError:
-            self._fail(slot, "write", later=True)
+            self._fail(slot, Failure.WRITE, later=True)
             return
         self._after_send(slot, sent, new=False)
 
@@ -259,7 +262,7 @@ class _Shard:
             sock = slot.sock
             assert sock is not None
             if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                self._fail(slot, "connect")
+                self._fail(slot, Failure.CONNECT)
                 return
             slot.connected = perf_counter_ns()
             slot.phase = _SENDING
@@ -276,7 +279,7 @@ class _Shard:
         except BlockingIOError:
             return
         except OSError:
-            self._fail(slot, "write")
+            self._fail(slot, Failure.WRITE)
             return
         slot.unsent = view
         if not view:
@@ -296,7 +299,7 @@ class _Shard:
             except BlockingIOError:
                 return
             except OSError:
-                self._fail(slot, "receive", reader.wire_bytes)
+                self._fail(slot, Failure.RECEIVE, reader.wire_bytes)
                 return
             now = perf_counter_ns()
             if not slot.first_byte:
@@ -317,16 +320,18 @@ class _Shard:
 
     def _done(self, slot: _Slot, now: int, *, kept: bool) -> None:
         times = (slot.start, slot.connected, slot.sent, slot.first_byte, now)
-        record_response(self.stats, slot.reader, times, kept=kept)
+        record_response(self.tally, slot.reader, times, kept=kept)
         slot.phase = _IDLE
         slot.serial += 1
         if not kept:
             self._close(slot)
         self._start_next(slot)
 
-    def _fail(self, slot: _Slot, kind: str, wire_bytes: int = 0, *, later: bool = False) -> None:
+    def _fail(
+        self, slot: _Slot, kind: Failure, wire_bytes: int = 0, *, later: bool = False
+    ) -> None:
         """Count the failure, drop the connection; the next request starts now or ``later``."""
-        self.stats.record_failure(kind, wire_bytes)
+        self.tally.record_failure(kind, wire_bytes)
         slot.phase = _IDLE
         slot.serial += 1
         self._close(slot)
@@ -366,7 +371,7 @@ class _Shard:
                 return
             deadlines.popleft()
             if live:
-                kind = "connect" if slot.phase == _CONNECTING else "receive"
+                kind = Failure.CONNECT if slot.phase == _CONNECTING else Failure.RECEIVE
                 self._fail(slot, kind, slot.reader.wire_bytes, later=True)
 
     def _compact(self) -> None:

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns
 
 from trioload.config import LoadConfig
-from trioload.stats import RunStats
+from trioload.tally import Tally
 
 
 @dataclass
-class RunState:
+class EngineState:
     """The run's counters and its stop flag, read and written by the engine's tasks."""
 
     config: LoadConfig
-    stats: RunStats = field(default_factory=RunStats)
+    tally: Tally = field(default_factory=Tally)
     started: int = 0
     #: set by a time limit or a signal: no new request is taken.
     stopping: bool = False

@@ -15,13 +15,13 @@ from time import perf_counter_ns
 import trio
 
 from trioload.response import ResponseReader
-from trioload.state import RunState
+from trioload.state import EngineState
+from trioload.tally import Failure
 from trioload.wire import (
     CONNECT_ERRNOS,
     READ_ERRORS,
     RECV_SIZE,
     Address,
-    RequestFailedError,
     Socket,
     failure_kind,
     new_socket,
@@ -30,7 +30,7 @@ from trioload.wire import (
 
 
 async def run_tasks(
-    state: RunState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
+    state: EngineState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
 ) -> None:
     """Run ``slots`` connection tasks until the run wants no more requests."""
     async with trio.open_nursery() as nursery:
@@ -49,7 +49,7 @@ class _Attempt:
 
 
 async def _slot(
-    state: RunState, family: socket.AddressFamily, address: Address, request: bytes
+    state: EngineState, family: socket.AddressFamily, address: Address, request: bytes
 ) -> None:
     """Run requests until the run is over; a timeout costs that request, not the slot."""
     attempt = _Attempt()
@@ -59,16 +59,26 @@ async def _slot(
         with trio.CancelScope() as scope:
             await _run_requests(state, (family, address, request), attempt, scope)
             return
-        state.stats.record_failure("receive" if attempt.connected else "connect")
+        state.tally.record_failure(Failure.RECEIVE if attempt.connected else Failure.CONNECT)
 
 
-_Dial = tuple[socket.AddressFamily, Address, bytes]
+class RequestFailedError(Exception):
+    """One request failed; ``kind`` is its column in the report."""
+
+    def __init__(self, kind: Failure, wire_bytes: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.wire_bytes = wire_bytes
+
+
+#: where to connect and what to send: (family, address, encoded request).
+_Target = tuple[socket.AddressFamily, Address, bytes]
 
 
 async def _run_requests(
-    state: RunState, dial: _Dial, attempt: _Attempt, scope: trio.CancelScope
+    state: EngineState, target: _Target, attempt: _Attempt, scope: trio.CancelScope
 ) -> None:
-    stats = state.stats
+    tally = state.tally
     timeout = state.config.timeout
     # Moving a deadline costs ~3 µs (trio keeps them in a heap), a twentieth of a request's
     # CPU. So the deadline may run up to ``slack`` past a request's own: it moves only when
@@ -85,9 +95,9 @@ async def _run_requests(
             if not earliest <= deadline <= earliest + slack:
                 deadline = scope.deadline = earliest + slack
             try:
-                kept = await _one_request(state, dial, kept, attempt)
+                kept = await _one_request(state, target, kept, attempt)
             except RequestFailedError as failure:
-                stats.record_failure(failure.kind, failure.wire_bytes)
+                tally.record_failure(failure.kind, failure.wire_bytes)
                 kept = None
     finally:
         if kept is not None:
@@ -95,10 +105,10 @@ async def _run_requests(
 
 
 async def _one_request(
-    state: RunState, dial: _Dial, kept: Socket | None, attempt: _Attempt
+    state: EngineState, target: _Target, kept: Socket | None, attempt: _Attempt
 ) -> Socket | None:
     """One request on ``kept`` or a new connection; the connection to keep, if any."""
-    family, address, request = dial
+    family, address, request = target
     reused = kept is not None
     sock = kept if kept is not None else new_socket(family)
     close = True
@@ -118,7 +128,7 @@ async def _one_request(
         if close:
             sock.close()
     times = (attempt.start, connected, sent, first_byte, done)
-    record_response(state.stats, reader, times, kept=not close)
+    record_response(state.tally, reader, times, kept=not close)
     return None if close else sock
 
 
@@ -128,7 +138,7 @@ async def _connect_and_send(
     """Connect and send the request; the time the connection was up."""
     err = sock.connect_ex(address)
     if err not in (0, errno.EINPROGRESS):
-        raise RequestFailedError("connect")
+        raise RequestFailedError(Failure.CONNECT)
     connected = perf_counter_ns()
     # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
     # once, and wait for writability (then check the outcome) only if the kernel says so.
@@ -138,10 +148,12 @@ async def _connect_and_send(
     except BlockingIOError:
         await trio.lowlevel.wait_writable(sock)
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-            raise RequestFailedError("connect") from None
+            raise RequestFailedError(Failure.CONNECT) from None
         connected = perf_counter_ns()
     except OSError as exc:
-        raise RequestFailedError("connect" if exc.errno in CONNECT_ERRNOS else "write") from None
+        raise RequestFailedError(
+            Failure.CONNECT if exc.errno in CONNECT_ERRNOS else Failure.WRITE
+        ) from None
     attempt.connected = True
     if view:  # the rest of a request too big for one send
         await _send(sock, view)
@@ -155,7 +167,7 @@ async def _send(sock: Socket, view: memoryview) -> None:
         except BlockingIOError:
             await trio.lowlevel.wait_writable(sock)
         except OSError:
-            raise RequestFailedError("write") from None
+            raise RequestFailedError(Failure.WRITE) from None
 
 
 async def _receive(sock: Socket, reader: ResponseReader, *, keep_alive: bool) -> int:
@@ -171,7 +183,7 @@ async def _receive(sock: Socket, reader: ResponseReader, *, keep_alive: bool) ->
             await trio.lowlevel.wait_readable(sock)
             continue
         except OSError:
-            raise RequestFailedError("receive", reader.wire_bytes) from None
+            raise RequestFailedError(Failure.RECEIVE, reader.wire_bytes) from None
         if not first_byte:
             first_byte = perf_counter_ns()
         try:

@@ -13,7 +13,7 @@ from trioload.response import (
     ProtocolError,
     ResponseReader,
 )
-from trioload.stats import RunStats
+from trioload.tally import Failure, Tally
 
 #: bytes asked of one ``recv``: a whole small response and its EOF in one call.
 RECV_SIZE = 65536
@@ -51,26 +51,17 @@ def new_socket(family: socket.AddressFamily) -> socket.SocketType:
 READ_ERRORS = (ProtocolError, IncompleteResponseError, BodyLengthError)
 
 
-def failure_kind(exc: Exception) -> str:
+def failure_kind(exc: Exception) -> Failure:
     """ab's column for a response the reader refused: Exceptions, Length or Receive."""
     if isinstance(exc, ProtocolError):
-        return "exceptions"
+        return Failure.EXCEPTIONS
     if isinstance(exc, BodyLengthError):
-        return "length"
-    return "receive"
-
-
-class RequestFailedError(Exception):
-    """One request failed; ``kind`` is its column in the report."""
-
-    def __init__(self, kind: str, wire_bytes: int = 0) -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.wire_bytes = wire_bytes
+        return Failure.LENGTH
+    return Failure.RECEIVE
 
 
 def record_response(
-    stats: RunStats,
+    tally: Tally,
     reader: ResponseReader,
     times: tuple[int, int, int, int, int],
     *,
@@ -83,9 +74,9 @@ def record_response(
     connected→done, Waiting = sent→first byte, Total = started→done.
     """
     start, connected, sent, first_byte, done = times
-    if reader.server and not stats.server_software:
-        stats.server_software = reader.server.decode("latin-1")
-    stats.record_response(  # positional: this runs once a request, keywords cost ~0.1 µs
+    if reader.server and not tally.server_software:
+        tally.server_software = reader.server.decode("latin-1")
+    tally.record_response(  # positional: this runs once a request, keywords cost ~0.1 µs
         (connected - start) // 1000,  # connect
         (done - connected) // 1000,  # processing
         (first_byte - sent) // 1000,  # waiting

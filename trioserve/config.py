@@ -39,5 +39,3 @@ class ServerConfig:
     body: bytes = b"hello"
     content_type: str = "text/plain"
     access_log: bool = False
-    #: print the start line (workers stay quiet; their parent speaks for them).
-    announce: bool = True

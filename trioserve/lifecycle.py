@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator
 import trio
 
 from trioserve.config import ServerConfig
-from trioserve.server import Server, bind_listener, log
+from trioserve.listener import bind_listener
+from trioserve.log import log
+from trioserve.server import Server
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: what a worker prints on stdout once it listens, for its supervisor to wait on.
@@ -66,12 +68,11 @@ async def serve_until_signalled(config: ServerConfig, *, worker: bool = False) -
                 nursery.start_soon(stop_when_orphaned, server)
             async with trio.open_nursery() as serving:
                 port = await serving.start(server.serve, listener)
-                if worker:
+                if worker:  # its supervisor prints the start line for all the workers
                     sys.stdout.buffer.write(READY_LINE)
                     sys.stdout.flush()
-                elif config.announce:
+                else:
                     print(describe(config, port), file=sys.stderr, flush=True)
             nursery.cancel_scope.cancel()
-    if config.announce or worker:
-        log(f"stopped: {server.stats.summary()}")
+    log(f"stopped: {server.stats.summary()}")
     return exit_code

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import errno
 import socket
-import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import trio
 
 from trioserve.config import ServerConfig
-from trioserve.head_fields import body_length, declares_body, request_line, wants_keep_alive
+from trioserve.head_fields import body_length, declares_body, wants_keep_alive
 from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner
+from trioserve.listener import bind_listener
+from trioserve.log import access_log, log
 from trioserve.responses import Responses
 from trioserve.sockets import DRAIN_CHUNK, linger, recv_some, send_all, try_send_once
 
@@ -63,36 +63,6 @@ class ServerStats:
             f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
             f"accept back-offs {self.accept_backoffs}, needed a task {self.tasks}"
         )
-
-
-def bind_listener(config: ServerConfig) -> socket.socket:
-    """A non-blocking listening socket on (host, port) with the configured backlog."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    listener = socket.socket(family, kind, proto)
-    try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if config.reuse_port:
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        listener.bind(address)
-        if config.defer_accept and hasattr(socket, "TCP_DEFER_ACCEPT"):
-            # The kernel completes the handshake but wakes us only once the request has
-            # arrived, so the accept loop can answer it inline instead of starting a task.
-            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
-        listener.listen(config.backlog)
-        listener.setblocking(False)
-    except BaseException:
-        listener.close()
-        raise
-    return listener
-
-
-async def serve(
-    config: ServerConfig, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
-) -> None:
-    """Serve until cancelled; ``await nursery.start(serve, config)`` returns the bound port."""
-    await Server(config).serve(task_status=task_status)
 
 
 class Server:
@@ -345,18 +315,3 @@ class Server:
                     return None
                 remaining -= len(chunk)
         return b""
-
-
-def access_log(conn: socket.socket, head: bytes, status: int, size: int) -> None:
-    """One line per response, common log format."""
-    try:
-        client = conn.getpeername()[0]
-    except OSError:
-        client = "-"
-    stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
-    sys.stdout.write(f'{client} - - [{stamp}] "{request_line(head)}" {status} {size}\n')
-
-
-def log(message: str) -> None:
-    """Operational messages go to stderr, one line each."""
-    print(f"trioserve: {message}", file=sys.stderr, flush=True)

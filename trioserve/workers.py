@@ -18,7 +18,7 @@ import trio
 
 from trioserve.config import ServerConfig
 from trioserve.lifecycle import READY_LINE, SHUTDOWN_SIGNALS, describe
-from trioserve.server import log
+from trioserve.log import log
 
 STARTUP_TIMEOUT_S = 20.0
 

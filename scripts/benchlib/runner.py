@@ -128,7 +128,7 @@ class Runner:
         elif result.error and finished.returncode != 0:
             tail = (finished.stderr.strip().splitlines() or ["no stderr"])[-1][:160]
             result = LoadResult(error=f"exit {finished.returncode}: {tail}")
-        count = result.completed or run.requests
+        count = result.finished or run.requests
         server_cpu = client_cpu = client_user = None
         if count and result.error is None:
             client_cpu = finished.cpu_s / count * 1e6

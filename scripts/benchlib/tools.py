@@ -16,7 +16,7 @@ class LoadResult:
     """What a load generator reported; None where it did not say."""
 
     requests_per_second: float | None = None
-    completed: int | None = None
+    finished: int | None = None
     failed: int | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
@@ -56,14 +56,15 @@ def parse_ab(text: str) -> LoadResult:
         lines = text.strip().splitlines() or ["no output"]
         # ab's own complaint (apr_pollset_poll: ... timeout, apr_socket_connect: ...) if any.
         reason = next((line for line in lines if line.startswith(("apr_", "ab:"))), lines[-1])
-        done = re.search(r"^Total of (\d+) requests completed", text, re.MULTILINE)
+        # Mid-line: ab prints it right after "Benchmarking ... (be patient)...".
+        done = re.search(r"Total of (\d+) requests completed", text)
         progress = f" after {done.group(1)} requests" if done else ""
         return LoadResult(error=f"ab printed no statistics{progress}: {reason[:120]}")
     failed = _search_number(r"^Failed requests:\s+(\d+)", text) or 0.0
     non_2xx = _search_number(r"^Non-2xx responses:\s+(\d+)", text) or 0.0
     return LoadResult(
         requests_per_second=rps,
-        completed=_as_int(_search_number(r"^Complete requests:\s+(\d+)", text)),
+        finished=_as_int(_search_number(r"^Complete requests:\s+(\d+)", text)),
         failed=int(failed + non_2xx),
         p50_ms=_search_number(r"^\s+50%\s+(\d+)", text),
         p99_ms=_search_number(r"^\s+99%\s+(\d+)", text),
@@ -106,7 +107,7 @@ def parse_wrk(text: str) -> LoadResult:
     failed += _as_int(_search_number(r"Non-2xx or 3xx responses:\s+(\d+)", text)) or 0
     return LoadResult(
         requests_per_second=rps,
-        completed=_as_int(_search_number(r"^\s+(\d+) requests in", text)),
+        finished=_as_int(_search_number(r"^\s+(\d+) requests in", text)),
         failed=failed,
         p50_ms=_wrk_latency_ms("50", text),
         p99_ms=_wrk_latency_ms("99", text),
@@ -154,7 +155,7 @@ def _dig(report: dict[str, Any], *keys: str) -> float | None:
 def parse_json_report(text: str) -> LoadResult:
     """trioload's ``--json -`` report (the baseline clients print the same shape).
 
-    Keys read: requests_per_second, complete, failed, latency_ms.total.p50/p99; any that is
+    Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99; any that is
     missing is shown as unknown rather than failing the run.
     """
     report = _find_json_object(text)
@@ -162,7 +163,7 @@ def parse_json_report(text: str) -> LoadResult:
         return LoadResult(error="no JSON report on stdout")
     return LoadResult(
         requests_per_second=_dig(report, "requests_per_second"),
-        completed=_as_int(_dig(report, "complete")),
+        finished=_as_int(_dig(report, "finished")),
         failed=_as_int(_dig(report, "failed")),
         p50_ms=_dig(report, "latency_ms", "total", "p50"),
         p99_ms=_dig(report, "latency_ms", "total", "p99"),

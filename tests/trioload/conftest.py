@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 import trio
 
+from trioload.config import LoadConfig
+from trioload.result import RunResult
+from trioload.tally import Tally
 from trioserve.config import ServerConfig
 from trioserve.server import Server
 
@@ -211,3 +214,30 @@ def refused_port() -> int:
 def run_in_new_session() -> dict[str, Any]:
     """Options that keep a child's signals away from pytest's process group."""
     return {"start_new_session": True, "stdin": subprocess.DEVNULL}
+
+
+#: per response: connect, processing, waiting, total (ms); all exact in a 3-figure HDR.
+KNOWN_MS = [(1, 9, 5, 10), (1, 19, 5, 20), (1, 29, 5, 30), (1, 39, 5, 40)]
+
+
+def known_tally(*, status: int = 200, keep_alive: bool = False) -> Tally:
+    tally = Tally(server_software="trioserve")
+    for connect, processing, waiting, total in KNOWN_MS:
+        tally.record_response(
+            connect_us=connect * 1000,
+            processing_us=processing * 1000,
+            waiting_us=waiting * 1000,
+            total_us=total * 1000,
+            status=status,
+            wire_bytes=88,
+            body_bytes=5,
+            keep_alive=keep_alive,
+        )
+    return tally
+
+
+def result_of(
+    tally: Tally, *, cpu_s: float = 0.5, interrupted: bool = False, **config: Any
+) -> RunResult:
+    load = LoadConfig(url="http://127.0.0.1:8080/x", concurrency=2, requests=4, **config)
+    return RunResult(load, tally, 2.0, cpu_s, 0.0, interrupted=interrupted)

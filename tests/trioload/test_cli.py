@@ -126,10 +126,11 @@ async def test_cli_t_ends_the_run_in_about_t_seconds(start_trioserve: StartTrios
     wall = trio.current_time() - start
     assert run.returncode == 0
     report = run.report
-    assert report["complete"] > 0
+    assert report["finished"] > 0
     assert report["requests"] is None
-    assert 0.5 <= report["time_taken_s"] < 1.0
-    assert wall < 5
+    # Without -n only -t ends the run; the bound leaves room for a loaded machine.
+    assert 0.5 <= report["time_taken_s"] < 2.5
+    assert wall < 10
 
 
 async def test_cli_json_file_leaves_the_text_report_on_stdout(
@@ -140,7 +141,7 @@ async def test_cli_json_file_leaves_the_text_report_on_stdout(
     run = await run_trioload("-n", "5", "--json", str(path), url(port))
     assert run.returncode == 0
     assert "Complete requests:      5\n" in run.stdout
-    assert json.loads(path.read_text())["complete"] == 5
+    assert json.loads(path.read_text())["finished"] == 5
     assert "Benchmarking 127.0.0.1 (be patient)" in run.stderr
     assert "Finished 5 requests" in run.stderr
 

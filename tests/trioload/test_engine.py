@@ -54,7 +54,7 @@ async def test_engine_counts_a_reset_after_the_request_as_receive(
     run = await load("-q", "-n", "6", "-c", "2", "--json", "-", url(port))
     assert run.returncode == 1
     assert run.report["failures"] == only("receive", 6)
-    assert (run.report["complete"], run.report["succeeded"]) == (6, 0)
+    assert (run.report["finished"], run.report["succeeded"]) == (6, 0)
 
 
 async def test_engine_times_out_a_silent_server_as_receive_within_s(
@@ -62,13 +62,13 @@ async def test_engine_times_out_a_silent_server_as_receive_within_s(
 ) -> None:
     port = await start_raw(never_answer)
     start = trio.current_time()
-    run = await load("-q", "-n", "2", "-c", "2", "-s", "0.5", "--json", "-", url(port))
+    run = await load("-q", "-n", "2", "-c", "2", "-s", "1", "--json", "-", url(port))
     wall = trio.current_time() - start
     assert run.returncode == 1
     assert run.report["failures"] == only("receive", 2)
     # Both requests run side by side, so the run lasts one timeout, not two.
-    assert 0.5 <= run.report["time_taken_s"] < 1.0
-    assert wall < 5  # process start and imports included
+    assert 1.0 <= run.report["time_taken_s"] < 2.0
+    assert wall < 10  # process start and imports included
 
 
 async def test_engine_counts_a_close_before_any_response_as_receive(
@@ -106,7 +106,7 @@ async def test_engine_counts_bodies_unlike_the_first_as_length(
     assert run.returncode == 1
     assert run.report["document_length"] == 5
     assert run.report["failures"] == only("length", 5)
-    assert (run.report["complete"], run.report["succeeded"]) == (10, 5)
+    assert (run.report["finished"], run.report["succeeded"]) == (10, 5)
     text = run.stderr
     assert "Failed requests:        5\n" in text
     assert "   (Connect: 0, Receive: 0, Length: 5, Exceptions: 0)\n" in text
@@ -146,16 +146,15 @@ async def test_engine_counts_a_refused_port_as_connect(load: Load) -> None:
 async def test_engine_percentiles_follow_a_known_latency_mix(
     load: Load, start_raw: StartRaw
 ) -> None:
-    port = await start_raw(latency_mix(0.020, 0.060))
+    port = await start_raw(latency_mix(0.020, 0.080))
     run = await load("-q", "-n", "20", "-c", "2", "--json", "-", url(port))
     assert run.returncode == 0
     total = run.report["latency_ms"]["total"]
-    # Exactly half the responses wait 20 ms and half 60 ms; HDR keeps 3 significant figures,
-    # the rest is scheduling slack on a busy machine.
-    assert 20 <= total["p50"] <= 35
-    assert 60 <= total["p99"] <= 90
-    assert 20 <= total["min"] <= 35
-    assert 60 <= total["max"] <= 90
+    # Exactly half the responses wait 20 ms and half 80 ms, so p50 is a fast one and p99 a
+    # slow one. The mean is 50 ms: a p50 that averaged would fail. Above each floor is
+    # scheduling slack, generous for a loaded machine.
+    assert 20 <= total["min"] <= total["p50"] < 50
+    assert 80 <= total["p99"] <= total["max"] < 400
 
 
 async def test_engine_counts_every_good_response_exactly(
@@ -167,7 +166,7 @@ async def test_engine_counts_every_good_response_exactly(
     run = await load("-q", "-n", str(n), "-c", "10", "--json", "-", url(port))
     assert run.returncode == 0
     report = run.report
-    assert (report["complete"], report["succeeded"], report["failed"]) == (n, n, 0)
+    assert (report["finished"], report["succeeded"], report["failed"]) == (n, n, 0)
     assert report["total_bytes"] == 88 * n
     assert report["html_bytes"] == 5 * n
     assert report["document_length"] == 5

@@ -21,7 +21,7 @@ from tests.trioload.conftest import (
 )
 from trioload.config import LoadConfig
 from trioload.shards import SLOTS_PER_SHARD, _Shard
-from trioload.state import RunState
+from trioload.state import EngineState
 
 
 @dataclass
@@ -130,7 +130,7 @@ async def test_shards_count_a_connect_that_never_completes_as_connect() -> None:
 
 
 def test_shard_deadline_queue_keeps_only_live_requests_when_compacted() -> None:
-    shard = _Shard(RunState(LoadConfig()), socket.AF_INET, ("127.0.0.1", 9), b"", 2)
+    shard = _Shard(EngineState(LoadConfig()), socket.AF_INET, ("127.0.0.1", 9), b"", 2)
     try:
         live, done = shard.slots
         live.phase = 3  # receiving its request number 5

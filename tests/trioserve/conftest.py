@@ -1,7 +1,16 @@
-"""Fixtures for trioserve's tests: an in-process server on an ephemeral port, and raw clients."""
+"""Fixtures for trioserve's tests: an in-process server on an ephemeral port, and raw clients.
+
+``start_unix_server`` serves the same engine on a Unix socket, for tests that run on
+``MockClock(autojump_threshold=0)``: a Unix socket's bytes are in the peer's queue by the time
+``send`` returns, so whenever every task is blocked nothing is still in flight in the kernel,
+and a clock jump only skips time that really would have passed waiting. (Loopback TCP gives
+no such promise: under load its delivery can be deferred, and the clock would jump past it.)
+"""
 
 from __future__ import annotations
 
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +30,7 @@ AB_REQUEST = (
 CURL_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n"
 
 StartServer = Callable[..., Awaitable[tuple[Server, int]]]
+StartUnixServer = Callable[..., Awaitable[tuple[Server, str]]]
 
 
 @pytest.fixture
@@ -35,6 +45,31 @@ def start_server(nursery: trio.Nursery) -> StartServer:
     return start
 
 
+@pytest.fixture
+def start_unix_server(nursery: trio.Nursery) -> StartUnixServer:
+    """Like ``start_server``, listening on a Unix socket; (server, address)."""
+
+    async def start(**overrides: Any) -> tuple[Server, str]:
+        # Linux's abstract namespace (leading NUL): no file to clean up, no path length limit.
+        address = f"\0trioserve-test-{uuid.uuid4().hex}"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(address)
+        listener.listen()
+        listener.setblocking(False)
+        server = Server(ServerConfig(**overrides))
+        await nursery.start(server.serve, listener)
+        return server, address
+
+    return start
+
+
+async def connect(address: int | str) -> trio.SocketStream:
+    """A client: an int is a port on 127.0.0.1, a str a Unix socket address."""
+    if isinstance(address, str):
+        return await trio.open_unix_socket(address)
+    return await trio.open_tcp_stream("127.0.0.1", address)
+
+
 async def read_to_eof(stream: trio.SocketStream) -> bytes:
     """Everything until the server closes; a reset raises trio.BrokenResourceError."""
     received = bytearray()
@@ -43,9 +78,9 @@ async def read_to_eof(stream: trio.SocketStream) -> bytes:
     return bytes(received)
 
 
-async def exchange(port: int, *pieces: bytes, half_close: bool = False) -> bytes:
+async def exchange(address: int | str, *pieces: bytes, half_close: bool = False) -> bytes:
     """Connect, send ``pieces`` as separate writes, optionally half-close, read to EOF."""
-    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    stream = await connect(address)
     async with stream:
         for piece in pieces:
             await stream.send_all(piece)

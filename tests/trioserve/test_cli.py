@@ -1,4 +1,9 @@
-"""End to end: the real ``trioserve`` console script on 127.0.0.1 ephemeral ports."""
+"""End to end: the real ``trioserve`` console script on 127.0.0.1 ephemeral ports.
+
+Time bounds here only guard against a hang (a process starting on a loaded machine can take
+seconds); where a test claims something about timing, the server's own setting it is held
+against is far larger than the bound.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from trioserve.cli import build_parser, config_from_args
 
 # The console script installed beside this interpreter (the venv that runs the tests).
 TRIOSERVE = str(Path(sys.executable).parent / "trioserve")
+#: how long a step may take before the test counts it as hung.
+HANG_S = 30
 
 
 @dataclass
@@ -32,7 +39,7 @@ class RunningServer:
     async def read_stderr_until(self, pattern: bytes) -> None:
         """Wait for ``pattern`` on stderr (an event, not a sleep)."""
         assert self.process.stderr is not None
-        with trio.fail_after(10):
+        with trio.fail_after(HANG_S):
             while pattern not in self.stderr:
                 chunk = await self.process.stderr.receive_some(4096)
                 if not chunk:
@@ -43,7 +50,7 @@ class RunningServer:
     async def finish(self) -> int:
         """Wait for exit, collecting the rest of stderr; the exit status."""
         assert self.process.stderr is not None
-        with trio.fail_after(15):
+        with trio.fail_after(HANG_S):
             while chunk := await self.process.stderr.receive_some(4096):
                 self.stderr += chunk
             return await self.process.wait()
@@ -93,7 +100,8 @@ async def test_cli_python_dash_m_runs_the_same_server() -> None:
 
 async def test_cli_sigterm_with_half_sent_request_exits_within_grace() -> None:
     grace = 1.0
-    async with trioserve("--grace", str(grace)) as server:
+    # Only the grace can end that connection: its head timeout is far beyond any bound here.
+    async with trioserve("--grace", str(grace), "--head-timeout", "600") as server:
         stream = await trio.open_tcp_stream("127.0.0.1", server.port)
         await stream.send_all(AB_REQUEST[:20])
         start = trio.current_time()
@@ -101,18 +109,17 @@ async def test_cli_sigterm_with_half_sent_request_exits_within_grace() -> None:
         assert await server.finish() == 0
         elapsed = trio.current_time() - start
         await stream.aclose()
-    assert grace * 0.9 <= elapsed < grace + 2.0
+    assert grace * 0.9 <= elapsed < HANG_S
 
 
 async def test_cli_second_signal_exits_at_once() -> None:
-    async with trioserve("--grace", "60") as server:
+    async with trioserve("--grace", "600") as server:
         stream = await trio.open_tcp_stream("127.0.0.1", server.port)
         await stream.send_all(AB_REQUEST[:20])
         server.process.send_signal(signal.SIGTERM)
         await server.read_stderr_until(b"signal again to stop now")
         server.process.send_signal(signal.SIGTERM)
-        with trio.fail_after(5):
-            assert await server.finish() == 128 + signal.SIGTERM
+        assert await server.finish() == 128 + signal.SIGTERM  # within HANG_S, not the grace
         await stream.aclose()
 
 
@@ -138,7 +145,7 @@ async def test_cli_accept_under_low_fd_limit_survives_and_recovers() -> None:
         await server.read_stderr_until(b"backing off")
         for sock in idle:
             sock.close()
-        with trio.fail_after(10):
+        with trio.fail_after(HANG_S):
             while True:  # the closed clients drain out of the backlog, then we are served
                 try:
                     response = await exchange(server.port, AB_REQUEST)

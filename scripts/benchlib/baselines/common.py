@@ -36,12 +36,14 @@ def is_good_reply(reply: bytes, expected_length: int | None) -> bool:
     return expected_length is None or len(reply) == expected_length
 
 
-def print_report(completed: int, failed: int, elapsed_s: float, samples_ns: list[int]) -> None:
+def print_report(succeeded: int, failed: int, elapsed_s: float, samples_ns: list[int]) -> None:
     """One JSON object on stdout, in the shape of ``trioload --json -``."""
     samples_ns.sort()
+    finished = succeeded + failed
     report = {
-        "requests_per_second": completed / elapsed_s if elapsed_s > 0 else 0.0,
-        "complete": completed,
+        "requests_per_second": finished / elapsed_s if elapsed_s > 0 else 0.0,
+        "finished": finished,
+        "succeeded": succeeded,
         "failed": failed,
         "elapsed_s": elapsed_s,
         "latency_ms": {

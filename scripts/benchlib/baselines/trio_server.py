@@ -1,8 +1,9 @@
 """The plainest trio server, the baseline trioserve must beat.
 
 ``trio.serve_tcp``, one task per connection: read to the blank line, send the 88-byte reply,
-close. With ``--delay-ms`` it waits that long before answering: the fixed-latency server of the
-bench's client-overhead target.
+close. The bench starts it with ``--host`` and ``--port`` alone (``peers.trio_baseline_server``),
+for its servers part. ``--delay-ms`` (default 0) makes it wait that long before each reply; the
+bench never passes it: its latency part runs ``delay_server`` instead.
 """
 
 from __future__ import annotations

@@ -1,20 +1,38 @@
-"""Sans-IO accounting of a run: HDR histograms per phase, failure counters, byte counts.
+"""Sans-IO tally of a run: HDR histograms per phase, failure counters, byte counts.
 
 Memory is constant in the number of requests: four histograms (microseconds, 3 significant
-figures, up to an hour) and a handful of integers. Every request started ends up either in
-``complete`` (a response arrived and was framed correctly) or in one failure column.
+figures, up to an hour) and a handful of integers. Every request that ends is *finished*, and
+is either *succeeded* (a response arrived and was framed correctly) or counted in one
+``Failure`` column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import compress
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
 PHASES = ("connect", "processing", "waiting", "total")
-FAILURE_KINDS = ("connect", "receive", "length", "exceptions", "write")
+
+
+class Failure(StrEnum):
+    """ab's failure columns; a failed request is counted in exactly one."""
+
+    #: the connection could not be made (refused, unreachable, timed out while connecting).
+    CONNECT = "connect"
+    #: the connection broke, or timed out, before the whole response arrived.
+    RECEIVE = "receive"
+    #: the body's length differs from the first response's ("Document Length").
+    LENGTH = "length"
+    #: the response was not HTTP/1.x, or its framing was malformed.
+    EXCEPTIONS = "exceptions"
+    #: the request could not be sent whole (ab's "Write errors").
+    WRITE = "write"
+
+
 #: one hour in microseconds: no request outlives that, and the histogram stays small.
 HIGHEST_US = 3_600_000_000
 SIGNIFICANT_FIGURES = 3
@@ -27,7 +45,7 @@ def new_histogram() -> HdrHistogram:
 # hdrh's record_value costs ~0.9 µs of pure Python per value (four per request). The bucket
 # index of a value is a few integer operations, and for the values most requests take (under
 # ``_TABLE_LIMIT`` µs) one look-up in a table built at import. The hot path counts into plain
-# lists (a ctypes array's item is slower to bump) that ``flush`` adds to the histograms' counts.
+# lists (a ctypes array's item is slower to bump) that ``_flush`` adds to the histograms' counts.
 # These constants are the layout of ``new_histogram()``; ``bucket_index`` and the table are
 # tested against hdrh's own index function.
 _LAYOUT = new_histogram()
@@ -89,14 +107,14 @@ def _add_pending(histogram: HdrHistogram, pending: list[int]) -> None:
 
 
 @dataclass
-class RunStats:
+class Tally:
     """What a run measured so far; merged across worker processes with ``merge``."""
 
-    histograms: dict[str, HdrHistogram] = field(
-        default_factory=lambda: {phase: new_histogram() for phase in PHASES}
+    _histograms: dict[str, HdrHistogram] = field(
+        default_factory=lambda: {phase: new_histogram() for phase in PHASES}, repr=False
     )
-    complete: int = 0
-    failures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAILURE_KINDS, 0))
+    succeeded: int = 0
+    failures: dict[Failure, int] = field(default_factory=lambda: dict.fromkeys(Failure, 0))
     non_2xx: int = 0
     keep_alive_requests: int = 0
     total_bytes: int = 0
@@ -104,10 +122,16 @@ class RunStats:
     #: body length of the first good response; later ones that differ are Length failures.
     document_length: int | None = None
     server_software: str = ""
-    #: per phase, counts recorded since the last ``flush`` (same layout as the histograms').
+    #: per phase, counts recorded since the last ``_flush`` (same layout as the histograms').
     _pending: tuple[list[int], ...] = field(
         default_factory=lambda: tuple([0] * _COUNTS_LEN for _ in PHASES), repr=False
     )
+
+    @property
+    def histograms(self) -> dict[str, HdrHistogram]:
+        """The histogram of each phase, with every response recorded so far."""
+        self._flush()
+        return self._histograms
 
     @property
     def failed(self) -> int:
@@ -116,7 +140,7 @@ class RunStats:
     @property
     def finished(self) -> int:
         """Requests that ended either way (ab's "Complete requests" counts these)."""
-        return self.complete + self.failed
+        return self.succeeded + self.failed
 
     def record_response(  # noqa: PLR0917 -- positional: keywords cost ~0.1 µs a request
         self,
@@ -134,9 +158,9 @@ class RunStats:
         if self.document_length is None:
             self.document_length = body_bytes
         elif body_bytes != self.document_length:
-            self.failures["length"] += 1
+            self.failures[Failure.LENGTH] += 1
             return
-        self.complete += 1
+        self.succeeded += 1
         self.html_bytes += body_bytes
         if not 200 <= status < 300:
             self.non_2xx += 1
@@ -151,24 +175,23 @@ class RunStats:
         waiting[table[waiting_us] if waiting_us < limit else bucket_index(waiting_us)] += 1
         total[table[total_us] if total_us < limit else bucket_index(total_us)] += 1
 
-    def flush(self) -> None:
+    def _flush(self) -> None:
         """Move the pending counts into the histograms and bring their total, min and max up
         to date (before any is read)."""
         for phase, pending in zip(PHASES, self._pending, strict=True):
-            _add_pending(self.histograms[phase], pending)
+            _add_pending(self._histograms[phase], pending)
 
-    def record_failure(self, kind: str, wire_bytes: int = 0) -> None:
+    def record_failure(self, kind: Failure, wire_bytes: int = 0) -> None:
         self.failures[kind] += 1
         self.total_bytes += wire_bytes
 
-    def merge(self, other: RunStats) -> None:
+    def merge(self, other: Tally) -> None:
         """Add another process's run into this one."""
-        self.flush()
-        other.flush()
+        ours, theirs = self.histograms, other.histograms
         for phase in PHASES:
-            self.histograms[phase].add(other.histograms[phase])
-        self.complete += other.complete
-        for kind in FAILURE_KINDS:
+            ours[phase].add(theirs[phase])
+        self.succeeded += other.succeeded
+        for kind in Failure:
             self.failures[kind] += other.failures[kind]
         self.non_2xx += other.non_2xx
         self.keep_alive_requests += other.keep_alive_requests

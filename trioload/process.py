@@ -15,19 +15,20 @@ import trio
 
 from trioload.config import LoadConfig
 from trioload.engine import run_load
-from trioload.progress import Progress, child_line
-from trioload.report import RunResult
-from trioload.state import RunState
+from trioload.progress import Progress
+from trioload.result import RunResult
+from trioload.state import EngineState
 from trioload.wire import resolve
+from trioload.worker_protocol import progress_line
 
 PROGRESS_INTERVAL_S = 0.25
 
 
-async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
+async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResult:
     """Run the load described by ``config`` to its end, or until a signal."""
     target = config.target
     family, address = resolve(target.host, target.port)
-    state = RunState(config)
+    state = EngineState(config)
     progress = Progress(config.requests, config.time_limit, live=live_progress)
     interrupted = False
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -40,11 +41,11 @@ async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
             load.cancel()
 
     def report_progress() -> None:
-        stats = state.stats
-        if config.child_progress:
-            write(child_line(stats.finished, stats.failed))
+        tally = state.tally
+        if config.as_worker:
+            write(progress_line(tally.finished, tally.failed))
         else:
-            write(progress.tick(stats.finished, stats.failed, state.elapsed_s))
+            write(progress.tick(tally.finished, tally.failed, state.elapsed_s))
 
     async def show_progress() -> None:
         while True:
@@ -55,18 +56,18 @@ async def run_once(config: LoadConfig, *, live_progress: bool) -> RunResult:
         async with trio.open_nursery() as nursery:
             with trio.CancelScope() as load:
                 nursery.start_soon(stop_on_signal, signals, load)
-                if config.progress or config.child_progress:
+                if config.progress or config.as_worker:
                     nursery.start_soon(show_progress)
                 await run_load(state, family, address)
             nursery.cancel_scope.cancel()
-    if config.progress or config.child_progress:
+    if config.progress or config.as_worker:
         report_progress()
     if config.progress:
-        write(progress.finish(state.stats.finished))
+        write(progress.finish(state.tally.finished))
     after = resource.getrusage(resource.RUSAGE_SELF)
     return RunResult(
         config=config,
-        stats=state.stats,
+        tally=state.tally,
         elapsed_s=state.elapsed_s,
         cpu_user_s=after.ru_utime - before.ru_utime,
         cpu_sys_s=after.ru_stime - before.ru_stime,

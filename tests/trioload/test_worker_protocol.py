@@ -1,0 +1,60 @@
+"""The ``-w`` protocol: shares of -c and -n, the workers' command lines, progress records."""
+
+from __future__ import annotations
+
+import sys
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trioload.config import LoadConfig
+from trioload.worker_protocol import (
+    AS_WORKER_FLAG,
+    PROGRESS_PREFIX,
+    parse_progress_line,
+    progress_line,
+    split,
+    worker_commands,
+)
+
+
+@given(st.integers(0, 10_000), st.integers(1, 64))
+def test_split_shares_differ_by_at_most_one_and_add_up(total: int, parts: int) -> None:
+    shares = split(total, parts)
+    assert len(shares) == parts
+    assert sum(shares) == total
+    assert max(shares) - min(shares) <= 1
+
+
+def test_worker_commands_carry_each_share_after_the_parents_flags() -> None:
+    config = LoadConfig(concurrency=5, requests=11, workers=2)
+    commands = worker_commands(config, ["-k", "http://127.0.0.1:9/"])
+    assert len(commands) == 2
+    for command, (c, n) in zip(commands, [(3, 6), (2, 5)], strict=True):
+        assert command[:5] == [sys.executable, "-m", "trioload", "-k", "http://127.0.0.1:9/"]
+        extra = command[5:]
+        # argparse keeps the last -c/-n/-w, so the shares win over the parent's own flags.
+        assert extra[extra.index("-c") + 1] == str(c)
+        assert extra[extra.index("-n") + 1] == str(n)
+        assert extra[extra.index("-w") + 1] == "1"
+        assert AS_WORKER_FLAG in extra
+        assert extra[extra.index("--json") + 1] == "-"
+
+
+def test_worker_commands_without_n_leave_the_time_limit_to_each() -> None:
+    config = LoadConfig(concurrency=4, requests=None, time_limit=2.0, workers=2)
+    for command in worker_commands(config, ["-t", "2"]):
+        assert "-n" not in command[5:]
+        assert command[command.index("-c") + 1] == "2"
+
+
+def test_progress_line_round_trips() -> None:
+    line = progress_line(1234, 5)
+    assert line.endswith("\n")
+    assert parse_progress_line(line) == (1234, 5)
+
+
+def test_parse_progress_line_ignores_other_output() -> None:
+    assert parse_progress_line("Traceback (most recent call last):\n") is None
+    assert parse_progress_line(PROGRESS_PREFIX + "12\n") is None
+    assert parse_progress_line(PROGRESS_PREFIX + "12 x\n") is None

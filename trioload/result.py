@@ -1,0 +1,183 @@
+"""A run's result, and its JSON: built here, written here, and read back here.
+
+``RunResult`` is what a finished (or interrupted) run measured, in one process or merged from
+``-w`` worker processes. Its JSON is the machine-readable report, and also how a worker
+process hands its tally to the parent: ``to_json_dict`` writes it, ``merge_reports`` reads it
+back. The histograms travel whole (hdrh's compressed encoding), so merging is exact.
+
+Counts are named apart: a request is *finished* when it ended either way (ab's "Complete
+requests"), and *succeeded* when its response arrived whole. JSON key ``complete`` is the old
+name of ``finished``, kept for one release (removed in 0.3).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from trioload.config import LoadConfig
+from trioload.tally import PHASES, Failure, Tally
+
+AB_PERCENTILES = (50, 66, 75, 80, 90, 95, 98, 99)
+JSON_PERCENTILES = (*AB_PERCENTILES, 99.9, 99.99)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished (or interrupted) run, with what the report needs besides the counters."""
+
+    config: LoadConfig
+    tally: Tally
+    elapsed_s: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    interrupted: bool = False
+    #: (first request started, last one ended) on the system's monotonic clock, in seconds.
+    window_s: tuple[float, float] | None = None
+
+    @cached_property
+    def latency_ms(self) -> dict[str, dict[str, float]]:
+        """Per phase summaries, computed once (each walks a histogram in pure Python)."""
+        histograms = self.tally.histograms
+        return {phase: phase_summary(histograms[phase]) for phase in PHASES}
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.tally.finished / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def client_cpu_share(self) -> float:
+        """Client CPU time over wall time, per process (1.0 = one core busy all along)."""
+        if self.elapsed_s <= 0:
+            return 0.0
+        return (self.cpu_user_s + self.cpu_sys_s) / self.elapsed_s / self.config.workers
+
+
+def _ms(value_us: float) -> float:
+    return value_us / 1000.0
+
+
+def phase_summary(hist: HdrHistogram) -> dict[str, float]:
+    """min, mean, sd, percentiles and max of one phase, in milliseconds.
+
+    The figures are hdrh's (bucket midpoints for mean and sd, a bucket's highest equivalent
+    value for a percentile), but found in one pass over the buckets that hold samples:
+    hdrh's own getters walk every bucket once per figure in pure Python (~0.7 s a report).
+    """
+    counts: Any = hist.counts
+    filled = [(i, n) for i, n in enumerate(counts) if n]
+    total = sum(n for _, n in filled)
+    if total == 0:
+        return {}
+    value_at = hist.get_value_from_index
+    highest = hist.get_highest_equivalent_value
+    middle = hist._hdr_median_equiv_value  # hdrh's own midpoint rule, for equal means
+    buckets = [(value_at(i), n) for i, n in filled]
+    midpoints = [(middle(v), n) for v, n in buckets]
+    mean = sum(m * n for m, n in midpoints) / total
+    variance = sum((m - mean) ** 2 * n for m, n in midpoints) / total
+    summary = {"min": _ms(buckets[0][0]), "mean": _ms(mean), "sd": _ms(math.sqrt(variance))}
+    seen = 0
+    bucket = iter(buckets)
+    value = 0
+    for pct in JSON_PERCENTILES:
+        wanted = max(int(pct * total / 100 + 0.5), 1)
+        while seen < wanted:
+            value, count = next(bucket)
+            seen += count
+        summary[f"p{pct:g}"] = _ms(highest(value))
+    summary["max"] = _ms(highest(buckets[-1][0]))
+    return summary
+
+
+def to_json_dict(result: RunResult) -> dict[str, Any]:
+    """The machine-readable report; ``hdr`` lets runs be merged histogram by histogram."""
+    tally, config = result.tally, result.config
+    histograms = tally.histograms
+    return {
+        "url": config.url,
+        "concurrency": config.concurrency,
+        "requests": config.requests,
+        "finished": tally.finished,
+        "complete": tally.finished,  # the old name of "finished", until 0.3
+        "succeeded": tally.succeeded,
+        "failed": tally.failed,
+        "failures": {str(kind): count for kind, count in tally.failures.items()},
+        "non_2xx": tally.non_2xx,
+        "keep_alive_requests": tally.keep_alive_requests,
+        "time_taken_s": result.elapsed_s,
+        "requests_per_second": result.requests_per_second,
+        "total_bytes": tally.total_bytes,
+        "html_bytes": tally.html_bytes,
+        "document_length": tally.document_length,
+        "server_software": tally.server_software,
+        "latency_ms": result.latency_ms,
+        "hdr": {
+            phase: histograms[phase].encode().decode("ascii")
+            for phase in PHASES
+            if histograms[phase].get_total_count()
+        },
+        "client_cpu": {
+            "user_s": result.cpu_user_s,
+            "sys_s": result.cpu_sys_s,
+            "share_of_core": result.client_cpu_share,
+        },
+        "workers": config.workers,
+        "interrupted": result.interrupted,
+        "window_monotonic_s": list(result.window_s) if result.window_s else None,
+    }
+
+
+def format_json(result: RunResult) -> str:
+    return json.dumps(to_json_dict(result), indent=2) + "\n"
+
+
+def tally_from_json(report: dict[str, Any]) -> Tally:
+    """Rebuild the tally that wrote ``report``."""
+    tally = Tally()
+    histograms = tally.histograms
+    for phase in PHASES:
+        encoded = report["hdr"].get(phase)
+        if encoded:
+            histograms[phase] = HdrHistogram.decode(encoded.encode("ascii"))
+    tally.succeeded = report["succeeded"]
+    for kind in Failure:
+        tally.failures[kind] = report["failures"][kind]
+    tally.non_2xx = report["non_2xx"]
+    tally.keep_alive_requests = report["keep_alive_requests"]
+    tally.total_bytes = report["total_bytes"]
+    tally.html_bytes = report["html_bytes"]
+    tally.document_length = report["document_length"]
+    tally.server_software = report["server_software"]
+    return tally
+
+
+def merged_window(reports: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """From the first start to the last end over the reports whose runs made requests."""
+    windows = [r["window_monotonic_s"] for r in reports if r.get("window_monotonic_s")]
+    if not windows:
+        return None
+    return min(w[0] for w in windows), max(w[1] for w in windows)
+
+
+def merge_reports(config: LoadConfig, reports: list[dict[str, Any]], wall_s: float) -> RunResult:
+    """One result from the JSON reports of runs that went on side by side (``-w``)."""
+    tally = Tally()
+    for report in reports:
+        tally.merge(tally_from_json(report))
+    window = merged_window(reports)
+    return RunResult(
+        config=config,
+        tally=tally,
+        # The runs' own windows leave out their start-up (interpreter, imports).
+        elapsed_s=window[1] - window[0] if window else wall_s,
+        cpu_user_s=sum(report["client_cpu"]["user_s"] for report in reports),
+        cpu_sys_s=sum(report["client_cpu"]["sys_s"] for report in reports),
+        interrupted=any(report["interrupted"] for report in reports),
+        window_s=window,
+    )

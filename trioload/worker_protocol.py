@@ -1,0 +1,60 @@
+"""The ``-w`` protocol between the parent and its worker processes, sans-IO.
+
+- **Command line.** Each worker runs the parent's own command line, followed by its share of
+  ``-c`` and ``-n`` and the hidden ``--as-worker`` flag (``worker_commands``).
+- **stderr: progress.** A worker writes ``progress_line(finished, failed)`` records a few times
+  a second; the parent reads them back with ``parse_progress_line`` and shows one display for
+  all. Any other line a worker writes is passed on to the user.
+- **stdout: the report.** A worker writes its run's JSON (``trioload.result``) and nothing
+  else; the parent merges the reports with ``result.merge_reports``.
+- **Exit status.** 0, 1 (some requests failed) and 130 (interrupted) still carry a report;
+  anything else is a failed worker.
+
+``trioload.workers`` is the trio side that runs the processes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from trioload.config import LoadConfig
+
+#: the hidden flag that makes a process a worker of a ``-w`` parent.
+AS_WORKER_FLAG = "--as-worker"
+#: statuses with which a worker's report is still valid.
+REPORTING_STATUSES = frozenset({0, 1, 130})
+#: a worker's progress records on stderr start so.
+PROGRESS_PREFIX = "trioload-progress "
+
+
+def split(total: int, parts: int) -> list[int]:
+    """``total`` in ``parts`` shares that differ by at most one."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def worker_commands(config: LoadConfig, argv: list[str]) -> list[list[str]]:
+    """One command line per worker: the parent's, then its share of -c and -n."""
+    shares_c = split(config.concurrency, config.workers)
+    shares_n = split(config.requests, config.workers) if config.requests else None
+    commands = []
+    for i, c in enumerate(shares_c):
+        extra = ["-c", str(c), "-w", "1", "-q", AS_WORKER_FLAG, "--json", "-"]
+        if shares_n is not None:
+            extra += ["-n", str(shares_n[i])]
+        commands.append([sys.executable, "-m", "trioload", *argv, *extra])
+    return commands
+
+
+def progress_line(finished: int, failed: int) -> str:
+    """One progress record from a worker to its parent."""
+    return f"{PROGRESS_PREFIX}{finished} {failed}\n"
+
+
+def parse_progress_line(line: str) -> tuple[int, int] | None:
+    """(finished, failed) from a worker's progress record; None for any other line."""
+    if not line.startswith(PROGRESS_PREFIX):
+        return None
+    fields = line[len(PROGRESS_PREFIX) :].split()
+    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+        return None
+    return int(fields[0]), int(fields[1])
