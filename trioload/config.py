@@ -46,6 +46,12 @@ def parse_url(url: str) -> Target:
     return Target(parts.hostname, port or 80, path)
 
 
+def split(total: int, parts: int) -> list[int]:
+    """``total`` in ``parts`` shares that differ by at most one (-c and -n over workers, -c
+    over shards)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
 @dataclass(frozen=True, slots=True)
 class LoadConfig:
     """Everything the engine and the report need; built by ``trioload.cli`` or by tests."""

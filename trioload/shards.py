@@ -30,16 +30,17 @@ from time import perf_counter_ns
 
 import trio
 
+from trioload.config import split
 from trioload.response import ResponseReader
 from trioload.state import EngineState
 from trioload.tally import Failure
 from trioload.wire import (
-    CONNECT_ERRNOS,
     READ_ERRORS,
     RECV_SIZE,
     Address,
     Socket,
     failure_kind,
+    first_send_failure,
     new_socket,
     record_response,
 )
@@ -72,10 +73,8 @@ async def run_shards(
     state: EngineState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
 ) -> None:
     """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows."""
-    shards = math.ceil(slots / SLOTS_PER_SHARD)
     async with trio.open_nursery() as nursery:
-        for index in range(shards):
-            share = slots // shards + (1 if index < slots % shards else 0)
+        for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
             nursery.start_soon(_Shard(state, family, address, request, share).run)
 
 
@@ -218,9 +217,7 @@ class _Shard:
             self.poller.register(fd, _OUT)
             return
         except OSError as exc:
-            self._fail(
-                slot, Failure.CONNECT if exc.errno in CONNECT_ERRNOS else Failure.WRITE, later=True
-            )
+            self._fail(slot, first_send_failure(exc), later=True)
             return
         self._after_send(slot, sent, new=True)
 

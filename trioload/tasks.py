@@ -18,12 +18,12 @@ from trioload.response import ResponseReader
 from trioload.state import EngineState
 from trioload.tally import Failure
 from trioload.wire import (
-    CONNECT_ERRNOS,
     READ_ERRORS,
     RECV_SIZE,
     Address,
     Socket,
     failure_kind,
+    first_send_failure,
     new_socket,
     record_response,
 )
@@ -151,9 +151,7 @@ async def _connect_and_send(
             raise RequestFailedError(Failure.CONNECT) from None
         connected = perf_counter_ns()
     except OSError as exc:
-        raise RequestFailedError(
-            Failure.CONNECT if exc.errno in CONNECT_ERRNOS else Failure.WRITE
-        ) from None
+        raise RequestFailedError(first_send_failure(exc)) from None
     attempt.connected = True
     if view:  # the rest of a request too big for one send
         await _send(sock, view)

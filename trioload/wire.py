@@ -26,7 +26,7 @@ NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
 STREAM_TYPE: int = socket.SOCK_STREAM | NONBLOCK
 
 #: errors a first send reports when the connection itself failed.
-CONNECT_ERRNOS = frozenset(
+_CONNECT_ERRNOS = frozenset(
     {errno.ECONNREFUSED, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH}
 )
 
@@ -58,6 +58,12 @@ def failure_kind(exc: Exception) -> Failure:
     if isinstance(exc, BodyLengthError):
         return Failure.LENGTH
     return Failure.RECEIVE
+
+
+def first_send_failure(exc: OSError) -> Failure:
+    """The column of a failed first send: Connect when the connection itself failed (the
+    send is what reports a refused non-blocking connect), Write otherwise."""
+    return Failure.CONNECT if exc.errno in _CONNECT_ERRNOS else Failure.WRITE
 
 
 def record_response(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from trioload.config import LoadConfig
+from trioload.config import LoadConfig, split
 
 #: the hidden flag that makes a process a worker of a ``-w`` parent.
 AS_WORKER_FLAG = "--as-worker"
@@ -25,11 +25,6 @@ AS_WORKER_FLAG = "--as-worker"
 REPORTING_STATUSES = frozenset({0, 1, 130})
 #: a worker's progress records on stderr start so.
 PROGRESS_PREFIX = "trioload-progress "
-
-
-def split(total: int, parts: int) -> list[int]:
-    """``total`` in ``parts`` shares that differ by at most one."""
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def worker_commands(config: LoadConfig, argv: list[str]) -> list[list[str]]:

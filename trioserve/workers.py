@@ -18,6 +18,7 @@ import trio
 
 from trioserve.config import ServerConfig
 from trioserve.lifecycle import READY_LINE, SHUTDOWN_SIGNALS, describe
+from trioserve.listener import bound_socket
 from trioserve.log import log
 
 STARTUP_TIMEOUT_S = 20.0
@@ -25,14 +26,7 @@ STARTUP_TIMEOUT_S = 20.0
 
 def reserve_port(config: ServerConfig) -> socket.socket:
     """Bind (without listening) with SO_REUSEPORT: fixes the port the workers then share."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(address)
-    return sock
+    return bound_socket(config, reuse_port=True)
 
 
 async def supervise(config: ServerConfig, argv: list[str]) -> int:

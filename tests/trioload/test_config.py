@@ -1,11 +1,13 @@
-"""URL parsing and request encoding, without sockets."""
+"""URL parsing, request encoding and shares of a count, without sockets."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trioload import __version__
-from trioload.config import LoadConfig, Target, UsageError, parse_url
+from trioload.config import LoadConfig, Target, UsageError, parse_url, split
 
 
 def head_lines(request: bytes) -> list[str]:
@@ -95,3 +97,11 @@ def test_encode_request_without_body_has_no_content_headers() -> None:
     request = LoadConfig().encode_request()
     assert header(request, "Content-Length") == []
     assert header(request, "Content-Type") == []
+
+
+@given(st.integers(0, 10_000), st.integers(1, 64))
+def test_split_shares_differ_by_at_most_one_and_add_up(total: int, parts: int) -> None:
+    shares = split(total, parts)
+    assert len(shares) == parts
+    assert sum(shares) == total
+    assert max(shares) - min(shares) <= 1

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from trioload.config import LoadConfig
 from trioload.worker_protocol import (
     AS_WORKER_FLAG,
     PROGRESS_PREFIX,
     parse_progress_line,
     progress_line,
-    split,
     worker_commands,
 )
-
-
-@given(st.integers(0, 10_000), st.integers(1, 64))
-def test_split_shares_differ_by_at_most_one_and_add_up(total: int, parts: int) -> None:
-    shares = split(total, parts)
-    assert len(shares) == parts
-    assert sum(shares) == total
-    assert max(shares) - min(shares) <= 1
 
 
 def test_worker_commands_carry_each_share_after_the_parents_flags() -> None:
