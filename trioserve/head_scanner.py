@@ -56,16 +56,18 @@ class HeadRejected:
     status: int
 
 
-class _NeedMore:
+class NeedMore:
+    """The type of ``NEED_MORE``: no verdict yet, feed more bytes."""
+
     __slots__ = ()
 
     def __repr__(self) -> str:
         return "NEED_MORE"
 
 
-NEED_MORE: Final = _NeedMore()
+NEED_MORE: Final = NeedMore()
 
-ScanResult = HeadComplete | HeadRejected | _NeedMore
+ScanResult = HeadComplete | HeadRejected | NeedMore
 
 _BAD_REQUEST: Final = HeadRejected(400)
 _URI_TOO_LONG: Final = HeadRejected(414)

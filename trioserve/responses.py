@@ -10,6 +10,7 @@ _REASONS = {
     408: "Request Timeout",
     414: "URI Too Long",
     431: "Request Header Fields Too Large",
+    501: "Not Implemented",
 }
 
 
@@ -47,7 +48,7 @@ class Responses:
             status: encode_response(
                 status, _REASONS[status].encode() + b"\n", "text/plain", "close"
             )
-            for status in (400, 408, 414, 431)
+            for status in (400, 408, 414, 431, 501)
         }
         close = encode_response(200, body, content_type, "close")
         keep_alive = encode_response(200, body, content_type, "keep-alive")

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import trio
 
+from trioserve.chunked_body import MALFORMED, BodyEnd, ChunkedBody
 from trioserve.config import ServerConfig
-from trioserve.head_fields import body_length, declares_body, wants_keep_alive
+from trioserve.head_fields import NO_BODY, Framing, check_fields, wants_keep_alive
 from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner
 from trioserve.listener import bind_listener
 from trioserve.log import access_log, log
@@ -51,6 +52,8 @@ class ServerStats:
     socket_errors: int = 0
     #: anything else that went wrong on one connection (a bug, but never a crash).
     internal_errors: int = 0
+    #: keep-alive connections closed because a chunked body broke the framing rules.
+    bad_bodies: int = 0
     accept_backoffs: int = 0
     #: connections that needed a task of their own (the rest were answered inline).
     tasks: int = 0
@@ -61,6 +64,7 @@ class ServerStats:
             f"accepted {self.accepted}, responses {self.responses}, rejected ({rejected}), "
             f"timeouts {self.timeouts}, closed early {self.closed_early}, "
             f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
+            f"malformed chunked bodies {self.bad_bodies}, "
             f"accept back-offs {self.accept_backoffs}, needed a task {self.tasks}"
         )
 
@@ -169,7 +173,7 @@ class Server:
             await self._wait_until_open_below(self._open)
 
     def _answer_or_spawn(self, conn: socket.socket, peer: object, nursery: trio.Nursery) -> None:
-        """The fast path: answer a complete, bodiless request inline; otherwise start a task."""
+        """The fast path: answer a complete, valid, bodiless request inline; else start a task."""
         conn.setblocking(False)
         try:
             data = conn.recv(RECV_SIZE)
@@ -187,7 +191,11 @@ class Server:
             return
         if not self.config.keep_alive:
             result = HeadScanner(self.config.max_head, self.config.max_request_line).feed(data)
-            if type(result) is HeadComplete and result.end == len(data) and not declares_body(data):
+            if (
+                type(result) is HeadComplete
+                and result.end == len(data)
+                and check_fields(data) is NO_BODY
+            ):
                 self._respond_and_close(conn, data, nursery)
                 return
         self.stats.tasks += 1
@@ -244,48 +252,71 @@ class Server:
 
     async def _converse(self, conn: socket.socket, data: bytes) -> None:
         """Read heads, answer them, and (with keep-alive) skip bodies between requests."""
-        cfg = self.config
-        deadline = trio.current_time() + cfg.head_timeout
         while True:
-            scanner = HeadScanner(cfg.max_head, cfg.max_request_line)
-            result = scanner.feed(data)
-            with trio.move_on_at(deadline):
-                while result is NEED_MORE:
-                    chunk = await recv_some(conn, RECV_SIZE)
-                    if not chunk:
-                        self.stats.closed_early += 1
-                        return
-                    data += chunk
-                    result = scanner.feed(chunk)
-            if result is NEED_MORE:
-                self.stats.timeouts += 1
-                try_send_once(conn, self._responses.errors[408])
+            request = await self._read_head(conn, data)
+            if request is None:
                 return
-            if isinstance(result, HeadRejected):
-                self.stats.rejected[result.status] += 1
-                await self._send_and_linger(conn, data, result.status, unread=True)
-                return
-            assert isinstance(result, HeadComplete)
-            head, rest = data[: result.end], data[result.end :]
-            length = body_length(head) if cfg.keep_alive and wants_keep_alive(head) else None
-            if length is None:
-                unread = bool(rest) or declares_body(head)
+            head, rest, framing = request
+            if not (self.config.keep_alive and wants_keep_alive(head)):
+                unread = bool(rest) or framing.has_body
                 await self._send_and_linger(conn, head, 200, unread=unread)
                 return
             response = self._responses.ok(head, keep_alive=True)
-            with trio.fail_after(cfg.head_timeout):
+            with trio.fail_after(self.config.head_timeout):
                 await send_all(conn, response)
             self._responded(conn, head, 200, len(response))
-            next_data = await self._skip_body(conn, rest, length)
+            next_data = await self._next_request(conn, rest, framing)
             if next_data is None:
                 return
-            if not next_data:
-                with trio.move_on_after(cfg.keep_alive_timeout):
-                    next_data = await recv_some(conn, RECV_SIZE)
-                if not next_data:
-                    return  # idle too long, or the client closed: both end the connection
             data = next_data
-            deadline = trio.current_time() + cfg.head_timeout
+
+    async def _read_head(
+        self, conn: socket.socket, data: bytes
+    ) -> tuple[bytes, bytes, Framing] | None:
+        """Read until a head is complete and judged: (head, bytes after it, framing).
+
+        None means the connection is done: the client left or stalled (408), or its head was
+        refused and has had its error response.
+        """
+        cfg = self.config
+        scanner = HeadScanner(cfg.max_head, cfg.max_request_line)
+        result = scanner.feed(data)
+        with trio.move_on_after(cfg.head_timeout):
+            while result is NEED_MORE:
+                chunk = await recv_some(conn, RECV_SIZE)
+                if not chunk:
+                    self.stats.closed_early += 1
+                    return None
+                data += chunk
+                result = scanner.feed(chunk)
+        if result is NEED_MORE:
+            self.stats.timeouts += 1
+            try_send_once(conn, self._responses.errors[408])
+            return None
+        if isinstance(result, HeadComplete):
+            head, rest = data[: result.end], data[result.end :]
+            framing = check_fields(head)
+            if isinstance(framing, Framing):
+                return head, rest, framing
+            result = framing
+        assert isinstance(result, HeadRejected)
+        self.stats.rejected[result.status] += 1
+        await self._send_and_linger(conn, data, result.status, unread=True)
+        return None
+
+    async def _next_request(
+        self, conn: socket.socket, rest: bytes, framing: Framing
+    ) -> bytes | None:
+        """Skip the body, then wait (up to the keep-alive timeout) for the next request's bytes.
+
+        None ends the connection: the client closed or idled, or its body broke the framing.
+        """
+        next_data = await self._skip_body(conn, rest, framing)
+        if next_data is None or next_data:
+            return next_data
+        with trio.move_on_after(self.config.keep_alive_timeout):
+            next_data = await recv_some(conn, RECV_SIZE)
+        return next_data or None  # idle too long, or the client closed: both end it
 
     async def _send_and_linger(
         self, conn: socket.socket, head: bytes, status: int, *, unread: bool
@@ -303,15 +334,34 @@ class Server:
         if unread:
             await linger(conn, self.config.linger_time, self.config.linger_bytes)
 
-    async def _skip_body(self, conn: socket.socket, rest: bytes, length: int) -> bytes | None:
-        """Consume a keep-alive request's body; return the bytes after it, None on EOF."""
-        if len(rest) >= length:
-            return rest[length:]
-        remaining = length - len(rest)
+    async def _skip_body(self, conn: socket.socket, rest: bytes, framing: Framing) -> bytes | None:
+        """Consume a keep-alive request's body; return the bytes after it, None to close.
+
+        None means the client closed, or its chunked body was malformed: then nothing after it
+        can be framed, and reading on would let one request bleed into the next.
+        """
         with trio.fail_after(self.config.head_timeout):
+            if framing.chunked:
+                return await self._skip_chunked(conn, rest)
+            if len(rest) >= framing.content_length:
+                return rest[framing.content_length :]
+            remaining = framing.content_length - len(rest)
             while remaining:
                 chunk = await recv_some(conn, min(DRAIN_CHUNK, remaining))
                 if not chunk:
                     return None
                 remaining -= len(chunk)
         return b""
+
+    async def _skip_chunked(self, conn: socket.socket, rest: bytes) -> bytes | None:
+        body = ChunkedBody(self.config.max_request_line, self.config.max_head)
+        result = body.feed(rest)
+        while not isinstance(result, BodyEnd):
+            if result is MALFORMED:
+                self.stats.bad_bodies += 1
+                return None
+            chunk = await recv_some(conn, DRAIN_CHUNK)
+            if not chunk:
+                return None
+            result = body.feed(chunk)
+        return result.rest

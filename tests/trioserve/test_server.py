@@ -24,6 +24,7 @@ from tests.trioserve.conftest import (
     exchange,
     read_to_eof,
 )
+from trioserve.responses import Responses
 
 
 @pytest.mark.parametrize("request_bytes", [AB_REQUEST, CURL_REQUEST], ids=["http10", "http11"])
@@ -73,6 +74,78 @@ async def test_server_garbage_gets_400(start_server: StartServer) -> None:
     response = await exchange(port, b"\x16\x03\x01 hello there\r\n\r\n")
     assert response.startswith(b"HTTP/1.1 400 ")
     assert server.stats.rejected[400] == 1
+
+
+# Each MUST of RFC 9112 for request heads, sent to the real server (the old server answered
+# every one of these with 200).
+MUST_REFUSE = [
+    pytest.param(b"Host: x\r\nConnection : upgrade\r\n", id="5.1-whitespace-before-colon"),
+    pytest.param(b"User-Agent: x\r\n", id="3.2-http11-without-host"),
+    pytest.param(b"Host: x\r\nHost: y\r\n", id="3.2-two-hosts"),
+    pytest.param(b"Host: a b\r\n", id="3.2-invalid-host"),
+    pytest.param(b"Host: x\r\nContent-Length: 4 2\r\n", id="6.3-invalid-length"),
+    pytest.param(b"Host: x\r\nContent-Length:\r\n", id="6.3-empty-length"),
+    pytest.param(b"Host: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n", id="6.3-lengths"),
+    pytest.param(b"Host: x\r\nFoo: 1\rBar: 2\r\n", id="2.2-bare-cr"),
+    pytest.param(b"Host: x\r\nFoo: a\x00b\r\n", id="9110-5.5-nul"),
+    pytest.param(b"Host: x\r\nFoo: a\r\n b\r\n", id="5.2-obs-fold"),
+    pytest.param(b"Host: x\r\nTransfer-Encoding: gzip\r\n", id="6.3-transfer-coding-not-chunked"),
+    pytest.param(
+        b"Host: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+        id="6.1-length-and-chunked",
+    ),
+]
+
+
+@pytest.mark.parametrize("keep_alive", [False, True], ids=["close", "keep-alive"])
+@pytest.mark.parametrize("fields", MUST_REFUSE)
+async def test_server_refuses_rfc9112_must_violations_with_400_and_closes(
+    start_server: StartServer, fields: bytes, keep_alive: bool
+) -> None:
+    server, port = await start_server(keep_alive=keep_alive)
+    request = b"POST / HTTP/1.1\r\n" + fields + b"\r\n"
+    # The next request rides along: it must not be answered (nothing after a refusal is framed).
+    response = await exchange(port, request + CURL_REQUEST)
+    assert response == Responses.build(b"hello", "text/plain").errors[400]
+    assert server.stats.rejected[400] == 1
+    assert server.stats.responses == 0
+
+
+async def test_server_answers_an_unknown_transfer_coding_with_501(
+    start_server: StartServer,
+) -> None:
+    server, port = await start_server()
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    response = await exchange(port, head + b"0\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 501 Not Implemented\r\n")
+    assert server.stats.rejected[501] == 1
+
+
+async def test_server_keep_alive_frames_chunked_bodies(start_server: StartServer) -> None:
+    server, port = await start_server(keep_alive=True)
+    chunked = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5;ext=1\r\nhello\r\n1a\r\n" + b"G" * 26 + b"\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    )
+    last = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    # All in one write, the body split over two more: each request starts where the last ends.
+    response = await exchange(port, chunked[:60], chunked[60:] + CURL_REQUEST + chunked, last)
+    assert response.count(b"HTTP/1.1 200 OK") == 4
+    assert response.endswith(EXACT_RESPONSE)
+    assert server.stats.responses == 4
+
+
+async def test_server_keep_alive_closes_after_a_malformed_chunked_body(
+    start_server: StartServer,
+) -> None:
+    server, port = await start_server(keep_alive=True)
+    smuggled = b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n"
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    # Data longer than its size: a lenient reader would find a request inside the body.
+    response = await exchange(port, request + b"3\r\nabc" + smuggled + b"\r\n0\r\n\r\n")
+    assert response.count(b"HTTP/1.1 200 OK") == 1
+    assert server.stats.responses == 1
+    assert server.stats.bad_bodies == 1
 
 
 async def test_server_oversized_head_gets_431_and_reading_stops(start_server: StartServer) -> None:
@@ -186,7 +259,7 @@ async def test_server_keep_alive_serves_successive_requests(start_server: StartS
             while not response.endswith(b"hello"):
                 response += await stream.receive_some(1024)
             assert b"Connection: keep-alive" in response
-        await stream.send_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        await stream.send_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert await read_to_eof(stream) == EXACT_RESPONSE
     assert server.stats.responses == 4
 
