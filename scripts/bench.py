@@ -81,6 +81,11 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind and load")
     parser.add_argument("--trioserve", type=Path, default=VENV_BIN / "trioserve", help="server")
     parser.add_argument("--trioload", type=Path, default=VENV_BIN / "trioload", help="client")
+    parser.add_argument(
+        "--trioserve-before",
+        metavar="REV",
+        help="git revision whose trioserve joins the servers part (a change, measured in one run)",
+    )
     args = parser.parse_args(argv)
 
     def pick(given: T | None, quick: T, full: T) -> T:
@@ -108,6 +113,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         markdown=args.markdown,
         trioserve=args.trioserve.absolute(),
         trioload=args.trioload.absolute(),
+        trioserve_before=args.trioserve_before,
     )
 
 

@@ -33,6 +33,8 @@ class Options:
     markdown: Path | None
     trioserve: Path
     trioload: Path
+    #: a git revision whose trioserve joins the servers part, to measure a change in one run.
+    trioserve_before: str | None = None
 
 
 def ab_run(
@@ -105,6 +107,8 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
         peers.trio_baseline_server(targets.TRIO_SERVE_TCP, opts.host),
         peers.trioserve(targets.TRIOSERVE, opts.host, opts.trioserve),
     ]
+    if opts.trioserve_before is not None:
+        specs.append(peers.trioserve_at(targets.TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
     with runner.started(targets.SERVERS, specs, [targets.AB]) as live:
         for _ in range(opts.rounds):
             for name, peer in live.items():

@@ -165,6 +165,34 @@ def trioserve(
     return PeerSpec(name, argv)
 
 
+def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
+    """trioserve as the git revision ``ref`` has it, to compare a change against in one run.
+
+    ``git archive`` copies that revision's package under bench-out/ (no worktree to clean up);
+    a small launcher puts it first on the import path of the project's interpreter.
+    """
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", f"{ref}^{{commit}}"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return _unavailable(name, f"{ref!r} is not a git revision here")
+    checkout = OUT_DIR / f"trioserve-{sha}"
+    if not (checkout / "trioserve").is_dir():
+        checkout.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", sha, "trioserve"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
+    launcher = checkout / "trioserve-launcher"
+    launcher.write_text(
+        f'#!/bin/sh\nPYTHONPATH="{checkout}" exec "{venv_python()}" -m trioserve "$@"\n'
+    )
+    launcher.chmod(0o755)
+    return trioserve(name, host, launcher)
+
+
 def baseline_argv(module: str, *args: str) -> list[str]:
     """Command line of one of the baselines in ``scripts/benchlib/baselines``."""
     return [venv_python(), "-m", f"scripts.benchlib.baselines.{module}", *args]

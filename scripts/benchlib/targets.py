@@ -21,6 +21,8 @@ UVICORN = "uvicorn (uvloop, httptools)"
 TRIO_SERVE_TCP = "trio serve_tcp (baseline)"
 TRIOSERVE = "trioserve"
 TRIOSERVE_AUTO = "trioserve --workers auto --defer-accept"
+#: trioserve at the revision given by --trioserve-before.
+TRIOSERVE_BEFORE = "trioserve (before)"
 DELAY = "delay 20 ms"
 
 # Clients.
@@ -43,6 +45,8 @@ BLOCKING_FLOOR = "blocking, c=1 (floor)"
 KEEPALIVE_CONCURRENCY = 100
 #: the client's own code per request (user CPU), keep-alive off.
 USER_CPU_LIMIT_US = 12.0
+#: what a change to trioserve's fast path may add to its server CPU a request (the head check).
+SERVER_CPU_GROWTH_LIMIT_US = 2.0
 DELAY_MS = 20.0
 LATENCY_CONCURRENCY = 100
 P50_TOLERANCE_MS = 0.5
@@ -81,6 +85,23 @@ def _outruns(
     return Verdict(
         target, f"{ratio.measured}; failed {row.failed}", ratio.passed and not row.failed
     )
+
+
+def _server_cpu_growth(table: RowTable) -> Verdict | None:
+    """trioserve's server CPU a request against its --trioserve-before self; None if absent."""
+    if table.get(SERVERS, TRIOSERVE_BEFORE, AB) is None:
+        return None
+    target = (
+        f"trioserve server CPU/req grows <= {SERVER_CPU_GROWTH_LIMIT_US:g} µs"
+        " vs --trioserve-before (same ab runs)"
+    )
+    now, why_now = _server_cpu(table, SERVERS, TRIOSERVE)
+    before, why_before = _server_cpu(table, SERVERS, TRIOSERVE_BEFORE)
+    if now is None or before is None:
+        return Verdict(target, f"n/a ({why_now or why_before})", None)
+    growth = now - before
+    measured = f"{growth:+.2f} µs ({now:.2f} vs {before:.2f})"
+    return Verdict(target, measured, growth <= SERVER_CPU_GROWTH_LIMIT_US)
 
 
 def _user_cpu(table: RowTable) -> Verdict:
@@ -152,6 +173,9 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
                 lambda value: value <= 1.0,
             ),
         ]
+        growth = _server_cpu_growth(table)
+        if growth is not None:
+            verdicts.append(growth)
     if WORKERS in parts:
         verdicts.append(
             ratio_verdict(
@@ -181,6 +205,8 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
 _INFO_RATIOS = (
     ("trioserve vs the trio serve_tcp baseline (req/s under ab)",
      SERVERS, None, TRIOSERVE, TRIO_SERVE_TCP),
+    ("trioserve vs trioserve (before) (req/s under ab)",
+     SERVERS, None, TRIOSERVE, TRIOSERVE_BEFORE),
     ("trioload vs the trio open_tcp_stream baseline (req/s vs nginx)",
      CLIENTS, NGINX_ONE, TRIOLOAD, TRIO_CLIENT),
     ("trioload vs the bare epoll loop, the ceiling of a Python client (req/s vs nginx)",
@@ -197,6 +223,8 @@ def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
     for what, part, server, ours, theirs in _INFO_RATIOS:
         if part not in parts:
             continue
+        if theirs == TRIOSERVE_BEFORE and table.get(part, theirs, AB) is None:
+            continue  # only there with --trioserve-before
         if server is None:  # the servers part: rows are by server, each under ab
             mine, other = _rps(table, part, ours, AB), _rps(table, part, theirs, AB)
         else:
