@@ -1,11 +1,13 @@
 """Speed targets side by side: trioserve and trioload against nginx, uvicorn, ab, wrk and the
 naive trio baselines, in one run, rounds interleaved, medians judged against the issue's targets.
 
-Parts (``--only``): servers (ab against one-process servers), workers (wrk against multi-process
-servers), clients (load generators against nginx), keepalive (ab -k and trioload -k against
-nginx with keep-alive on), latency (client overhead against a 20 ms server), memory (trioload's
-peak RSS at two request counts). Prints a progress line per run,
-then a Markdown report (machine, targets with PASS/FAIL, the medians table).
+Parts (``--only``): inline (trioserve's own CPU a request, in-process), servers (ab against
+one-process servers), workers (wrk against multi-process servers), clients (load generators
+against nginx), keepalive (ab -k and trioload -k against nginx with keep-alive on), latency
+(client overhead against a 20 ms server), memory (trioload's peak RSS at two request counts).
+``--trioserve-before REV`` adds that git revision's trioserve to the inline and servers parts.
+Prints a progress line per run, then a Markdown report (machine, targets with PASS/FAIL, the
+medians table).
 
     .venv/bin/python scripts/bench.py --quick            # smoke run, seconds
     .venv/bin/python scripts/bench.py --install-peers    # full run (adds uvicorn's venv once)
@@ -25,6 +27,7 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.benchlib import peers, targets
+from scripts.benchlib.inline_answer import InlineTimings
 from scripts.benchlib.machine import (
     OUT_DIR,
     VENV_BIN,
@@ -37,6 +40,7 @@ from scripts.benchlib.machine import (
 from scripts.benchlib.parts import (
     Options,
     run_clients,
+    run_inline,
     run_keepalive,
     run_latency,
     run_memory,
@@ -117,7 +121,27 @@ def parse_options(argv: list[str] | None = None) -> Options:
     )
 
 
-def render(opts: Options, runner: Runner, argv: list[str]) -> str:
+def inline_section(timings: InlineTimings | None) -> list[str]:
+    """The inline part's table: µs a request per head, now and before."""
+    if timings is None:
+        return []
+    heads = list(timings.now)
+    growth = timings.growth()
+    rows = [["now", *(f"{timings.now[h]:.2f}" for h in heads)]]
+    if timings.before is not None and growth is not None:
+        rows.append(["before", *(f"{timings.before[h]:.2f}" for h in heads)])
+        rows.append(["growth", *(f"{growth[h]:+.2f}" for h in heads)])
+    return [
+        "## trioserve's inline answer, in-process (µs a request, median of the rounds' best)",
+        "",
+        markdown_table(["trioserve", *heads], rows, range(1, len(heads) + 1)),
+        "",
+    ]
+
+
+def render(
+    opts: Options, runner: Runner, argv: list[str], inline: InlineTimings | None = None
+) -> str:
     """The Markdown report: machine, targets, baseline ratios, medians."""
     rows = runner.rows()
     table = RowTable(rows)
@@ -128,6 +152,9 @@ def render(opts: Options, runner: Runner, argv: list[str]) -> str:
         ("nginx", tool_version(["nginx", "-v"])),
     ]
     verdicts = targets.judge(table, set(opts.parts), opts.memory_sizes)
+    growth = targets.inline_growth(inline)
+    if growth is not None:
+        verdicts.insert(0, growth)
     ratios = targets.baseline_ratios(table, set(opts.parts))
     lines = [
         "# trioserve / trioload bench",
@@ -146,14 +173,18 @@ def render(opts: Options, runner: Runner, argv: list[str]) -> str:
             ["target", "measured", "verdict"], [[v.target, v.measured, v.label] for v in verdicts]
         ),
         "",
+        *inline_section(inline),
         *(["## Against the naive trio baselines", ""] if ratios else []),
         *(f"- {what}: {measured}" for what, measured in ratios),
         *([""] if ratios else []),
-        "## Results",
-        "",
-        markdown_table(RESULT_HEADERS, [result_cells(row) for row in rows], RESULT_NUMERIC),
-        "",
     ]
+    if rows:  # none when only the inline part ran
+        lines += [
+            "## Results",
+            "",
+            markdown_table(RESULT_HEADERS, [result_cells(row) for row in rows], RESULT_NUMERIC),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -171,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = Path(tmp)
         runner = Runner(opts.host, OUT_DIR / "logs", opts.pause_s)
         print(f"bench: parts {', '.join(p for p in targets.PARTS if p in opts.parts)}")
+        inline = run_inline(opts) if targets.INLINE in opts.parts else None
         if targets.SERVERS in opts.parts:
             run_servers(runner, opts, run_dir)
         if targets.WORKERS in opts.parts:
@@ -183,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             run_latency(runner, opts)
         if targets.MEMORY in opts.parts:
             run_memory(runner, opts, run_dir)
-    report = render(opts, runner, args)
+    report = render(opts, runner, args, inline)
     publish(report, opts.markdown)
     return 0
 

@@ -51,7 +51,10 @@ class HeadComplete:
 
 @dataclass(frozen=True, slots=True)
 class HeadRejected:
-    """The head is refused; answer with ``status`` (400, 414 or 431) and close."""
+    """The head is refused: answer with ``status`` and close.
+
+    The scanner refuses with 400, 414 or 431; ``head_fields.check_fields`` with 400 or 501.
+    """
 
     status: int
 

@@ -10,8 +10,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import peers, targets
-from .machine import which
+from . import inline_answer, peers, targets
+from .inline_answer import InlineTimings
+from .machine import REPO, venv_python, which
 from .runner import ClientRun, Live, Runner, client_timeout
 from .tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
 
@@ -113,6 +114,28 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
         for _ in range(opts.rounds):
             for name, peer in live.items():
                 runner.measure(targets.SERVERS, name, peer, ab_run(opts, peer.url))
+
+
+def run_inline(opts: Options) -> InlineTimings:
+    """trioserve's inline answer timed in-process, and --trioserve-before's, rounds interleaved."""
+    before_dir: Path | None = None
+    note = ""
+    if opts.trioserve_before is not None:
+        checkout = peers.trioserve_checkout(opts.trioserve_before)
+        if isinstance(checkout, str):
+            note = checkout
+        else:
+            before_dir = checkout
+    now_runs, before_runs = [], []
+    for _ in range(opts.rounds):
+        now_runs.append(inline_answer.measure(venv_python(), REPO, REPO))
+        line = ", ".join(f"{head} {us:.2f}" for head, us in now_runs[-1].items())
+        if before_dir is not None:
+            before_runs.append(inline_answer.measure(venv_python(), REPO, before_dir))
+            line += "; before: " + ", ".join(f"{h} {us:.2f}" for h, us in before_runs[-1].items())
+        print(f"  [{targets.INLINE}] µs a request: {line}")
+    before = inline_answer.medians(before_runs) if before_runs else None
+    return InlineTimings(inline_answer.medians(now_runs), before, note)
 
 
 def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:

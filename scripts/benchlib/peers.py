@@ -165,11 +165,11 @@ def trioserve(
     return PeerSpec(name, argv)
 
 
-def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
-    """trioserve as the git revision ``ref`` has it, to compare a change against in one run.
+def trioserve_checkout(ref: str) -> Path | str:
+    """The ``trioserve`` package as git revision ``ref`` has it, under bench-out/; or why not.
 
-    ``git archive`` copies that revision's package under bench-out/ (no worktree to clean up);
-    a small launcher puts it first on the import path of the project's interpreter.
+    ``git archive`` copies just that package (no worktree to clean up); put the returned
+    directory first on ``PYTHONPATH`` to import it instead of the working tree's.
     """
     try:
         sha = subprocess.run(
@@ -177,7 +177,7 @@ def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
-        return _unavailable(name, f"{ref!r} is not a git revision here")
+        return f"{ref!r} is not a git revision here"
     checkout = OUT_DIR / f"trioserve-{sha}"
     if not (checkout / "trioserve").is_dir():
         checkout.mkdir(parents=True, exist_ok=True)
@@ -185,6 +185,14 @@ def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
             ["git", "-C", str(REPO), "archive", sha, "trioserve"], capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
+    return checkout
+
+
+def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
+    """trioserve as the git revision ``ref`` has it, to compare a change against in one run."""
+    checkout = trioserve_checkout(ref)
+    if isinstance(checkout, str):
+        return _unavailable(name, checkout)
     launcher = checkout / "trioserve-launcher"
     launcher.write_text(
         f'#!/bin/sh\nPYTHONPATH="{checkout}" exec "{venv_python()}" -m trioserve "$@"\n'

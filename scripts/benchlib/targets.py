@@ -6,12 +6,15 @@ can't drift apart.
 
 from __future__ import annotations
 
+from .inline_answer import InlineTimings
 from .report import RowTable, Verdict, ratio_verdict
 
 # Parts of the bench.
 SERVERS, WORKERS, CLIENTS, KEEPALIVE = "servers", "workers", "clients", "keepalive"
 LATENCY, MEMORY = "latency", "memory"
-PARTS = (SERVERS, WORKERS, CLIENTS, KEEPALIVE, LATENCY, MEMORY)
+#: trioserve's inline answer timed in-process (``inline_answer``), no sockets.
+INLINE = "inline"
+PARTS = (INLINE, SERVERS, WORKERS, CLIENTS, KEEPALIVE, LATENCY, MEMORY)
 
 # Servers.
 NGINX_ONE = "nginx (1 worker)"
@@ -102,6 +105,26 @@ def _server_cpu_growth(table: RowTable) -> Verdict | None:
     growth = now - before
     measured = f"{growth:+.2f} µs ({now:.2f} vs {before:.2f})"
     return Verdict(target, measured, growth <= SERVER_CPU_GROWTH_LIMIT_US)
+
+
+def inline_growth(timings: InlineTimings | None) -> Verdict | None:
+    """The in-process cost of a change to trioserve's inline answer; None without a before."""
+    if timings is None or (timings.before is None and not timings.note):
+        return None
+    target = (
+        f"trioserve inline answer grows <= {SERVER_CPU_GROWTH_LIMIT_US:g} µs a request"
+        " vs --trioserve-before (in-process, worst of the heads)"
+    )
+    growth = timings.growth()
+    if growth is None:
+        return Verdict(target, f"n/a ({timings.note})", None)
+    worst = max(growth, key=lambda head: growth[head])
+    assert timings.before is not None
+    measured = (
+        f"{growth[worst]:+.2f} µs on {worst}'s head"
+        f" ({timings.now[worst]:.2f} vs {timings.before[worst]:.2f})"
+    )
+    return Verdict(target, measured, growth[worst] <= SERVER_CPU_GROWTH_LIMIT_US)
 
 
 def _user_cpu(table: RowTable) -> Verdict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.benchlib import targets as t
+from scripts.benchlib.inline_answer import InlineTimings
 from scripts.benchlib.report import Row, RowTable, Verdict
 
 SMALL, LARGE = 100_000, 10_000_000
@@ -301,3 +302,40 @@ def test_baseline_ratios_skip_parts_that_did_not_run() -> None:
     assert [what for what, _ in ratios] == [
         "trioserve vs the trio serve_tcp baseline (req/s under ab)"
     ]
+
+
+# --- a change to trioserve's fast path: its cost against --trioserve-before -----------------
+
+
+@pytest.mark.parametrize(("now", "passed"), [(82.0, True), (82.1, False), (70.0, True)])
+def test_judge_server_cpu_growth_is_at_most_2us_against_before(now: float, passed: bool) -> None:
+    rows = table(
+        Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=now),
+        Row(t.SERVERS, t.TRIOSERVE_BEFORE, t.AB, runs=1, server_cpu_us=80.0),
+    )
+    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req grows")
+    assert verdict.passed is passed
+
+
+def test_judge_server_cpu_growth_only_with_a_before_row() -> None:
+    rows = table(Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=80.0))
+    verdicts = t.judge(rows, {t.SERVERS}, (SMALL, LARGE))
+    assert not [v for v in verdicts if "grows" in v.target]
+
+
+@pytest.mark.parametrize(("ab_now", "passed"), [(3.0, True), (3.01, False)])
+def test_inline_growth_judges_the_worst_head(ab_now: float, passed: bool) -> None:
+    timings = InlineTimings(now={"ab": ab_now, "wrk": 1.0}, before={"ab": 1.0, "wrk": 1.5})
+    verdict = t.inline_growth(timings)
+    assert verdict is not None
+    assert verdict.passed is passed
+    assert "on ab's head" in verdict.measured
+
+
+def test_inline_growth_without_before_is_absent_or_says_why() -> None:
+    assert t.inline_growth(None) is None
+    assert t.inline_growth(InlineTimings(now={"ab": 1.0})) is None
+    verdict = t.inline_growth(InlineTimings(now={"ab": 1.0}, note="'x' is not a git revision"))
+    assert verdict is not None
+    assert verdict.passed is None
+    assert verdict.measured == "n/a ('x' is not a git revision)"

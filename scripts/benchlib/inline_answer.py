@@ -1,0 +1,129 @@
+"""trioserve's inline answer timed in-process: its own CPU for one request, the kernel aside.
+
+Under ab a request costs trioserve ~80 µs of CPU, mostly the kernel's work for a new loopback
+connection, and that figure wanders by several µs from run to run on a shared machine: too
+coarse to see a change of 1 µs in the server's own code. So this part times just that code.
+It drives ``Server._answer_or_spawn`` (what the accept loop does with each accepted connection)
+with a stand-in socket whose ``recv`` returns a typical head and whose ``send`` takes the
+response whole, for the heads ab, wrk, curl and a browser send.
+
+Run as ``python -m scripts.benchlib.inline_answer``: it times whichever ``trioserve`` comes
+first on the import path (the bench puts a git revision's copy there for --trioserve-before)
+and prints one JSON object, µs a request per head (best of several repeats).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+import subprocess
+import sys
+import timeit
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from typing import cast
+
+import trio
+
+from trioserve.config import ServerConfig
+from trioserve.server import Server
+
+HEADS = {
+    "ab": b"GET / HTTP/1.0\r\nHost: 127.0.0.1:60000\r\nUser-Agent: ApacheBench/2.3\r\n"
+    b"Accept: */*\r\n\r\n",
+    "wrk": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:60000\r\nConnection: close\r\n\r\n",
+    "curl": b"GET / HTTP/1.1\r\nHost: 127.0.0.1:60000\r\nUser-Agent: curl/8.5.0\r\n"
+    b"Accept: */*\r\n\r\n",
+    "browser": b"GET /index.html?q=1 HTTP/1.1\r\nHost: 127.0.0.1:60000\r\n"
+    b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+    b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+    b"Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br\r\n"
+    b"Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\n"
+    b"Sec-Fetch-Mode: navigate\r\nSec-Fetch-Site: none\r\nPriority: u=0, i\r\n\r\n",
+}
+CALLS = 20_000
+REPEATS = 7
+
+
+class _StandInSocket:
+    """Just what the inline path calls on an accepted socket."""
+
+    def __init__(self, head: bytes) -> None:
+        self._head = head
+
+    def setblocking(self, flag: bool) -> None:
+        pass
+
+    def recv(self, size: int) -> bytes:
+        return self._head
+
+    def send(self, data: bytes) -> int:
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+
+class _NoNursery:
+    """Where the slow path would start a task: it does not here, and the check below says so."""
+
+    def start_soon(self, *args: object) -> None:
+        pass
+
+
+def time_inline_answers(
+    heads: dict[str, bytes] = HEADS, calls: int = CALLS, repeats: int = REPEATS
+) -> dict[str, float]:
+    """µs a request of the inline answer for each head, with the trioserve that imports."""
+    timings = {}
+    for name, head in heads.items():
+        server = Server(ServerConfig())
+        # The very code under measurement: what the accept loop runs for each connection.
+        conn = cast(socket.socket, _StandInSocket(head))
+        nursery = cast(trio.Nursery, _NoNursery())
+        one = functools.partial(server._answer_or_spawn, conn, ("127.0.0.1", 40000), nursery)
+        best = min(timeit.repeat(one, number=calls, repeat=repeats)) / calls * 1e6
+        # Every call must have been answered inline, or the figure times something else.
+        if server.stats.responses != calls * repeats:
+            raise SystemExit(f"{name}: not answered inline ({server.stats.summary()})")
+        timings[name] = best
+    return timings
+
+
+def measure(python: str, repo: Path, trioserve_dir: Path | None) -> dict[str, float]:
+    """Run this module in a fresh interpreter, with ``trioserve_dir``'s trioserve if given."""
+    env = dict(os.environ)
+    if trioserve_dir is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(trioserve_dir), str(repo)])
+    done = subprocess.run(
+        [python, "-m", "scripts.benchlib.inline_answer"],
+        cwd=repo, env=env, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    timings: dict[str, float] = json.loads(done.stdout)
+    return timings
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {name: median(run[name] for run in runs) for name in runs[0]}
+
+
+@dataclass(frozen=True)
+class InlineTimings:
+    """The part's result: medians over the rounds, now and (with --trioserve-before) before."""
+
+    now: dict[str, float]
+    before: dict[str, float] | None = None
+    #: why there is no "before" although one was asked for.
+    note: str = ""
+
+    def growth(self) -> dict[str, float] | None:
+        if self.before is None:
+            return None
+        return {name: self.now[name] - self.before[name] for name in self.now}
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(time_inline_answers()) + "\n")

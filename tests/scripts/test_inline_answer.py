@@ -1,0 +1,32 @@
+"""The bench's in-process timing of trioserve's inline answer (``benchlib.inline_answer``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.benchlib import inline_answer
+from scripts.benchlib.inline_answer import InlineTimings
+
+
+def test_time_inline_answers_answers_every_typical_head_inline() -> None:
+    timings = inline_answer.time_inline_answers(calls=3, repeats=2)
+    assert set(timings) == set(inline_answer.HEADS)
+    assert all(us > 0 for us in timings.values())
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\n",  # incomplete: the slow path would wait for more
+        b"GET / HTTP/1.1\r\n\r\n",  # no Host: refused, and a refusal is not timed as an answer
+    ],
+)
+def test_time_inline_answers_refuses_to_time_a_head_not_answered_inline(head: bytes) -> None:
+    with pytest.raises(SystemExit, match="not answered inline"):
+        inline_answer.time_inline_answers({"odd": head}, calls=2, repeats=1)
+
+
+def test_inline_timings_growth_is_now_minus_before() -> None:
+    timings = InlineTimings(now={"ab": 3.5, "wrk": 3.0}, before={"ab": 2.25, "wrk": 3.25})
+    assert timings.growth() == {"ab": 1.25, "wrk": -0.25}
+    assert InlineTimings(now={"ab": 1.0}).growth() is None
