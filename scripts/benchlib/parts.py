@@ -101,7 +101,7 @@ def _rounds(
 
 
 def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """ab against each one-process server, rounds interleaved."""
+    """ab against each one-process server, rounds interleaved (forward, then backward)."""
     specs = [
         peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir),
         peers.uvicorn(targets.UVICORN, opts.host, opts.install_peers),
@@ -111,8 +111,11 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
     if opts.trioserve_before is not None:
         specs.append(peers.trioserve_at(targets.TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
     with runner.started(targets.SERVERS, specs, [targets.AB]) as live:
-        for _ in range(opts.rounds):
-            for name, peer in live.items():
+        for round_number in range(opts.rounds):
+            # Every other round in reverse: a server's figures (its CPU a request above all)
+            # depend on what ran just before it, so no server always follows the same one.
+            order = list(live.items())
+            for name, peer in order if round_number % 2 == 0 else reversed(order):
                 runner.measure(targets.SERVERS, name, peer, ab_run(opts, peer.url))
 
 
