@@ -53,7 +53,7 @@ class ServerStats:
     #: anything else that went wrong on one connection (a bug, but never a crash).
     internal_errors: int = 0
     #: keep-alive connections closed because a chunked body broke the framing rules.
-    bad_bodies: int = 0
+    malformed_bodies: int = 0
     accept_backoffs: int = 0
     #: connections that needed a task of their own (the rest were answered inline).
     tasks: int = 0
@@ -64,7 +64,7 @@ class ServerStats:
             f"accepted {self.accepted}, responses {self.responses}, rejected ({rejected}), "
             f"timeouts {self.timeouts}, closed early {self.closed_early}, "
             f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
-            f"malformed chunked bodies {self.bad_bodies}, "
+            f"malformed chunked bodies {self.malformed_bodies}, "
             f"accept back-offs {self.accept_backoffs}, needed a task {self.tasks}"
         )
 
@@ -358,7 +358,7 @@ class Server:
         result = body.feed(rest)
         while not isinstance(result, BodyEnd):
             if result is MALFORMED:
-                self.stats.bad_bodies += 1
+                self.stats.malformed_bodies += 1
                 return None
             chunk = await recv_some(conn, DRAIN_CHUNK)
             if not chunk:

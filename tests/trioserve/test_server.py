@@ -145,7 +145,7 @@ async def test_server_keep_alive_closes_after_a_malformed_chunked_body(
     response = await exchange(port, request + b"3\r\nabc" + smuggled + b"\r\n0\r\n\r\n")
     assert response.count(b"HTTP/1.1 200 OK") == 1
     assert server.stats.responses == 1
-    assert server.stats.bad_bodies == 1
+    assert server.stats.malformed_bodies == 1
 
 
 async def test_server_oversized_head_gets_431_and_reading_stops(start_server: StartServer) -> None:
