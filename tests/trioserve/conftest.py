@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import h11
 import pytest
 import trio
 
@@ -87,3 +88,16 @@ async def exchange(address: int | str, *pieces: bytes, half_close: bool = False)
         if half_close:
             await stream.send_eof()
         return await read_to_eof(stream)
+
+
+def h11_head_length(data: bytes) -> int | None:
+    """Where h11, as a server, ends the request head in ``data``; None if it refuses it."""
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(data)
+    try:
+        event = conn.next_event()
+    except h11.RemoteProtocolError:
+        return None
+    if not isinstance(event, h11.Request):
+        return None
+    return len(data) - len(conn.trailing_data[0])

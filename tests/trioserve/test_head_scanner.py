@@ -6,11 +6,11 @@ import itertools
 import re
 from collections.abc import Sequence
 
-import h11
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.trioserve.conftest import h11_head_length
 from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner, ScanResult
 
 AB_HEAD = (
@@ -64,19 +64,6 @@ def _request_line_verdict(seen: bytes, max_request_line: int) -> HeadRejected | 
     if lf >= 0 and not _is_request_line(line.removesuffix(b"\r")):
         return HeadRejected(400)
     return None
-
-
-def h11_head_length(data: bytes) -> int | None:
-    """Where h11, as a server, ends the request head in ``data``; None if it refuses it."""
-    conn = h11.Connection(h11.SERVER)
-    conn.receive_data(data)
-    try:
-        event = conn.next_event()
-    except h11.RemoteProtocolError:
-        return None
-    if not isinstance(event, h11.Request):
-        return None
-    return len(data) - len(conn.trailing_data[0])
 
 
 # -- helpers ----------------------------------------------------------------------------------
