@@ -118,17 +118,22 @@ def check_fields_fully(head: bytes) -> Framing | HeadRejected:
             if hosts > 1 or _HOST.fullmatch(value) is None:
                 return BAD_REQUEST
         elif name == b"content-length":
-            lengths.update(part.strip(_OWS) for part in value.split(b","))
+            lengths.update(_list_elements(value))
         else:  # transfer-encoding: a list; several lines make one (RFC 9110 §5.3), and empty
             # elements are ignored (RFC 9110 §5.6.1).
-            parts = (part.strip(_OWS).lower() for part in value.split(b","))
-            codings = (codings or []) + [part for part in parts if part]
+            codings = [] if codings is None else codings
+            codings += [coding for coding in _list_elements(value) if coding]
     http11 = _is_http11(head, start)
     if http11 and hosts == 0:
         return BAD_REQUEST
     if codings is not None:
         return _chunked_framing(codings, http11, has_length=bool(lengths))
     return _length_framing(lengths)
+
+
+def _list_elements(value: bytes) -> list[bytes]:
+    """A comma-separated field value's elements, without OWS, lower-cased (empty ones kept)."""
+    return [element.strip(_OWS).lower() for element in value.split(b",")]
 
 
 def _is_http11(head: bytes, start: int) -> bool:
@@ -147,7 +152,8 @@ def _length_framing(lengths: set[bytes]) -> Framing | HeadRejected:
     (length, *others) = lengths
     if others or not length.isdigit() or len(length) > MAX_LENGTH_DIGITS:
         return BAD_REQUEST
-    return Framing(int(length)) if int(length) else NO_BODY
+    content_length = int(length)
+    return Framing(content_length) if content_length else NO_BODY
 
 
 def _chunked_framing(
@@ -167,9 +173,9 @@ def wants_keep_alive(head: bytes) -> bool:
     """Persistence as RFC 9112 §9.3 defines it: HTTP/1.1 unless ``close``, HTTP/1.0 if asked."""
     start = head.index(b"\n") + 1
     tokens = {
-        token.strip(_OWS).lower()
+        token
         for match in _CONNECTION.finditer(head, start)
-        for token in match.group(1).split(b",")
+        for token in _list_elements(match.group(1))
     }
     if b"close" in tokens:
         return False

@@ -28,6 +28,7 @@ from typing import cast
 
 import trio
 
+from scripts.benchlib.machine import REPO, venv_python
 from trioserve.config import ServerConfig
 from trioserve.server import Server
 
@@ -93,14 +94,15 @@ def time_inline_answers(
     return timings
 
 
-def measure(python: str, repo: Path, trioserve_dir: Path | None) -> dict[str, float]:
-    """Run this module in a fresh interpreter, with ``trioserve_dir``'s trioserve if given."""
-    env = dict(os.environ)
-    if trioserve_dir is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(trioserve_dir), str(repo)])
+def measure(trioserve_dir: Path) -> dict[str, float]:
+    """Run this module in a fresh venv interpreter with ``trioserve_dir``'s ``trioserve``.
+
+    ``trioserve_dir`` is the repository itself, or a revision's copy from ``peers``.
+    """
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(trioserve_dir), str(REPO)]))
     done = subprocess.run(
-        [python, "-m", "scripts.benchlib.inline_answer"],
-        cwd=repo, env=env, capture_output=True, text=True, check=True, timeout=300,
+        [venv_python(), "-m", "scripts.benchlib.inline_answer"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
     timings: dict[str, float] = json.loads(done.stdout)
     return timings

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import inline_answer, peers, targets
 from .inline_answer import InlineTimings
-from .machine import REPO, venv_python, which
+from .machine import REPO, which
 from .runner import ClientRun, Live, Runner, client_timeout
 from .tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
 
@@ -131,10 +131,10 @@ def run_inline(opts: Options) -> InlineTimings:
             before_dir = checkout
     now_runs, before_runs = [], []
     for _ in range(opts.rounds):
-        now_runs.append(inline_answer.measure(venv_python(), REPO, REPO))
+        now_runs.append(inline_answer.measure(REPO))
         line = ", ".join(f"{head} {us:.2f}" for head, us in now_runs[-1].items())
         if before_dir is not None:
-            before_runs.append(inline_answer.measure(venv_python(), REPO, before_dir))
+            before_runs.append(inline_answer.measure(before_dir))
             line += "; before: " + ", ".join(f"{h} {us:.2f}" for h, us in before_runs[-1].items())
         print(f"  [{targets.INLINE}] µs a request: {line}")
     before = inline_answer.medians(before_runs) if before_runs else None

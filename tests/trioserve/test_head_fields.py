@@ -363,14 +363,11 @@ def test_check_fields_judges_like_h11_but_for_the_listed_differences(
     differences = [why for why, holds in WE_REFUSE_WHAT_H11_ACCEPTS.items() if holds(generated)]
     expected = h11_accepts(rfc_equivalent(generated).encode()) and not differences
 
-    assert isinstance(check_fields(head), Framing) == expected
+    verdict = check_fields(head)
 
-
-@FUZZ
-@given(generated=generated_heads())
-def test_check_fields_fast_pass_agrees_with_the_full_rules(generated: GeneratedHead) -> None:
-    head = generated.encode()
-    assert check_fields(head) == check_fields_fully(head)
+    assert isinstance(verdict, Framing) == expected
+    # The same heads serve the fast pass: it must never judge otherwise than the full rules.
+    assert verdict == check_fields_fully(head)
 
 
 # -- persistence and the access-log line ------------------------------------------------------
