@@ -95,9 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--content-type", default="text/plain", help="response Content-Type (default text/plain)")
     add(
         "--defer-accept",
-        action="store_true",
-        help="Linux TCP_DEFER_ACCEPT: wake for a connection only once its request has arrived "
-        "(fewer per-connection tasks; idle connections wait in the kernel, about 1-3 s)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Linux TCP_DEFER_ACCEPT: the kernel hands over a connection once its request has "
+        "arrived, so it is answered the moment it is accepted (on by default; a connection "
+        "that sends nothing reaches trioserve after about 1-3 s, and then has --head-timeout)",
     )
     add("--access-log", action="store_true", help="print one line per response on stdout")
     add("--version", action="version", version=f"trioserve {__version__}")

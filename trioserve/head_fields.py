@@ -57,11 +57,13 @@ _HOST: Final = re.compile(_HOST_VALUE)
 # fields, exactly one valid Host line, any such lines again, the empty line. (A Host line is
 # never a plain line, so the possessive repeats give nothing up here either.)
 _PLAIN_LINE: Final = rb"(?!(?i:host|content-length|transfer-encoding):)" + _FIELD_LINE
-_PLAIN_HEAD: Final = re.compile(
-    rb"[^\n]*\n(?:" + _PLAIN_LINE + rb")*+"
+#: The field lines of a plain head and its empty line (what follows the request line's LF).
+PLAIN_FIELDS: Final = (
+    rb"(?:" + _PLAIN_LINE + rb")*+"
     rb"(?i:host):[ \t]*" + _HOST_VALUE + rb"[ \t]*\r?\n"
     rb"(?:" + _PLAIN_LINE + rb")*+\r?\n"
 )
+_PLAIN_HEAD: Final = re.compile(rb"[^\n]*\n" + PLAIN_FIELDS)
 # Run only on a block that matched _HEADER_BLOCK: names carry no whitespace, values no CR
 # but the one before their LF.
 _FRAMING_FIELD: Final = re.compile(

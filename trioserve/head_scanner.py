@@ -78,8 +78,9 @@ _HEAD_TOO_LARGE: Final = HeadRejected(431)
 
 _CR: Final = 0x0D
 _FIRST_VISIBLE: Final = 0x21
-# The request line without its line end; a trailing CR (from CRLF) is allowed and ignored.
-_REQUEST_LINE: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP/1\.[0-9]\r?")
+#: The request line without its line end; a trailing CR (from CRLF) is allowed and ignored.
+REQUEST_LINE: Final = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP/1\.[0-9]\r?"
+_REQUEST_LINE: Final = re.compile(REQUEST_LINE)
 _TERMINATOR: Final = re.compile(rb"\n\r?\n")
 
 

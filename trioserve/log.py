@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 
@@ -14,11 +13,14 @@ def log(message: str) -> None:
     print(f"trioserve: {message}", file=sys.stderr, flush=True)
 
 
-def access_log(conn: socket.socket, head: bytes, status: int, size: int) -> None:
-    """One line per response, common log format."""
-    try:
-        client = conn.getpeername()[0]
-    except OSError:
-        client = "-"  # the client reset before we logged it: the line still gets written
+def client_host(peer: object) -> str:
+    """The host part of an accepted peer's address; "-" where there is none (a Unix socket)."""
+    if isinstance(peer, tuple) and peer and isinstance(peer[0], str):
+        return peer[0]
+    return "-"
+
+
+def access_log(client: str, head: bytes, status: int, size: int) -> None:
+    """One line per response, common log format; ``client`` from ``client_host``."""
     stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
     sys.stdout.write(f'{client} - - [{stamp}] "{request_line(head)}" {status} {size}\n')

@@ -1,72 +1,79 @@
-"""The trio engine: one accept loop that answers ready requests inline, a task for the rest.
+"""The trio engine: one task, one epoll set, and every open connection a small record in it.
 
-Why the design looks like this: in trio every socket call is a trip through the scheduler, and
-a task per connection costs more than the whole request. A keep-alive-off client (ab, wrk with
-``Connection: close``) sends its request the moment it connects, so by the time we accept, the
-whole head is usually already in the kernel. The accept loop therefore tries one non-blocking
-``recv`` right after ``accept``: when the head is complete it sends the pre-encoded response
-and closes, all without a checkpoint. Only a connection that would block (a slow client, a
-body to drain, a keep-alive connection) gets a task, and every such task lives in the server's
-nursery, bounded by deadlines. Sockets are plain non-blocking stdlib sockets; trio's
-``wait_readable``/``wait_writable`` are the only places that wait.
+Why it looks like this: in trio every wait is a trip through the scheduler, and a task per
+connection costs more than the whole request. So the server keeps its own ``select.epoll`` set
+holding the listening socket and every connection that waits for something (its request, the
+rest of a head, a body to skip, the next keep-alive request, its client's EOF), and one trio
+task waits on that set's descriptor with ``trio.lowlevel.wait_readable``: one wake-up serves
+every connection that is ready. trio still owns the run: the nursery, cancellation, signals,
+and the deadlines, which come from trio's clock (``move_on_at`` around the wait).
+
+A keep-alive-off client (ab, wrk with ``Connection: close``) usually has its whole request in
+the kernel by the time it is accepted, so each accepted connection is read at once and, when
+the read holds a whole request, answered and closed right there: accept, read, write, close,
+with no record and no registration. Connections are bare descriptors (``trioserve.sockets``),
+and what to answer is ``trioserve.exchange``'s business, which is plain code.
+
+Deadlines: each waiting connection has one deadline (its phase's, see ``exchange``) and at most
+one live entry in a heap of timers. A deadline that moves later keeps its entry, which re-arms
+itself when it comes due; so a busy keep-alive connection costs no heap operation a request.
 """
 
 from __future__ import annotations
 
 import errno
+import heapq
+import itertools
+import math
+import os
+import select
 import socket
-from collections import Counter
-from dataclasses import dataclass, field
+from functools import partial
 
 import trio
 
-from trioserve.chunked_body import MALFORMED, BodyEnd, ChunkedBody
 from trioserve.config import ServerConfig
-from trioserve.head_fields import NO_BODY, Framing, check_fields, wants_keep_alive
-from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner
+from trioserve.exchange import CLOSED, LINGER, Exchange, Rules
 from trioserve.listener import bind_listener
-from trioserve.log import access_log, log
-from trioserve.responses import Responses
-from trioserve.sockets import DRAIN_CHUNK, linger, recv_some, send_all, try_send_once
+from trioserve.log import access_log, client_host, log
+from trioserve.sockets import accept_descriptor, half_close, set_nonblocking, try_write_once
+from trioserve.stats import ServerStats
 
-#: First read size: a typical head is under 200 bytes; longer ones continue in a task.
+#: One read: a typical head is under 200 bytes, a burst of pipelined ones a few KiB.
 RECV_SIZE = 8192
-#: Accept at most this many connections before letting other tasks run.
+#: While lingering, bytes are read only to be discarded: take them in big pieces.
+DRAIN_SIZE = 65536
+#: Accept at most this many connections per readiness event of the listener.
 ACCEPT_BATCH = 64
+#: Events taken from the epoll set per poll.
+MAX_EVENTS = 512
+#: While connections keep being ready, poll again at once, and yield to trio (its own
+#: epoll_wait, signals, other tasks, cancellation) only after this many events.
+YIELD_EVERY = 256
 #: accept(2) failures that mean "out of a resource": back off, keep serving.
 RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 RESOURCE_BACKOFF_S = 0.05
 
+_READ = select.EPOLLIN
+_WRITE = select.EPOLLOUT
 
-@dataclass
-class ServerStats:
-    """Counters for the shutdown line; a per-connection failure is counted, never raised."""
 
-    accepted: int = 0
-    responses: int = 0
-    rejected: Counter[int] = field(default_factory=Counter)
-    timeouts: int = 0
-    #: connections closed by the client before a complete head (scanners, health checks).
-    closed_early: int = 0
-    #: resets, broken pipes and other socket errors on a connection.
-    socket_errors: int = 0
-    #: anything else that went wrong on one connection (a bug, but never a crash).
-    internal_errors: int = 0
-    #: keep-alive connections closed because a chunked body broke the framing rules.
-    malformed_bodies: int = 0
-    accept_backoffs: int = 0
-    #: connections that needed a task of their own (the rest were answered inline).
-    tasks: int = 0
+class _Connection:
+    """The engine's record of one open connection: its descriptor and what it waits for."""
 
-    def summary(self) -> str:
-        rejected = ", ".join(f"{s}: {n}" for s, n in sorted(self.rejected.items())) or "none"
-        return (
-            f"accepted {self.accepted}, responses {self.responses}, rejected ({rejected}), "
-            f"timeouts {self.timeouts}, closed early {self.closed_early}, "
-            f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
-            f"malformed chunked bodies {self.malformed_bodies}, "
-            f"accept back-offs {self.accept_backoffs}, needed a task {self.tasks}"
-        )
+    __slots__ = ("armed", "client", "deadline", "exchange", "fd", "pending", "watching")
+
+    def __init__(self, fd: int, exchange: Exchange) -> None:
+        self.fd = fd
+        self.exchange = exchange
+        #: when its current phase (or a stalled write) runs out of time.
+        self.deadline = math.inf
+        #: the time of its live entry in the timer heap; inf when it has none.
+        self.armed = math.inf
+        #: response bytes the socket did not take yet; while any, it waits to write, not read.
+        self.pending = b""
+        #: the epoll events it is registered for (0: not in the set).
+        self.watching = 0
 
 
 class Server:
@@ -75,13 +82,18 @@ class Server:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.stats = ServerStats()
-        self._responses = Responses.build(config.body, config.content_type)
-        self._open = 0
-        #: set when a connection closes, while someone (accept loop, shutdown) waits for that.
-        self._closed_one: trio.Event | None = None
-        self._accepting = trio.CancelScope()
-        self._everything = trio.CancelScope()
+        self._rules = Rules.build(config)
+        self._connections: dict[int, _Connection] = {}  # the ones in the epoll set, by fd
+        self._timers: list[tuple[float, int, _Connection]] = []  # a heap
+        self._tiebreak = itertools.count()  # heap entries never compare connections
+        self._poller: select.epoll | None = None
+        self._listener: socket.socket | None = None
+        self._accept_paused = False  # at max_connections: the listener is out of the set
+        self._accept_resumes_at = math.inf  # after a resource error
         self._backing_off = False
+        self._waiting = trio.CancelScope()  # the current wait; stop() cancels it
+        self._everything = trio.CancelScope()
+        self._grace_ends = math.inf
         self.stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -99,269 +111,266 @@ class Server:
         """
         if listener is None:
             listener = bind_listener(self.config)
-        with self._everything, listener:
-            async with trio.open_nursery() as nursery:
-                task_status.started(listener.getsockname()[1])
-                with self._accepting:
-                    await self._accept_loop(listener, nursery)
-                listener.close()  # new clients get refused at once, not queued
-                with trio.move_on_after(self.config.grace):
-                    await self._wait_until_open_below(1)
-                nursery.cancel_scope.cancel()
+        with self._everything, listener, select.epoll() as poller:
+            self._listener, self._poller = listener, poller
+            poller.register(listener.fileno(), _READ)
+            task_status.started(listener.getsockname()[1])
+            try:
+                await self._run(poller)
+            finally:
+                for conn in list(self._connections.values()):
+                    self._close(conn)
+                trio.lowlevel.notify_closing(poller)
 
     def stop(self) -> None:
         """Graceful shutdown: stop accepting; open connections get ``grace`` seconds."""
+        if self.stopping:
+            return
         self.stopping = True
-        self._accepting.cancel()
+        self._grace_ends = trio.current_time() + self.config.grace
+        if self._listener is not None:
+            self._listener.close()  # new clients get refused at once, not queued
+        self._waiting.cancel()
 
     def abort(self) -> None:
-        """Immediate shutdown: cancel every connection now."""
+        """Immediate shutdown: close every connection now."""
         self._everything.cancel()
 
     @property
     def open_connections(self) -> int:
-        return self._open
+        return len(self._connections)
 
-    async def _wait_until_open_below(self, limit: int) -> None:
-        while self._open >= limit:
-            self._closed_one = trio.Event()
-            await self._closed_one.wait()
-        self._closed_one = None
+    # -- the loop --------------------------------------------------------------------------
 
-    def _release(self, conn: socket.socket) -> None:
-        conn.close()
-        self._open -= 1
-        if self._closed_one is not None:
-            self._closed_one.set()
+    async def _run(self, poller: select.epoll) -> None:
+        """Serve ready descriptors until stopped and drained (or the grace period is over)."""
+        listen_fd = self._listener.fileno() if self._listener is not None else -1
+        handled = 0
+        while True:
+            now = trio.current_time()
+            if self._timers and self._timers[0][0] <= now:
+                self._expire(now)
+            if self.stopping and (not self._connections or now >= self._grace_ends):
+                return
+            if now >= self._accept_resumes_at:
+                self._resume_accepting()
+            events = poller.poll(0, MAX_EVENTS)
+            if events:
+                self._handle(events, listen_fd, now)
+                handled += len(events)
+                if handled >= YIELD_EVERY:
+                    handled = 0
+                    await trio.lowlevel.checkpoint()
+                continue
+            handled = 0
+            with trio.move_on_at(self._next_wake()) as self._waiting:
+                await trio.lowlevel.wait_readable(poller)
+
+    def _next_wake(self) -> float:
+        wake = self._timers[0][0] if self._timers else math.inf
+        if self.stopping:
+            wake = min(wake, self._grace_ends)
+        return min(wake, self._accept_resumes_at)
+
+    def _handle(self, events: list[tuple[int, int]], listen_fd: int, now: float) -> None:
+        connections = self._connections
+        for fd, _ in events:
+            if fd == listen_fd:
+                if not self.stopping:
+                    self._accept_some(now)
+                continue
+            conn = connections.get(fd)
+            if conn is None:
+                continue  # closed earlier in this batch
+            try:
+                if conn.pending:
+                    self._flush(conn, now)
+                else:
+                    self._read(conn, now)
+            except Exception as exc:  # a bug must cost one connection, never the server
+                self._internal_error(conn, exc)
 
     # -- accepting -------------------------------------------------------------------------
 
-    async def _accept_loop(self, listener: socket.socket, nursery: trio.Nursery) -> None:
-        limit = self.config.max_connections
-        while True:
-            if self._open >= limit:
-                await self._wait_until_open_below(limit)  # backpressure: the backlog holds them
-            batch = min(ACCEPT_BATCH, limit - self._open)
-            for _ in range(batch):
-                try:
-                    conn, peer = listener.accept()
-                except BlockingIOError:
-                    if self._backing_off:  # the queue is drained: the episode is over
-                        self._backing_off = False
-                        log(f"accept recovered ({self.stats.accept_backoffs} back-offs so far)")
-                    break
-                except OSError as exc:
-                    if exc.errno in RESOURCE_ERRNOS:
-                        await self._back_off(exc)
-                        break
-                    continue  # ECONNABORTED and friends: that client is gone, the next one isn't
-                self._open += 1
-                self.stats.accepted += 1
-                self._answer_or_spawn(conn, peer, nursery)
-            else:
-                await trio.lowlevel.checkpoint()  # a full batch: let connection tasks run too
-                continue
-            await trio.lowlevel.wait_readable(listener)
+    def _accept_some(self, now: float) -> None:
+        listener = self._listener
+        assert listener is not None
+        for _ in range(ACCEPT_BATCH):
+            try:
+                fd, peer = accept_descriptor(listener)
+            except BlockingIOError:
+                if self._backing_off:  # the queue is drained: the episode is over
+                    self._backing_off = False
+                    log(f"accept recovered ({self.stats.accept_backoffs} back-offs so far)")
+                return
+            except OSError as exc:
+                if exc.errno in RESOURCE_ERRNOS:
+                    self._back_off(exc, now)
+                    return
+                continue  # ECONNABORTED and friends: that client is gone, the next one isn't
+            self.stats.accepted += 1
+            self._start(fd, peer, now)
+            if len(self._connections) >= self.config.max_connections:
+                self._pause_accepting()  # backpressure: the backlog holds the next ones
+                return
 
-    async def _back_off(self, exc: OSError) -> None:
-        """Out of descriptors or memory: wait a little (or for a close) and try again."""
+    def _start(self, fd: int, peer: object, now: float) -> None:
+        """A new connection: answer it at once if its request is in, else let it wait."""
+        log_answer = None
+        if self.config.access_log:
+            log_answer = partial(access_log, client_host(peer))
+        conn = _Connection(fd, Exchange(self._rules, self.stats, log_answer))
+        try:
+            set_nonblocking(fd)
+            data = os.read(fd, RECV_SIZE)
+        except BlockingIOError:
+            self.stats.waited += 1
+            self._arm(conn, now + self.config.head_timeout)
+            self._watch(conn, _READ)
+            return
+        except OSError:
+            self.stats.socket_errors += 1
+            self._close(conn)
+            return
+        try:
+            self._received(conn, data, now, restart=True)
+        except Exception as exc:
+            self._internal_error(conn, exc)
+
+    def _back_off(self, exc: OSError, now: float) -> None:
+        """Out of descriptors or memory: stop accepting a little while (or until a close)."""
         self.stats.accept_backoffs += 1
         if not self._backing_off:
             self._backing_off = True
             log(f"accept failed: {exc.strerror}; backing off until resources free up")
-        with trio.move_on_after(RESOURCE_BACKOFF_S):
-            await self._wait_until_open_below(self._open)
+        self._pause_accepting()
+        self._accept_resumes_at = now + RESOURCE_BACKOFF_S
 
-    def _answer_or_spawn(self, conn: socket.socket, peer: object, nursery: trio.Nursery) -> None:
-        """The fast path: answer a complete, valid, bodiless request inline; else start a task."""
-        conn.setblocking(False)
+    def _pause_accepting(self) -> None:
+        if not self._accept_paused and self._listener is not None and self._poller is not None:
+            self._poller.modify(self._listener, 0)
+            self._accept_paused = True
+
+    def _resume_accepting(self) -> None:
+        self._accept_resumes_at = math.inf
+        if self._accept_paused and not self.stopping and self._poller is not None:
+            assert self._listener is not None
+            self._poller.modify(self._listener, _READ)
+            self._accept_paused = False
+
+    # -- moving bytes ------------------------------------------------------------------------
+
+    def _read(self, conn: _Connection, now: float) -> None:
+        size = DRAIN_SIZE if conn.exchange.phase is LINGER else RECV_SIZE
         try:
-            data = conn.recv(RECV_SIZE)
+            data = os.read(conn.fd, size)
         except BlockingIOError:
-            self.stats.tasks += 1
-            nursery.start_soon(self._connection, conn, peer, b"")
-            return
+            return  # a stale event (the descriptor was reused within one batch)
         except OSError:
             self.stats.socket_errors += 1
-            self._release(conn)
+            self._close(conn)
             return
-        if not data:
-            self.stats.closed_early += 1
-            self._release(conn)
-            return
-        if not self.config.keep_alive:
-            result = HeadScanner(self.config.max_head, self.config.max_request_line).feed(data)
-            if (
-                type(result) is HeadComplete
-                and result.end == len(data)
-                and check_fields(data) is NO_BODY
-            ):
-                self._respond_and_close(conn, data, nursery)
-                return
-        self.stats.tasks += 1
-        nursery.start_soon(self._connection, conn, peer, data)
+        self._received(conn, data, now, restart=False)
 
-    def _respond_and_close(self, conn: socket.socket, head: bytes, nursery: trio.Nursery) -> None:
-        """Send the response in one non-blocking write and close; a task finishes a short write."""
-        response = self._responses.ok(head, keep_alive=False)
+    def _received(self, conn: _Connection, data: bytes, now: float, *, restart: bool) -> None:
+        """Hand the bytes (or EOF) to the exchange, send its answer, and wait for what's next."""
+        exchange = conn.exchange
+        phase = exchange.phase
+        if data:
+            out = exchange.received(data)
+        else:
+            exchange.client_closed()
+            out = b""
+        if out:
+            if not self._write(conn, out, now):
+                return
+            restart = True  # a response went out: the next phase starts its clock now
+        self._follow(conn, now, restart=restart or exchange.phase is not phase, answered=bool(out))
+
+    def _write(self, conn: _Connection, out: bytes, now: float) -> bool:
+        """Send ``out``; True when it all went. A short write waits for room, under a deadline."""
         try:
-            sent = conn.send(response)
+            sent = os.write(conn.fd, out)
         except BlockingIOError:
             sent = 0
         except OSError:
             self.stats.socket_errors += 1
-            self._release(conn)
+            self._close(conn)
+            return False
+        if sent == len(out):
+            return True
+        conn.pending = out[sent:]
+        self._arm(conn, now + self.config.head_timeout)
+        self._watch(conn, _WRITE)
+        return False
+
+    def _flush(self, conn: _Connection, now: float) -> None:
+        """The socket has room again: send the rest, then go on as ``_received`` would."""
+        pending, conn.pending = conn.pending, b""
+        if self._write(conn, pending, now):
+            self._follow(conn, now, restart=True, answered=True)
+
+    def _follow(self, conn: _Connection, now: float, *, restart: bool, answered: bool) -> None:
+        """After a read or a write: close, or arm the phase's deadline and wait to read."""
+        phase = conn.exchange.phase
+        if phase is CLOSED:
+            self._close(conn)
             return
-        if sent < len(response):  # practically never with a fresh socket's empty buffer
-            nursery.start_soon(self._finish_response, conn, head, response[sent:])
-            return
-        self._responded(conn, head, 200, sent)
-        self._release(conn)
+        if phase is LINGER and answered:
+            half_close(conn.fd)  # the final response is out: the client sees EOF
+        if restart:
+            self._arm(conn, now + self._rules.deadline_after(phase))
+        if conn.watching != _READ:
+            self._watch(conn, _READ)
 
-    async def _finish_response(self, conn: socket.socket, head: bytes, rest: bytes) -> None:
-        try:
-            with trio.fail_after(self.config.head_timeout):
-                await send_all(conn, rest)
-            self._responded(conn, head, 200, len(self._responses.ok(head, keep_alive=False)))
-        except (OSError, trio.TooSlowError):
-            self.stats.socket_errors += 1
-        finally:
-            self._release(conn)
-
-    def _responded(self, conn: socket.socket, head: bytes, status: int, size: int) -> None:
-        if status == 200:
-            self.stats.responses += 1
-        if self.config.access_log:
-            access_log(conn, head, status, size)
-
-    # -- the slow path: one task per connection that would block ------------------------------
-
-    async def _connection(self, conn: socket.socket, peer: object, data: bytes) -> None:
-        """Serve one connection to the end; every failure is counted, none escapes."""
-        try:
-            await self._converse(conn, data)
-        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
-            self.stats.socket_errors += 1
-        except trio.TooSlowError:
-            self.stats.timeouts += 1
-        except Exception as exc:  # a bug must cost one connection, never the server
-            self.stats.internal_errors += 1
-            log(f"internal error on a connection from {peer}: {exc!r}")
-        finally:
-            self._release(conn)
-
-    async def _converse(self, conn: socket.socket, data: bytes) -> None:
-        """Read heads, answer them, and (with keep-alive) skip bodies between requests."""
-        while True:
-            request = await self._read_head(conn, data)
-            if request is None:
-                return
-            head, rest, framing = request
-            if not (self.config.keep_alive and wants_keep_alive(head)):
-                unread = bool(rest) or framing.has_body
-                await self._send_and_linger(conn, head, 200, unread=unread)
-                return
-            response = self._responses.ok(head, keep_alive=True)
-            with trio.fail_after(self.config.head_timeout):
-                await send_all(conn, response)
-            self._responded(conn, head, 200, len(response))
-            next_data = await self._next_request(conn, rest, framing)
-            if next_data is None:
-                return
-            data = next_data
-
-    async def _read_head(
-        self, conn: socket.socket, data: bytes
-    ) -> tuple[bytes, bytes, Framing] | None:
-        """Read until a head is complete and judged: (head, bytes after it, framing).
-
-        None means the connection is done: the client left or stalled (408), or its head was
-        refused and has had its error response.
-        """
-        cfg = self.config
-        scanner = HeadScanner(cfg.max_head, cfg.max_request_line)
-        result = scanner.feed(data)
-        with trio.move_on_after(cfg.head_timeout):
-            while result is NEED_MORE:
-                chunk = await recv_some(conn, RECV_SIZE)
-                if not chunk:
-                    self.stats.closed_early += 1
-                    return None
-                data += chunk
-                result = scanner.feed(chunk)
-        if result is NEED_MORE:
-            self.stats.timeouts += 1
-            try_send_once(conn, self._responses.errors[408])
-            return None
-        if isinstance(result, HeadComplete):
-            head, rest = data[: result.end], data[result.end :]
-            framing = check_fields(head)
-            if isinstance(framing, Framing):
-                return head, rest, framing
-            result = framing
-        assert isinstance(result, HeadRejected)
-        self.stats.rejected[result.status] += 1
-        await self._send_and_linger(conn, data, result.status, unread=True)
-        return None
-
-    async def _next_request(
-        self, conn: socket.socket, rest: bytes, framing: Framing
-    ) -> bytes | None:
-        """Skip the body, then wait (up to the keep-alive timeout) for the next request's bytes.
-
-        None ends the connection: the client closed or idled, or its body broke the framing.
-        """
-        next_data = await self._skip_body(conn, rest, framing)
-        if next_data is None or next_data:
-            return next_data
-        with trio.move_on_after(self.config.keep_alive_timeout):
-            next_data = await recv_some(conn, RECV_SIZE)
-        return next_data or None  # idle too long, or the client closed: both end it
-
-    async def _send_and_linger(
-        self, conn: socket.socket, head: bytes, status: int, *, unread: bool
-    ) -> None:
-        """Send a final response, then close without destroying it (see ``linger``)."""
-        if status == 200:
-            response = self._responses.ok(head, keep_alive=False)
+    def _watch(self, conn: _Connection, events: int) -> None:
+        assert self._poller is not None
+        if conn.watching:
+            self._poller.modify(conn.fd, events)
         else:
-            response = self._responses.errors[status]
-        with trio.fail_after(self.config.head_timeout):
-            await send_all(conn, response)
-        self._responded(conn, head, status, len(response))
-        # Bytes still unread (a body, a pipelined request) make close() send RST, which
-        # makes the client's kernel discard our response: drain them first, within bounds.
-        if unread:
-            await linger(conn, self.config.linger_time, self.config.linger_bytes)
+            self._poller.register(conn.fd, events)
+            self._connections[conn.fd] = conn
+        conn.watching = events
 
-    async def _skip_body(self, conn: socket.socket, rest: bytes, framing: Framing) -> bytes | None:
-        """Consume a keep-alive request's body; return the bytes after it, None to close.
+    def _close(self, conn: _Connection) -> None:
+        """Close the descriptor (which also takes it out of the epoll set) and forget it."""
+        if conn.fd < 0:
+            return
+        if conn.watching:
+            del self._connections[conn.fd]
+            if self._accept_paused:
+                self._resume_accepting()  # below max_connections again, or a descriptor freed
+        os.close(conn.fd)
+        conn.fd = -1
 
-        None means the client closed, or its chunked body was malformed: then nothing after it
-        can be framed, and reading on would let one request bleed into the next.
-        """
-        with trio.fail_after(self.config.head_timeout):
-            if framing.chunked:
-                return await self._skip_chunked(conn, rest)
-            if len(rest) >= framing.content_length:
-                return rest[framing.content_length :]
-            remaining = framing.content_length - len(rest)
-            while remaining:
-                chunk = await recv_some(conn, min(DRAIN_CHUNK, remaining))
-                if not chunk:
-                    return None
-                remaining -= len(chunk)
-        return b""
+    def _internal_error(self, conn: _Connection, exc: Exception) -> None:
+        self.stats.internal_errors += 1
+        log(f"internal error on a connection: {exc!r}")
+        self._close(conn)
 
-    async def _skip_chunked(self, conn: socket.socket, rest: bytes) -> bytes | None:
-        body = ChunkedBody(self.config.max_request_line, self.config.max_head)
-        result = body.feed(rest)
-        while not isinstance(result, BodyEnd):
-            if result is MALFORMED:
-                self.stats.malformed_bodies += 1
-                return None
-            chunk = await recv_some(conn, DRAIN_CHUNK)
-            if not chunk:
-                return None
-            result = body.feed(chunk)
-        return result.rest
+    # -- deadlines -------------------------------------------------------------------------
+
+    def _arm(self, conn: _Connection, deadline: float) -> None:
+        conn.deadline = deadline
+        if deadline < conn.armed:  # later deadlines ride on the entry already there
+            conn.armed = deadline
+            heapq.heappush(self._timers, (deadline, next(self._tiebreak), conn))
+
+    def _expire(self, now: float) -> None:
+        """Every connection whose deadline has passed: its last word, if any, then close."""
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            at, _, conn = heapq.heappop(timers)
+            if conn.armed != at or conn.fd < 0:
+                continue  # superseded by an earlier entry, or closed
+            conn.armed = math.inf
+            if conn.deadline > now:
+                self._arm(conn, conn.deadline)  # it moved later since: wait again
+                continue
+            if conn.pending:
+                self.stats.timeouts += 1  # the client stopped reading our response
+            else:
+                last_word = conn.exchange.timed_out()
+                if last_word:
+                    try_write_once(conn.fd, last_word)
+            self._close(conn)

@@ -1,53 +1,55 @@
-"""Non-blocking stdlib sockets driven by trio: the only places where the server waits.
+"""Accepted connections as bare file descriptors: the few system calls the engine makes on them.
 
-Each helper first tries the system call and waits (``wait_readable``/``wait_writable``) only
-when it would block, so a socket that is ready costs no trip through the scheduler.
+Why descriptors and not ``socket.socket`` objects: with a new connection per request, building
+the object is a visible share of the request. CPython's ``accept()`` wraps the descriptor that
+``accept4(2)`` returns in an object whose constructor asks the kernel for its address
+(``getsockname``), and ``setblocking(False)`` makes one more call. The engine needs none of
+that: ``os.read``, ``os.write`` and ``os.close`` work on the descriptor itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import socket
+import struct
+import termios
+from typing import Any, cast
 
-import trio
-
-DRAIN_CHUNK = 65536
-
-
-async def recv_some(conn: socket.socket, size: int) -> bytes:
-    """Receive up to ``size`` bytes, waiting only when nothing is there yet."""
-    while True:
-        try:
-            return conn.recv(size)
-        except BlockingIOError:
-            await trio.lowlevel.wait_readable(conn)
+#: FIONBIO's argument: non-blocking on.
+_ON: bytes = struct.pack("i", 1)
 
 
-async def send_all(conn: socket.socket, data: bytes) -> None:
-    """Send every byte, waiting only when the socket's buffer is full."""
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[conn.send(view) :]
-        except BlockingIOError:
-            await trio.lowlevel.wait_writable(conn)
+def accept_descriptor(listener: socket.socket) -> tuple[int, Any]:
+    """accept(2) on ``listener``: (descriptor, peer address), without a socket object.
+
+    ``socket.socket._accept`` is the C half of ``socket.accept`` (CPython's own ``accept``
+    is exactly it plus the wrapping object); it raises as ``accept`` does.
+    """
+    return cast(tuple[int, Any], listener._accept())  # type: ignore[attr-defined]
 
 
-def try_send_once(conn: socket.socket, data: bytes) -> None:
+def set_nonblocking(fd: int) -> None:
+    """One ioctl(FIONBIO); ``os.set_blocking`` would take two fcntl calls."""
+    fcntl.ioctl(fd, termios.FIONBIO, _ON)
+
+
+def half_close(fd: int) -> None:
+    """shutdown(SHUT_WR): the client sees EOF after our response; we can still read.
+
+    Only on the rare lingering path, so a throwaway socket object is fine here.
+    """
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # the client is gone already; the close that follows ends it
+    finally:
+        sock.detach()  # the descriptor stays the engine's to close
+
+
+def try_write_once(fd: int, data: bytes) -> None:
     """Best effort (the 408 to a client that stalled): never wait, never fail."""
     with contextlib.suppress(OSError):
-        conn.send(data)
-
-
-async def linger(conn: socket.socket, seconds: float, max_bytes: int) -> None:
-    """Half-close, then read and discard until the client closes, within time and byte bounds."""
-    try:
-        conn.shutdown(socket.SHUT_WR)
-        with trio.move_on_after(seconds):
-            while max_bytes > 0:
-                chunk = await recv_some(conn, min(DRAIN_CHUNK, max_bytes))
-                if not chunk:
-                    return
-                max_bytes -= len(chunk)
-    except OSError:
-        pass  # the response is out; a reset now only ends the draining
+        os.write(fd, data)

@@ -3,9 +3,10 @@
 Under ab a request costs trioserve ~80 µs of CPU, mostly the kernel's work for a new loopback
 connection, and that figure wanders by several µs from run to run on a shared machine: too
 coarse to see a change of 1 µs in the server's own code. So this part times just that code.
-It drives ``Server._answer_or_spawn`` (what the accept loop does with each accepted connection)
-with a stand-in socket whose ``recv`` returns a typical head and whose ``send`` takes the
-response whole, for the heads ab, wrk, curl and a browser send.
+It drives ``Server._start`` (what the accept loop does with each accepted connection) with
+stand-ins for the system calls, whose read returns a typical head and whose write takes the
+response whole, for the heads ab, wrk, curl and a browser send. (For a revision from before the
+epoll-set engine it drives that engine's ``Server._answer_or_spawn`` with a stand-in socket.)
 
 Run as ``python -m scripts.benchlib.inline_answer``: it times whichever ``trioserve`` comes
 first on the import path (the bench puts a git revision's copy there for --trioserve-before)
@@ -14,17 +15,21 @@ and prints one JSON object, µs a request per head (best of several repeats).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
 import timeit
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 from typing import cast
+from unittest import mock
 
 import trio
 
@@ -50,7 +55,7 @@ REPEATS = 7
 
 
 class _StandInSocket:
-    """Just what the inline path calls on an accepted socket."""
+    """Just what the inline path of an engine before the epoll set calls on an accepted socket."""
 
     def __init__(self, head: bytes) -> None:
         self._head = head
@@ -69,10 +74,58 @@ class _StandInSocket:
 
 
 class _NoNursery:
-    """Where the slow path would start a task: it does not here, and the check below says so."""
+    """Where that older slow path would start a task: it does not here (checked below)."""
 
     def start_soon(self, *args: object) -> None:
         pass
+
+
+class _StandInSystem:
+    """The system calls the engine makes on a descriptor: the head comes in, all goes out."""
+
+    def __init__(self, head: bytes) -> None:
+        self._head = head
+
+    def read(self, fd: int, size: int) -> bytes:
+        return self._head
+
+    def write(self, fd: int, data: bytes) -> int:
+        return len(data)
+
+    def close(self, fd: int) -> None:
+        pass
+
+
+class _StandInPoller:
+    """Where a connection that is not answered at once would wait: it does not (checked below)."""
+
+    def register(self, fd: int, events: int) -> None:
+        pass
+
+    modify = register
+
+
+@contextlib.contextmanager
+def _one_answer(server: Server, head: bytes) -> Iterator[Callable[[], object]]:
+    """The very code under measurement: what the accept loop runs for each connection.
+
+    Only the system calls are stood in for (and put back on exit); every line of Python
+    around them runs.
+    """
+    peer = ("127.0.0.1", 40000)
+    if hasattr(server, "_answer_or_spawn"):  # a revision before the epoll-set engine
+        conn = cast(socket.socket, _StandInSocket(head))
+        nursery = cast(trio.Nursery, _NoNursery())
+        yield functools.partial(server._answer_or_spawn, conn, peer, nursery)
+        return
+    engine = sys.modules[Server.__module__]
+    server._poller = cast(select.epoll, _StandInPoller())
+    with (
+        mock.patch.object(engine, "os", _StandInSystem(head)),
+        mock.patch.object(engine, "set_nonblocking", lambda fd: None),
+        mock.patch.object(engine, "half_close", lambda fd: None),
+    ):
+        yield functools.partial(server._start, 7, peer, 0.0)
 
 
 def time_inline_answers(
@@ -82,11 +135,8 @@ def time_inline_answers(
     timings = {}
     for name, head in heads.items():
         server = Server(ServerConfig())
-        # The very code under measurement: what the accept loop runs for each connection.
-        conn = cast(socket.socket, _StandInSocket(head))
-        nursery = cast(trio.Nursery, _NoNursery())
-        one = functools.partial(server._answer_or_spawn, conn, ("127.0.0.1", 40000), nursery)
-        best = min(timeit.repeat(one, number=calls, repeat=repeats)) / calls * 1e6
+        with _one_answer(server, head) as one:
+            best = min(timeit.repeat(one, number=calls, repeat=repeats)) / calls * 1e6
         # Every call must have been answered inline, or the figure times something else.
         if server.stats.responses != calls * repeats:
             raise SystemExit(f"{name}: not answered inline ({server.stats.summary()})")

@@ -58,6 +58,12 @@ def wrk_run(opts: Options, url: str, threads: int = 2) -> ClientRun:
     return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60)
 
 
+def wrk_keep_alive_run(opts: Options, url: str) -> ClientRun:
+    """wrk -t1 at the keep-alive part's concurrency, its connections kept."""
+    argv = wrk_argv(url, 1, targets.KEEPALIVE_CONCURRENCY, opts.wrk_seconds, keep_alive=True)
+    return ClientRun(targets.WRK_T1_K, argv, parse_wrk, None, opts.wrk_seconds + 60)
+
+
 def trioload_run(
     opts: Options,
     name: str,
@@ -148,9 +154,7 @@ def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
         return
     specs = [
         peers.nginx(targets.NGINX_AUTO, opts.host, "auto", run_dir),
-        peers.trioserve(
-            targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto", defer_accept=True
-        ),
+        peers.trioserve(targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
     ]
     with runner.started(targets.WORKERS, specs, [targets.WRK]) as live:
         for _ in range(opts.rounds):
@@ -185,21 +189,27 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
 
 
 def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """ab -k and trioload -k against one-worker nginx with keep-alive on, c=100."""
-    names = [targets.AB_K, targets.TRIOLOAD_K]
-    nginx = peers.nginx(targets.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True)
-    with runner.started(targets.KEEPALIVE, [nginx], names) as live:
-        if not live:
-            return
-        peer = live[targets.NGINX_KEEPALIVE]
+    """Keep-alive on, c=100: ab -k and trioload -k against one-worker nginx; wrk -t1 against
+    that nginx and ``trioserve --keep-alive``, interleaved."""
+    names = [targets.AB_K, targets.TRIOLOAD_K, targets.WRK_T1_K]
+    specs = [
+        peers.nginx(targets.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True),
+        peers.trioserve(targets.TRIOSERVE_KEEPALIVE, opts.host, opts.trioserve, None,
+                        "--keep-alive"),
+    ]  # fmt: skip
+    with runner.started(targets.KEEPALIVE, specs, names) as live:
         # Kept connections go ~5x faster than new ones: more requests for a comparable run.
         n, c = opts.requests * 5, targets.KEEPALIVE_CONCURRENCY
-        where = (targets.KEEPALIVE, targets.NGINX_KEEPALIVE)
-        clients = [ab_run(opts, peer.url, n, c, keep_alive=True)]
-        clients += _if_trioload_runs(
-            runner, opts, *where, [trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k")]
-        )
-        _rounds(runner, opts, where, peer, clients)
+        for _ in range(opts.rounds):
+            for name, peer in live.items():
+                clients = [wrk_keep_alive_run(opts, peer.url)] if which("wrk") else []
+                if name == targets.NGINX_KEEPALIVE:
+                    clients.append(ab_run(opts, peer.url, n, c, keep_alive=True))
+                    clients += _if_trioload_runs(runner, opts, targets.KEEPALIVE, name, [
+                        trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k"),
+                    ])  # fmt: skip
+                for client in clients:
+                    runner.measure(targets.KEEPALIVE, name, peer, client)
 
 
 def run_latency(runner: Runner, opts: Options) -> None:

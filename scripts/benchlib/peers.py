@@ -148,19 +148,17 @@ def trioserve(
     host: str,
     exe: Path = VENV_BIN / "trioserve",
     workers: str | None = None,
-    *,
-    defer_accept: bool = False,
+    *flags: str,
 ) -> PeerSpec:
-    """The project's server through its console script; ``workers`` adds ``--workers``."""
+    """The project's server through its console script; ``workers`` adds ``--workers``,
+    ``flags`` go on its command line as they are (``--keep-alive``)."""
     problem = console_script_problem(exe)
     if problem is not None:
         return _unavailable(name, problem)
 
     def argv(port: int) -> list[str]:
         extra = [] if workers is None else ["--workers", workers]
-        if defer_accept:
-            extra.append("--defer-accept")
-        return [str(exe), "--host", host, "--port", str(port), *extra]
+        return [str(exe), "--host", host, "--port", str(port), *extra, *flags]
 
     return PeerSpec(name, argv)
 

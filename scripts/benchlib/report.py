@@ -5,11 +5,13 @@ Plain code: nothing here starts a process or reads a clock.
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .tools import LoadResult
 
@@ -40,13 +42,16 @@ class Row:
     failed: int | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
+    p999_ms: float | None = None
     server_cpu_us: float | None = None
     client_cpu_us: float | None = None
     #: the user-mode part of ``client_cpu_us`` (the load generator's own code).
     client_user_us: float | None = None
     client_rss_kb: int | None = None
-    #: lowest and highest p50 over the rounds: how far apart the runs were.
+    #: lowest and highest p50, req/s and server CPU over the rounds: how far apart runs were.
     p50_range: tuple[float, float] | None = None
+    rps_range: tuple[float, float] | None = None
+    server_cpu_range: tuple[float, float] | None = None
     note: str = ""
 
     @property
@@ -64,6 +69,12 @@ def _worst(values: Sequence[int | None]) -> int | None:
     return max(present) if present else None
 
 
+def _range(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """Lowest and highest of the known values, or None when none is known."""
+    present = [value for value in values if value is not None]
+    return (min(present), max(present)) if present else None
+
+
 def aggregate(samples: Sequence[Sample]) -> list[Row]:
     """One row per (part, server, client), in first-run order; errors become the row's note."""
     groups: dict[tuple[str, str, str], list[Sample]] = {}
@@ -74,22 +85,27 @@ def aggregate(samples: Sequence[Sample]) -> list[Row]:
         good = [run for run in runs if run.result.error is None]
         errors = sorted({run.result.error for run in runs if run.result.error is not None})
         note = f"{len(runs) - len(good)} of {len(runs)} runs failed: {'; '.join(errors)}"
-        p50s = [run.result.p50_ms for run in good if run.result.p50_ms is not None]
+        rps = [run.result.requests_per_second for run in good]
+        p50s = [run.result.p50_ms for run in good]
+        server_cpu = [run.server_cpu_us for run in good]
         rows.append(
             Row(
                 part,
                 server,
                 client,
                 runs=len(good),
-                requests_per_second=_median([run.result.requests_per_second for run in good]),
+                requests_per_second=_median(rps),
                 failed=_worst([run.result.failed for run in good]),
-                p50_ms=_median([run.result.p50_ms for run in good]),
+                p50_ms=_median(p50s),
                 p99_ms=_median([run.result.p99_ms for run in good]),
-                server_cpu_us=_median([run.server_cpu_us for run in good]),
+                p999_ms=_median([run.result.p999_ms for run in good]),
+                server_cpu_us=_median(server_cpu),
                 client_cpu_us=_median([run.client_cpu_us for run in good]),
                 client_user_us=_median([run.client_user_us for run in good]),
                 client_rss_kb=_worst([run.client_rss_kb for run in good]),
-                p50_range=(min(p50s), max(p50s)) if p50s else None,
+                p50_range=_range(p50s),
+                rps_range=_range(rps),
+                server_cpu_range=_range(server_cpu),
                 note=note if errors else "",
             )
         )
@@ -209,6 +225,13 @@ def publish(report: str, markdown: Path | None) -> None:
     if markdown is not None:
         markdown.write_text(report)
         print(f"report written to {markdown}")
+
+
+def publish_json(data: Mapping[str, Any], path: Path | None) -> None:
+    """Write ``data`` as indented JSON to ``path`` when asked (the report's figures for tools)."""
+    if path is not None:
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        print(f"JSON written to {path}")
 
 
 def run_main(main: Callable[[], int]) -> None:

@@ -1,11 +1,13 @@
 """The seed page's servers, built here from our own sources in ``scripts/peers/<name>/``.
 
 Each ``SeedPeer`` knows the seed's figure, what it needs installed, how to build it offline
-into ``bench-out/seed-build/`` and how to start it on a port.
+into ``bench-out/seed-build/`` and how to start it on a port. Apache is Debian's own
+(``benchlib.apache``); hyperlane and Rocket cannot be had here.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .apache import apache, apache_missing
 from .machine import OUT_DIR, SCRIPTS, VENV_BIN, which
 from .peers import PeerSpec, console_script_problem, nginx, trioserve
 
@@ -21,6 +24,8 @@ BUILD_DIR = OUT_DIR / "seed-build"
 GOCODE = Path("/usr/share/gocode")
 CARGO_REGISTRY = Path("/usr/share/cargo/registry")
 BUILD_TIMEOUT_S = 900
+#: hyperlane and Rocket: no Debian package, and crates.io cannot be reached from here.
+NOT_PACKAGED = "not packaged here (not in Debian; crates.io unreachable)"
 
 
 class BuildError(RuntimeError):
@@ -155,14 +160,14 @@ def _trioserve(name: str, workers: str | None) -> Callable[[str], PeerSpec]:
 def seed_peers(run_dir: Path) -> list[SeedPeer]:
     """The seed's ranking, in its order, then the peers it did not have."""
     return [
-        SeedPeer("hyperlane", 47294.55, never="not packaged here (crates.io unreachable)"),
+        SeedPeer("hyperlane", 47294.55, never=NOT_PACKAGED),
         SeedPeer(
             "Tokio", 39984.12, ("cargo", "librust-tokio-dev"),
             note="backlog 4096 (tokio's bind: 1024)",
             missing=_needs_path(CARGO_REGISTRY / "tokio-1.24.2", "librust-tokio-dev", "cargo"),
             prepare=build_tokio,
         ),
-        SeedPeer("Rocket", 31979.27, never="not packaged here (crates.io unreachable)"),
+        SeedPeer("Rocket", 31979.27, never=NOT_PACKAGED),
         SeedPeer(
             "Rust std", 31243.92, ("rustc",),
             note="single thread as the seed; backlog raised 128 -> 4096, 5 s read timeout",
@@ -179,12 +184,23 @@ def seed_peers(run_dir: Path) -> list[SeedPeer]:
             missing=_needs("go"), prepare=build_go_std,
         ),
         SeedPeer(
-            "Apache", 18017.33,
-            never="not set up: the seed measured Apache's 10,918-byte default page, not this reply",
+            "Apache", 18017.33, ("apache2",),
+            note="Debian's default page (the seed's: 10,918 B), stock access log;"
+            " mpm_event 4 x 256 threads, backlog 4096",
+            missing=functools.partial(apache_missing, default_page=True),
+            prepare=lambda host: apache("Apache", host, run_dir / "apache", hello=False),
         ),
         SeedPeer(
             "Node std", 16605.69, ("nodejs",), note="backlog 4096 (Node's default: 511)",
             missing=_needs("node"), prepare=node_std,
+        ),
+        SeedPeer(
+            "Apache (88-byte reply)", None, ("apache2",),
+            note="5-byte hello as text/plain, no access log; Apache always adds Date and Server",
+            missing=functools.partial(apache_missing, default_page=False),
+            prepare=lambda host: apache(
+                "Apache (88-byte reply)", host, run_dir / "apache-hello", hello=True
+            ),
         ),
         SeedPeer(
             "nginx", None, ("nginx",), note="worker_processes auto, return 200, backlog 4096",

@@ -7,7 +7,7 @@ can't drift apart.
 from __future__ import annotations
 
 from .inline_answer import InlineTimings
-from .report import RowTable, Verdict, ratio_verdict
+from .report import Row, RowTable, Verdict, ratio_verdict
 
 # Parts of the bench.
 SERVERS, WORKERS, CLIENTS, KEEPALIVE = "servers", "workers", "clients", "keepalive"
@@ -23,7 +23,8 @@ NGINX_KEEPALIVE = "nginx (1 worker, keep-alive on)"
 UVICORN = "uvicorn (uvloop, httptools)"
 TRIO_SERVE_TCP = "trio serve_tcp (baseline)"
 TRIOSERVE = "trioserve"
-TRIOSERVE_AUTO = "trioserve --workers auto --defer-accept"
+TRIOSERVE_AUTO = "trioserve --workers auto"
+TRIOSERVE_KEEPALIVE = "trioserve --keep-alive"
 #: trioserve at the revision given by --trioserve-before.
 TRIOSERVE_BEFORE = "trioserve (before)"
 DELAY = "delay 20 ms"
@@ -33,6 +34,7 @@ AB = "ab"
 AB_K = "ab -k"
 WRK = "wrk -t2"
 WRK_T1 = "wrk -t1"
+WRK_T1_K = "wrk -t1 (keep-alive)"
 TRIOLOAD = "trioload"
 TRIOLOAD_W2 = "trioload -w 2"
 TRIOLOAD_K = "trioload -k"
@@ -48,6 +50,10 @@ BLOCKING_FLOOR = "blocking, c=1 (floor)"
 KEEPALIVE_CONCURRENCY = 100
 #: the client's own code per request (user CPU), keep-alive off.
 USER_CPU_LIMIT_US = 12.0
+#: trioserve's server CPU a request, at most this many times nginx's (same ab runs).
+SERVER_CPU_LIMIT = 1.4
+#: trioserve --keep-alive's req/s, at least this share of nginx's (wrk -t1 -c100, keep-alive).
+KEEPALIVE_SERVER_SHARE = 0.8
 #: what a change to trioserve's fast path may add to its server CPU a request (the head check).
 SERVER_CPU_GROWTH_LIMIT_US = 2.0
 DELAY_MS = 20.0
@@ -80,14 +86,33 @@ def _outruns(
         _rps(table, part, server, theirs),
         lambda value: value >= factor,
     )
-    row = table.get(part, server, ours)
+    return _without_failures(ratio, table.get(part, server, ours))
+
+
+def _without_failures(ratio: Verdict, row: Row | None) -> Verdict:
+    """``ratio``, failed too when ``row`` (the run it judges) had failed requests."""
     if ratio.passed is None or row is None:
         return ratio
     if row.failed is None:
-        return Verdict(target, f"{ratio.measured}; failures not reported", None)
+        return Verdict(ratio.target, f"{ratio.measured}; failures not reported", None)
     return Verdict(
-        target, f"{ratio.measured}; failed {row.failed}", ratio.passed and not row.failed
+        ratio.target, f"{ratio.measured}; failed {row.failed}", ratio.passed and not row.failed
     )
+
+
+def _serves_as_fast(table: RowTable) -> Verdict:
+    """trioserve --keep-alive keeps up with nginx under wrk with keep-alive, 0 failures."""
+    target = (
+        f"trioserve --keep-alive >= {KEEPALIVE_SERVER_SHARE:g}x nginx's req/s "
+        f"(wrk -t1 -c{KEEPALIVE_CONCURRENCY}, keep-alive), 0 failed"
+    )
+    ratio = ratio_verdict(
+        target,
+        _rps(table, KEEPALIVE, TRIOSERVE_KEEPALIVE, WRK_T1_K),
+        _rps(table, KEEPALIVE, NGINX_KEEPALIVE, WRK_T1_K),
+        lambda value: value >= KEEPALIVE_SERVER_SHARE,
+    )
+    return _without_failures(ratio, table.get(KEEPALIVE, TRIOSERVE_KEEPALIVE, WRK_T1_K))
 
 
 def _server_cpu_growth(table: RowTable) -> Verdict | None:
@@ -190,6 +215,12 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
                 lambda value: value >= 0.95,
             ),
             ratio_verdict(
+                f"trioserve server CPU/req <= {SERVER_CPU_LIMIT:g}x nginx's (same ab runs)",
+                _server_cpu(table, SERVERS, TRIOSERVE),
+                _server_cpu(table, SERVERS, NGINX_ONE),
+                lambda value: value <= SERVER_CPU_LIMIT,
+            ),
+            ratio_verdict(
                 "trioserve server CPU/req <= uvicorn's (same ab runs)",
                 _server_cpu(table, SERVERS, TRIOSERVE),
                 _server_cpu(table, SERVERS, UVICORN),
@@ -217,6 +248,7 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
         ]
     if KEEPALIVE in parts:
         verdicts.append(_outruns(table, KEEPALIVE, NGINX_KEEPALIVE, TRIOLOAD_K, AB_K, factor=0.85))
+        verdicts.append(_serves_as_fast(table))
     if MEMORY in parts:
         verdicts.append(_memory(table, *memory_sizes))
     if LATENCY in parts:

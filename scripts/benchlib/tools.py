@@ -20,6 +20,8 @@ class LoadResult:
     failed: int | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
+    #: only trioload (and the baselines' JSON) report it; ab and wrk stop at p99.
+    p999_ms: float | None = None
     error: str | None = None
 
 
@@ -71,8 +73,12 @@ def parse_ab(text: str) -> LoadResult:
     )
 
 
-def wrk_argv(url: str, threads: int, concurrency: int, duration_s: float) -> list[str]:
-    """wrk asking the server to close after each reply, as the keep-alive-off runs do."""
+def wrk_argv(
+    url: str, threads: int, concurrency: int, duration_s: float, *, keep_alive: bool = False
+) -> list[str]:
+    """wrk; unless ``keep_alive``, asking the server to close after each reply, as the
+    keep-alive-off runs do."""
+    close = [] if keep_alive else ["-H", "Connection: close"]
     return [
         "wrk",
         f"-t{threads}",
@@ -81,8 +87,7 @@ def wrk_argv(url: str, threads: int, concurrency: int, duration_s: float) -> lis
         "--timeout",
         "30s",
         "--latency",
-        "-H",
-        "Connection: close",
+        *close,
         url,
     ]
 
@@ -155,8 +160,8 @@ def _dig(report: dict[str, Any], *keys: str) -> float | None:
 def parse_json_report(text: str) -> LoadResult:
     """trioload's ``--json -`` report (the baseline clients print the same shape).
 
-    Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99; any that is
-    missing is shown as unknown rather than failing the run.
+    Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99/p99.9; any that
+    is missing is shown as unknown rather than failing the run.
     """
     report = _find_json_object(text)
     if report is None:
@@ -167,4 +172,5 @@ def parse_json_report(text: str) -> LoadResult:
         failed=_as_int(_dig(report, "failed")),
         p50_ms=_dig(report, "latency_ms", "total", "p50"),
         p99_ms=_dig(report, "latency_ms", "total", "p99"),
+        p999_ms=_dig(report, "latency_ms", "total", "p99.9"),
     )

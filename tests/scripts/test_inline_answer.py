@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import trioserve.server as engine
 from scripts.benchlib import inline_answer
 from scripts.benchlib.inline_answer import InlineTimings
 
@@ -30,3 +31,10 @@ def test_inline_timings_growth_is_now_minus_before() -> None:
     timings = InlineTimings(now={"ab": 3.5, "wrk": 3.0}, before={"ab": 2.25, "wrk": 3.25})
     assert timings.growth() == {"ab": 1.25, "wrk": -0.25}
     assert InlineTimings(now={"ab": 1.0}).growth() is None
+
+
+def test_time_inline_answers_puts_the_system_calls_back() -> None:
+    names = ("os", "set_nonblocking", "half_close")
+    before = [getattr(engine, name) for name in names]
+    inline_answer.time_inline_answers(calls=2, repeats=1)
+    assert [getattr(engine, name) for name in names] == before

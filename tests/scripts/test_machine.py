@@ -72,6 +72,13 @@ def test_describe_reply_status_and_body() -> None:
     )
 
 
+def test_describe_reply_long_body_by_its_length() -> None:
+    page = b"<!DOCTYPE html>" + b"x" * 10_000
+    reply = REPLY.replace(b"Content-Length: 5", f"Content-Length: {len(page)}".encode())
+    reply = reply.replace(b"hello", page)
+    assert describe_reply(reply) == f"{len(reply)} B, header values differ, body {len(page)} B"
+
+
 def test_describe_reply_header_values() -> None:
     reply = REPLY.replace(b"Connection: close", b"Connection: keep-alive")
     assert describe_reply(reply) == f"{len(reply)} B, header values differ"

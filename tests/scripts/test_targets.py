@@ -46,7 +46,17 @@ def test_judge_servers_cpu_must_not_exceed_uvicorns(ours: float, passed: bool) -
         Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=ours),
         Row(t.SERVERS, t.UVICORN, t.AB, runs=1, server_cpu_us=20.0),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU")
+    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req <= uv")
+    assert verdict.passed is passed
+
+
+@pytest.mark.parametrize(("ours", "passed"), [(28.0, True), (28.1, False), (10.0, True)])
+def test_judge_servers_cpu_at_most_14_times_nginxs(ours: float, passed: bool) -> None:
+    rows = table(
+        Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=ours),
+        Row(t.SERVERS, t.NGINX_ONE, t.AB, runs=1, server_cpu_us=20.0),
+    )
+    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req <= 1.4x")
     assert verdict.passed is passed
 
 
@@ -55,7 +65,7 @@ def test_judge_servers_without_uvicorn_is_not_judged() -> None:
         Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=10.0),
         Row(t.SERVERS, t.UVICORN, t.AB, note="not available: no uvicorn"),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU")
+    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req <= uv")
     assert verdict.passed is None
     assert verdict.measured == f"n/a ({t.AB} vs {t.UVICORN}: not available: no uvicorn)"
 
@@ -137,7 +147,22 @@ def test_judge_keepalive_threshold_is_085_of_ab_k(ours: float, passed: bool) -> 
         rps_row(t.KEEPALIVE, t.NGINX_KEEPALIVE, t.AB_K, 1000.0),
         rps_row(t.KEEPALIVE, t.NGINX_KEEPALIVE, t.TRIOLOAD_K, ours),
     )
-    (verdict,) = t.judge(rows, {t.KEEPALIVE}, (SMALL, LARGE))
+    verdict = one(t.judge(rows, {t.KEEPALIVE}, (SMALL, LARGE)), t.TRIOLOAD_K)
+    assert verdict.passed is passed
+
+
+@pytest.mark.parametrize(
+    ("ours", "failed", "passed"),
+    [(800.0, 0, True), (799.0, 0, False), (900.0, 3, False), (900.0, None, None)],
+)
+def test_judge_keepalive_trioserve_needs_08_of_nginx_and_no_failures(
+    ours: float, failed: int | None, passed: bool | None
+) -> None:
+    rows = table(
+        rps_row(t.KEEPALIVE, t.NGINX_KEEPALIVE, t.WRK_T1_K, 1000.0),
+        rps_row(t.KEEPALIVE, t.TRIOSERVE_KEEPALIVE, t.WRK_T1_K, ours, failed),
+    )
+    verdict = one(t.judge(rows, {t.KEEPALIVE}, (SMALL, LARGE)), "trioserve --keep-alive")
     assert verdict.passed is passed
 
 
@@ -268,13 +293,14 @@ def test_judge_only_judges_the_parts_that_ran_in_the_issues_order() -> None:
     assert [verdict.target.split(" ")[:2] for verdict in verdicts] == [
         ["trioserve", "req/s"],
         ["trioserve", "server"],
+        ["trioserve", "server"],
         ["trioload", "p50"],
     ]
     assert all(verdict.passed is None for verdict in verdicts)
 
 
-def test_judge_every_part_gives_ten_targets() -> None:
-    assert len(t.judge(table(), set(t.PARTS), (SMALL, LARGE))) == 10
+def test_judge_every_part_gives_twelve_targets() -> None:
+    assert len(t.judge(table(), set(t.PARTS), (SMALL, LARGE))) == 12
 
 
 def test_baseline_ratios_compare_servers_by_row_and_clients_by_column() -> None:

@@ -62,6 +62,13 @@ def test_wrk_argv_asks_for_close_and_latency_with_whole_seconds() -> None:
     assert argv[-1] == "http://127.0.0.1:8080/"
 
 
+def test_wrk_argv_keep_alive_sends_no_close_header() -> None:
+    argv = wrk_argv("http://127.0.0.1:8080/", 1, 100, 5, keep_alive=True)
+    assert argv[:4] == ["wrk", "-t1", "-c100", "-d5s"]
+    assert "-H" not in argv
+    assert argv[-1] == "http://127.0.0.1:8080/"
+
+
 def test_wrk_argv_runs_at_least_one_second() -> None:
     assert "-d1s" in wrk_argv("http://127.0.0.1:8080/", 1, 10, 0.2)
 
@@ -250,6 +257,7 @@ def test_parse_json_report_reads_trioload_output() -> None:
         failed=0,
         p50_ms=3.315,
         p99_ms=4.259,
+        p999_ms=4.343,
     )
 
 

@@ -185,7 +185,7 @@ def test_cli_config_from_flags() -> None:
             "hi",
             "--max-head",
             "1024",
-            "--defer-accept",
+            "--no-defer-accept",
         ]
     )
     config = config_from_args(args)
@@ -196,7 +196,7 @@ def test_cli_config_from_flags() -> None:
     assert config.body == b"hi"
     assert config.max_head == 1024
     assert config.max_request_line == 1024
-    assert config.defer_accept
+    assert not config.defer_accept
 
 
 @pytest.mark.parametrize(
@@ -221,3 +221,8 @@ def test_cli_port_in_use_exits_1() -> None:
         )
     assert done.returncode == 1
     assert b"cannot listen" in done.stderr
+
+
+def test_cli_defers_accept_unless_told_not_to() -> None:
+    assert config_from_args(build_parser().parse_args([])).defer_accept
+    assert not config_from_args(build_parser().parse_args(["--no-defer-accept"])).defer_accept

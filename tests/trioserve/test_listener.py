@@ -33,7 +33,6 @@ def test_listener_bind_listener_listens_non_blocking_on_an_ephemeral_port() -> N
         assert not listener.getblocking()
         assert listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) == 1
         assert listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 0
-        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) == 0
 
 
 @pytest.mark.parametrize("backlog", [7, 300])
@@ -56,10 +55,15 @@ def test_listener_bind_listener_without_reuse_port_finds_the_port_taken() -> Non
     assert taken.value.errno == errno.EADDRINUSE
 
 
-def test_listener_bind_listener_defer_accept() -> None:
-    with bind_listener(local(defer_accept=True)) as listener:
+def test_listener_bind_listener_defers_accept_by_default() -> None:
+    with bind_listener(local()) as listener:
         # The kernel keeps it as retransmissions and rounds on the way back: on, not 1 exactly.
         assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) > 0
+
+
+def test_listener_bind_listener_without_defer_accept() -> None:
+    with bind_listener(local(defer_accept=False)) as listener:
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT) == 0
 
 
 def test_listener_bind_listener_failure_leaks_no_descriptor() -> None:

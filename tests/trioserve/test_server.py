@@ -217,7 +217,8 @@ async def test_server_idle_and_slowloris_cut_at_deadline_while_others_served(
 
 
 async def test_server_survives_connect_then_reset_flood(start_server: StartServer) -> None:
-    server, port = await start_server()
+    # Without TCP_DEFER_ACCEPT, so that the kernel hands every one of them to the server.
+    server, port = await start_server(defer_accept=False)
     abortive = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
     for _ in range(2000):
         sock = socket.socket()
@@ -233,7 +234,8 @@ async def test_server_survives_connect_then_reset_flood(start_server: StartServe
 
 
 async def test_server_max_connections_applies_backpressure(start_server: StartServer) -> None:
-    server, port = await start_server(max_connections=2)
+    # Without TCP_DEFER_ACCEPT: the holders send nothing, and must still be accepted at once.
+    server, port = await start_server(max_connections=2, defer_accept=False)
     holders = [await trio.open_tcp_stream("127.0.0.1", port) for _ in range(2)]
     waiting = await trio.open_tcp_stream("127.0.0.1", port)  # queued in the backlog
     await waiting.send_all(AB_REQUEST)
@@ -327,4 +329,51 @@ async def test_server_defer_accept_answers_every_request_inline(start_server: St
             await stream.send_all(AB_REQUEST)
             assert await read_to_eof(stream) == EXACT_RESPONSE
     assert server.stats.responses == 20
-    assert server.stats.tasks == 0  # without TCP_DEFER_ACCEPT each of these needs a task
+    assert server.stats.waited == 0  # without TCP_DEFER_ACCEPT each of these would wait
+
+
+async def test_server_connection_accepted_before_its_request_waits_then_is_answered(
+    start_server: StartServer,
+) -> None:
+    server, port = await start_server(defer_accept=False)
+    async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+        await trio.testing.wait_all_tasks_blocked()  # the server has taken it in
+        assert server.stats.accepted == 1  # the kernel handed it over at once, request or not
+        assert server.stats.waited == 1
+        assert server.open_connections == 1
+        await stream.send_all(CURL_REQUEST)
+        assert await read_to_eof(stream) == EXACT_RESPONSE
+    assert server.open_connections == 0
+
+
+def pipelined(count: int) -> bytes:
+    return CURL_REQUEST * count
+
+
+async def test_server_keep_alive_pipelined_burst_waits_for_a_slow_reader(
+    start_unix_server: StartUnixServer,
+) -> None:
+    count = 5000  # ~350 KB of requests, ~500 KB of responses: more than the socket buffers
+    server, address = await start_unix_server(keep_alive=True)
+    async with await connect(address) as stream, trio.open_nursery() as nursery:
+        nursery.start_soon(stream.send_all, pipelined(count))
+        await trio.testing.wait_all_tasks_blocked()  # both buffers full: the server waits
+        expected = Responses.build(b"hello", "text/plain").keep_alive * count
+        received = bytearray()
+        while len(received) < len(expected):
+            received += await stream.receive_some(65536)
+    assert received == expected  # every response, in order
+    assert server.stats.responses == count
+
+
+async def test_server_keep_alive_reader_that_never_reads_is_cut_at_the_deadline(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    server, address = await start_unix_server(keep_alive=True, head_timeout=4.0)
+    start = trio.current_time()
+    async with await connect(address) as stream:
+        with pytest.raises(trio.BrokenResourceError):
+            await stream.send_all(pipelined(50_000))  # never reads a response
+    assert trio.current_time() - start == pytest.approx(4.0)
+    assert server.stats.timeouts == 1
+    assert server.open_connections == 0
