@@ -150,11 +150,17 @@ def measure(trioserve_dir: Path) -> dict[str, float]:
     ``trioserve_dir`` is the repository itself, or a revision's copy from ``peers``.
     """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(trioserve_dir), str(REPO)]))
+    # -P: "-m" would otherwise put the working directory (the repository) first on the path,
+    # ahead of PYTHONPATH, and every revision would time today's trioserve.
     done = subprocess.run(
-        [venv_python(), "-m", "scripts.benchlib.inline_answer"],
+        [venv_python(), "-P", "-m", "scripts.benchlib.inline_answer"],
         cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
-    timings: dict[str, float] = json.loads(done.stdout)
+    result = json.loads(done.stdout)
+    timed = Path(result["trioserve"]).resolve()
+    if not timed.is_relative_to(trioserve_dir.resolve()):
+        raise RuntimeError(f"timed the trioserve in {timed}, not the one in {trioserve_dir}")
+    timings: dict[str, float] = result["timings"]
     return timings
 
 
@@ -178,4 +184,5 @@ class InlineTimings:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(time_inline_answers()) + "\n")
+    timed = {"trioserve": str(Path(sys.modules["trioserve"].__file__ or "").parent)}
+    sys.stdout.write(json.dumps({**timed, "timings": time_inline_answers()}) + "\n")

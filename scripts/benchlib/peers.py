@@ -192,8 +192,10 @@ def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
     if isinstance(checkout, str):
         return _unavailable(name, checkout)
     launcher = checkout / "trioserve-launcher"
+    # -P: without it, "-m" puts the working directory (the repository, with today's
+    # trioserve) ahead of PYTHONPATH, and the "before" server would be the current one.
     launcher.write_text(
-        f'#!/bin/sh\nPYTHONPATH="{checkout}" exec "{venv_python()}" -m trioserve "$@"\n'
+        f'#!/bin/sh\nPYTHONPATH="{checkout}" exec "{venv_python()}" -P -m trioserve "$@"\n'
     )
     launcher.chmod(0o755)
     return trioserve(name, host, launcher)

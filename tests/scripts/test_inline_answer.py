@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import trioserve.server as engine
@@ -38,3 +40,9 @@ def test_time_inline_answers_puts_the_system_calls_back() -> None:
     before = [getattr(engine, name) for name in names]
     inline_answer.time_inline_answers(calls=2, repeats=1)
     assert [getattr(engine, name) for name in names] == before
+
+
+def test_measure_refuses_a_timing_of_another_trioserve(tmp_path: Path) -> None:
+    # tmp_path holds no trioserve: the interpreter finds the repository's, and must say so.
+    with pytest.raises(RuntimeError, match="timed the trioserve in"):
+        inline_answer.measure(tmp_path)
