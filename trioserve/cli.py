@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import select
 import sys
 from functools import partial
 
@@ -134,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be 0..65535, got {args.port}")
+    if not hasattr(select, "epoll"):
+        # The engine serves its connections from one epoll set (see trioserve.server).
+        print("trioserve: needs Linux (select.epoll is not available here)", file=sys.stderr)
+        return 1
     config = config_from_args(args)
     raise_nofile_limit()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import resource
+import select
 import signal
 import socket
 import subprocess
@@ -22,7 +23,7 @@ import pytest
 import trio
 
 from tests.trioserve.conftest import AB_REQUEST, EXACT_RESPONSE, exchange
-from trioserve.cli import build_parser, config_from_args
+from trioserve.cli import build_parser, config_from_args, main
 
 # The console script installed beside this interpreter (the venv that runs the tests).
 TRIOSERVE = str(Path(sys.executable).parent / "trioserve")
@@ -226,3 +227,13 @@ def test_cli_port_in_use_exits_1() -> None:
 def test_cli_defers_accept_unless_told_not_to() -> None:
     assert config_from_args(build_parser().parse_args([])).defer_accept
     assert not config_from_args(build_parser().parse_args(["--no-defer-accept"])).defer_accept
+
+
+def test_cli_without_epoll_says_it_needs_linux(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delattr(select, "epoll")
+    assert main(["--port", "0"]) == 1
+    assert (
+        capsys.readouterr().err == "trioserve: needs Linux (select.epoll is not available here)\n"
+    )
