@@ -299,7 +299,9 @@ clean_values = st.lists(
     st.sampled_from([b"a", b"text/plain", b"1", b"x y", b"\t", b";q=0.9", b'"q"', b"\x80\xff"]),
     max_size=5,
 ).map(b"".join)
-ctls = st.sampled_from(sorted(CTLS)).map(lambda byte: bytes([byte]))
+# A control byte inside a value; never LF, which would end the line there (and could end the
+# head early: ":\n" after a CRLF is an empty line), making it another head than the one drawn.
+ctls = st.sampled_from(sorted(CTLS - {0x0A})).map(lambda byte: bytes([byte]))
 hosts = st.one_of(st.sampled_from(VALID_HOSTS), st.sampled_from(INVALID_HOSTS))
 lengths = st.sampled_from([b"0", b"5", b"05", b"5, 5", b"5,6", b"", b"-1", b"+5", b"4 2", b"1e3"])
 codings = st.sampled_from(
