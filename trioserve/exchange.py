@@ -137,7 +137,9 @@ class Exchange:
         self._stats = stats
         self._log = log
         self._scanner: HeadScanner | None = None
-        self._head = bytearray()  # the head's bytes so far, while the scanner needs more
+        #: the head's bytes so far, while the scanner needs more (made only then: most heads
+        #: come whole in one read).
+        self._head: bytearray | None = None
         self._left_to_skip = 0  # body bytes (Content-Length) still to skip
         self._body: ChunkedBody | None = None  # a chunked body being skipped
         self._linger_left = rules.config.linger_bytes
@@ -197,10 +199,13 @@ class Exchange:
             self.phase = HEAD
         result = scanner.feed(data)
         if result is NEED_MORE:
-            self._head += data
+            if self._head is None:
+                self._head = bytearray(data)
+            else:
+                self._head += data
             return b""
-        stream = bytes(self._head) + data if self._head else data
-        self._head.clear()
+        stream = data if self._head is None else bytes(self._head) + data
+        self._head = None
         self._scanner = None
         if isinstance(result, HeadComplete):
             head, rest = stream[: result.end], stream[result.end :]

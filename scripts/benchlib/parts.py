@@ -197,18 +197,25 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
         peers.trioserve(targets.TRIOSERVE_KEEPALIVE, opts.host, opts.trioserve, None,
                         "--keep-alive"),
     ]  # fmt: skip
+    has_wrk = which("wrk") is not None
+    if not has_wrk:
+        runner.skip(
+            targets.KEEPALIVE, "(all)", [targets.WRK_T1_K], "not available: wrk not installed"
+        )
     with runner.started(targets.KEEPALIVE, specs, names) as live:
         # Kept connections go ~5x faster than new ones: more requests for a comparable run.
         n, c = opts.requests * 5, targets.KEEPALIVE_CONCURRENCY
+        clients: dict[str, list[ClientRun]] = {}
+        for name, peer in live.items():
+            clients[name] = [wrk_keep_alive_run(opts, peer.url)] if has_wrk else []
+            if name == targets.NGINX_KEEPALIVE:
+                clients[name].append(ab_run(opts, peer.url, n, c, keep_alive=True))
+                clients[name] += _if_trioload_runs(runner, opts, targets.KEEPALIVE, name, [
+                    trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k"),
+                ])  # fmt: skip
         for _ in range(opts.rounds):
             for name, peer in live.items():
-                clients = [wrk_keep_alive_run(opts, peer.url)] if which("wrk") else []
-                if name == targets.NGINX_KEEPALIVE:
-                    clients.append(ab_run(opts, peer.url, n, c, keep_alive=True))
-                    clients += _if_trioload_runs(runner, opts, targets.KEEPALIVE, name, [
-                        trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k"),
-                    ])  # fmt: skip
-                for client in clients:
+                for client in clients[name]:
                     runner.measure(targets.KEEPALIVE, name, peer, client)
 
 

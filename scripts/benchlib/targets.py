@@ -7,7 +7,7 @@ can't drift apart.
 from __future__ import annotations
 
 from .inline_answer import InlineTimings
-from .report import Row, RowTable, Verdict, ratio_verdict
+from .report import RowTable, Verdict, ratio_verdict
 
 # Parts of the bench.
 SERVERS, WORKERS, CLIENTS, KEEPALIVE = "servers", "workers", "clients", "keepalive"
@@ -80,24 +80,7 @@ def _outruns(
 ) -> Verdict:
     """``ours`` makes >= ``factor`` x ``theirs``'s req/s against ``server``, with 0 failures."""
     target = f"{ours} >= {factor:g}x {theirs} (vs {server}), 0 failed"
-    ratio = ratio_verdict(
-        target,
-        _rps(table, part, server, ours),
-        _rps(table, part, server, theirs),
-        lambda value: value >= factor,
-    )
-    return _without_failures(ratio, table.get(part, server, ours))
-
-
-def _without_failures(ratio: Verdict, row: Row | None) -> Verdict:
-    """``ratio``, failed too when ``row`` (the run it judges) had failed requests."""
-    if ratio.passed is None or row is None:
-        return ratio
-    if row.failed is None:
-        return Verdict(ratio.target, f"{ratio.measured}; failures not reported", None)
-    return Verdict(
-        ratio.target, f"{ratio.measured}; failed {row.failed}", ratio.passed and not row.failed
-    )
+    return _at_least(table, target, (part, server, ours), (part, server, theirs), factor)
 
 
 def _serves_as_fast(table: RowTable) -> Verdict:
@@ -106,13 +89,31 @@ def _serves_as_fast(table: RowTable) -> Verdict:
         f"trioserve --keep-alive >= {KEEPALIVE_SERVER_SHARE:g}x nginx's req/s "
         f"(wrk -t1 -c{KEEPALIVE_CONCURRENCY}, keep-alive), 0 failed"
     )
+    ours = (KEEPALIVE, TRIOSERVE_KEEPALIVE, WRK_T1_K)
+    theirs = (KEEPALIVE, NGINX_KEEPALIVE, WRK_T1_K)
+    return _at_least(table, target, ours, theirs, KEEPALIVE_SERVER_SHARE)
+
+
+def _at_least(
+    table: RowTable,
+    target: str,
+    ours: tuple[str, str, str],
+    theirs: tuple[str, str, str],
+    factor: float,
+) -> Verdict:
+    """The run ``ours`` (part, server, client) makes >= ``factor`` x ``theirs``'s req/s, and
+    none of its requests failed."""
     ratio = ratio_verdict(
-        target,
-        _rps(table, KEEPALIVE, TRIOSERVE_KEEPALIVE, WRK_T1_K),
-        _rps(table, KEEPALIVE, NGINX_KEEPALIVE, WRK_T1_K),
-        lambda value: value >= KEEPALIVE_SERVER_SHARE,
+        target, _rps(table, *ours), _rps(table, *theirs), lambda value: value >= factor
     )
-    return _without_failures(ratio, table.get(KEEPALIVE, TRIOSERVE_KEEPALIVE, WRK_T1_K))
+    row = table.get(*ours)
+    if ratio.passed is None or row is None:
+        return ratio
+    if row.failed is None:
+        return Verdict(target, f"{ratio.measured}; failures not reported", None)
+    return Verdict(
+        target, f"{ratio.measured}; failed {row.failed}", ratio.passed and not row.failed
+    )
 
 
 def _server_cpu_growth(table: RowTable) -> Verdict | None:
