@@ -11,14 +11,15 @@ from typing import NoReturn, TypeVar
 
 import trio
 
-from trioload import __version__, shards
+from trioload import __version__, merge, shards
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
+from trioload.outputs import check_writable, emit, output_paths
 from trioload.process import run_in_process
-from trioload.report import format_text
-from trioload.result import RunResult, format_json
-from trioload.worker_protocol import AS_WORKER_FLAG
+from trioload.result import RunResult
+from trioload.schedule import tight_concurrency_warning
+from trioload.worker_protocol import AS_WORKER_FLAG, SCHEDULE_PART_FLAG, schedule_part
 from trioload.workers import run_workers
 
 T = TypeVar("T", int, float)
@@ -33,13 +34,17 @@ against a local trioserve as is.
 
 Latencies are closed-loop like ab's: each of the -c connections sends its next request when the
 previous one ends, so time spent queued behind a stalled server is not measured
-(coordinated omission). Compare percentiles between runs at equal -c.
+(coordinated omission). Compare percentiles between runs at equal -c. With -R N the run is
+open-loop instead: request k is due at k/N seconds, and its latency counts from then.
+
+`trioload merge A.json B.json ...` combines runs made side by side (see trioload merge -h).
 """
 
 EPILOG = """\
 exit status: 0 the run completed and no request failed; 1 the run completed but some requests
-failed; 2 usage error (bad flag or URL, too few file descriptors for -c); 130 interrupted by
-Ctrl-C or SIGTERM (the report still covers what finished).
+failed, or an output file could not be written at the end (the report still went to stdout); 2
+usage error (bad flag or URL, too few file descriptors for -c, an output path that cannot be
+written); 130 interrupted by Ctrl-C or SIGTERM (the report still covers what finished).
 """
 
 
@@ -155,6 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes sharing -c and -n, results merged (default 1; auto: one per core)",
     )
     add(
+        "-R",
+        "--rate",
+        dest="rate",
+        type=positive_float,
+        metavar="N",
+        help="open-loop schedule: N requests per second for the whole run (all -w workers), "
+        "at most -c in flight; latency counts from when each request was due (corrected for "
+        "coordinated omission) and from when it was sent",
+    )
+    add(
+        "--start-at",
+        dest="start_at",
+        type=float,
+        metavar="UNIX_TIME",
+        help="begin at this Unix time (to start several machines together, then merge)",
+    )
+    add(
         "--engine",
         choices=ENGINES,
         default="auto",
@@ -167,8 +189,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the JSON report to FILE ('-': stdout, the text report then goes to stderr)",
     )
+    add(
+        "--hdr-log",
+        dest="hdr_log_path",
+        metavar="FILE",
+        help="write an HdrHistogram interval log (format 1.3, a line per interval and phase)",
+    )
+    add(
+        "--hgrm",
+        dest="hgrm_path",
+        metavar="FILE",
+        help="write the latency's percentile distribution (.hgrm, milliseconds)",
+    )
+    add(
+        "--interval",
+        dest="interval",
+        type=positive_float,
+        default=1.0,
+        metavar="S",
+        help="seconds per --hdr-log interval and per JSON timeline entry (default 1)",
+    )
     # A -w worker process (trioload.worker_protocol): progress records on stderr, JSON alone.
     add(AS_WORKER_FLAG, dest="as_worker", action="store_true", help=argparse.SUPPRESS)
+    add(SCHEDULE_PART_FLAG, dest="schedule_part", type=schedule_part, help=argparse.SUPPRESS)
     add("-V", "--version", action="version", version=f"trioload {__version__}")
     return parser
 
@@ -197,6 +240,8 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     requests = args.requests
     if requests is None and args.time_limit is None:
         requests = 1
+    # A -w worker writes its JSON on stdout; its parent writes the files.
+    files = (None, None) if args.as_worker else (args.hdr_log_path, args.hgrm_path)
     return LoadConfig(
         url=args.url,
         concurrency=args.concurrency,
@@ -213,19 +258,32 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         json_path=args.json_path,
         engine=args.engine,
         workers=min(args.workers, args.concurrency, requests or args.concurrency),
+        rate=args.rate,
+        schedule_part=args.schedule_part or (0, 1),
+        start_at=args.start_at,
+        interval=args.interval,
+        hdr_log_path=files[0],
+        hgrm_path=files[1],
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["merge"]:
+        return merge.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         config = config_from_args(args)
         check_fd_limit(config.concurrency // config.workers + 1)
+        check_writable(output_paths(config.json_path, config.hdr_log_path, config.hgrm_path))
     except UsageError as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
+    if config.rate is not None and not config.as_worker:
+        warning = tight_concurrency_warning(config.rate, config.concurrency)
+        if warning:
+            print(f"trioload: {warning}", file=sys.stderr)
     if config.progress:
         print(
             f"This is trioload {__version__}, an ab-compatible load generator on trio\n\n"
@@ -238,33 +296,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
-    emit(result)
+    written = emit(result)
     if result.interrupted:
         return 130
-    return 1 if result.tally.failed else 0
+    return 1 if result.tally.failed or not written else 0
 
 
 def _run(config: LoadConfig, argv: list[str]) -> RunResult:
     if config.workers > 1:
         return trio.run(run_workers, config, argv)
     return trio.run(partial(run_in_process, config, live_progress=sys.stderr.isatty()))
-
-
-def emit(result: RunResult) -> None:
-    """Text on stdout (stderr when JSON takes stdout); JSON where --json says.
-
-    A ``-w`` worker writes JSON alone: its parent prints the one report, merged.
-    """
-    path = result.config.json_path
-    if not result.config.as_worker:
-        text_stream = sys.stderr if path == "-" else sys.stdout
-        text_stream.write("\n" + format_text(result))
-        text_stream.flush()
-    if path == "-":
-        sys.stdout.write(format_json(result))
-        sys.stdout.flush()
-    elif path is not None:
-        Path(path).write_text(format_json(result))
 
 
 if __name__ == "__main__":

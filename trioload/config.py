@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from trioload import __version__
+from trioload.schedule import Schedule
 
 DEFAULT_URL = "http://127.0.0.1:60000/"
 
@@ -76,6 +77,24 @@ class LoadConfig:
     #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see
     #: ``trioload.engine``).
     engine: str = "auto"
+    #: ``-R``: requests per second of the whole run (an open-model schedule); None: closed
+    #: loop like ab, each slot sends its next request when the previous one ends.
+    rate: float | None = None
+    #: this process's (place, of) among ``-w`` workers sharing the schedule.
+    schedule_part: tuple[int, int] = (0, 1)
+    #: ``--start-at``: the Unix time at which the run (and its schedule) begins.
+    start_at: float | None = None
+    #: seconds per timeline entry and per ``--hdr-log`` interval.
+    interval: float = 1.0
+    hdr_log_path: str | None = None
+    hgrm_path: str | None = None
+
+    @property
+    def schedule(self) -> Schedule | None:
+        if self.rate is None:
+            return None
+        part, parts = self.schedule_part
+        return Schedule(self.rate, part, parts)
 
     @property
     def target(self) -> Target:

@@ -38,7 +38,7 @@ async def run_load(state: EngineState, family: socket.AddressFamily, address: Ad
         slots = min(slots, config.requests)
     name = default_engine() if config.engine == "auto" else config.engine
     engine = shards.run_shards if name == "shards" else run_tasks
-    state.start_ns = perf_counter_ns()
+    state.begin()
     try:
         async with trio.open_nursery() as nursery:
             if config.time_limit is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import resource
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 
 import trio
@@ -18,6 +19,7 @@ from trioload.engine import run_load
 from trioload.progress import Progress
 from trioload.result import RunResult
 from trioload.state import EngineState
+from trioload.timeline import Timeline
 from trioload.wire import resolve
 from trioload.worker_protocol import progress_line
 
@@ -30,6 +32,7 @@ async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResul
     family, address = resolve(target.host, target.port)
     state = EngineState(config)
     progress = Progress(config.requests, config.time_limit, live=live_progress)
+    timeline = Timeline(config.interval)
     interrupted = False
     before = resource.getrusage(resource.RUSAGE_SELF)
 
@@ -56,10 +59,15 @@ async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResul
         async with trio.open_nursery() as nursery:
             with trio.CancelScope() as load:
                 nursery.start_soon(stop_on_signal, signals, load)
+                if config.start_at is not None:
+                    await trio.sleep(max(0.0, config.start_at - time.time()))
                 if config.progress or config.as_worker:
                     nursery.start_soon(show_progress)
+                nursery.start_soon(_cut_intervals, state, timeline)
                 await run_load(state, family, address)
             nursery.cancel_scope.cancel()
+    if state.start_ns:
+        timeline.cut(state.tally, state.start_unix, state.unix_time(state.end_ns))
     if config.progress or config.as_worker:
         report_progress()
     if config.progress:
@@ -72,9 +80,17 @@ async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResul
         cpu_user_s=after.ru_utime - before.ru_utime,
         cpu_sys_s=after.ru_stime - before.ru_stime,
         interrupted=interrupted,
-        # perf_counter is CLOCK_MONOTONIC, shared by every process: -w merges these windows.
-        window_s=(state.start_ns / 1e9, state.end_ns / 1e9),
+        window_s=(state.start_unix, state.unix_time(state.end_ns)) if state.start_ns else None,
+        timeline=tuple(timeline.entries),
     )
+
+
+async def _cut_intervals(state: EngineState, timeline: Timeline) -> None:
+    """Cut the timeline at each of its grid lines while the run goes on."""
+    while True:
+        now = time.time()
+        await trio.sleep(max(0.0, timeline.next_boundary(now) - now))
+        timeline.cut(state.tally, state.start_unix, time.time())
 
 
 def write(text: str) -> None:

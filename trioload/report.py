@@ -8,7 +8,7 @@ the bottleneck.
 from __future__ import annotations
 
 from trioload.result import AB_PERCENTILES, RunResult
-from trioload.tally import PHASES, Failure
+from trioload.tally import LATE_US, PHASES, Failure
 
 #: above this share of one core, the load generator probably set the pace, not the server.
 BUSY_CLIENT_SHARE = 0.9
@@ -58,7 +58,8 @@ def format_text(result: RunResult) -> str:
     ]
     if tally.succeeded:
         latency = result.latency_ms
-        lines += ["", *_connection_times(latency), "", *_percentages(latency["total"])]
+        lead = result.lead_phase
+        lines += ["", *_connection_times(latency), "", *_percentages(latency[lead], lead)]
     lines += ["", *_beyond_ab(result)]
     return "\n".join(lines) + "\n"
 
@@ -74,20 +75,35 @@ def _connection_times(latency: dict[str, dict[str, float]]) -> list[str]:
     return rows
 
 
-def _percentages(total: dict[str, float]) -> list[str]:
+def _percentages(total: dict[str, float], phase: str) -> list[str]:
     rows = ["Percentage of the requests served within a certain time (ms)"]
+    if phase == "corrected":
+        rows[0] += ", from when each was due"
     rows += [f"  {pct}%  {round(total[f'p{pct}']):5d}" for pct in AB_PERCENTILES]
     rows.append(f" 100%  {round(total['max']):5d} (longest request)")
     return rows
 
 
+_BEYOND_PERCENTILES = ("p50", "p99", "p99.9", "p99.99", "max")
+
+
 def _beyond_ab(result: RunResult) -> list[str]:
     rows = ["Beyond ab (HDR histogram, microsecond resolution, 3 significant figures)"]
-    total = result.latency_ms["total"]
+    latency = result.latency_ms
+    total = latency["total"]
+    scheduled = result.config.rate is not None
+    if scheduled:
+        rows += _schedule(result)
     if total:
-        for pct in (50, 99, 99.9, 99.99):
-            rows.append(f"  {f'{pct:g}%':<7} {total[f'p{pct:g}']:10.3f} ms")
-        rows.append(f"  {'max':<7} {total['max']:10.3f} ms")
+        corrected = latency.get("corrected", {})
+        if scheduled and corrected:
+            rows.append(f"  {'':<7} {'from due':>10}    {'from sent':>10}")
+        for key in _BEYOND_PERCENTILES:
+            label = key[1:] + "%" if key != "max" else key
+            row = f"  {label:<7} "
+            if scheduled and corrected:
+                row += f"{corrected[key]:10.3f} ms "
+            rows.append(f"{row}{total[key]:10.3f} ms")
     share = result.client_cpu_share
     rows.append(
         f"Client CPU: {share:.0%} of a core per process "
@@ -99,10 +115,36 @@ def _beyond_ab(result: RunResult) -> list[str]:
             "Warning: trioload kept its core busy: the load generator, not the server, "
             "set the pace (try --workers auto)."
         )
-    rows.append(
-        "Latencies are closed-loop, like ab's: a slow response delays the next request of its "
-        "connection, so\nqueueing behind a stall is not counted (coordinated omission)."
-    )
+    rows.append(_OPEN_LOOP if scheduled else _CLOSED_LOOP)
     if result.interrupted:
         rows.append("Interrupted: the figures cover the requests that finished before the signal.")
+    return rows
+
+
+_CLOSED_LOOP = (
+    "Latencies are closed-loop, like ab's: a slow response delays the next request of its "
+    "connection, so\nqueueing behind a stall is not counted (coordinated omission)."
+)
+_OPEN_LOOP = (
+    "Latencies are open-loop (-R): each request was due at a fixed time and is measured from "
+    "then, queueing\nbehind a stall included (corrected for coordinated omission); 'from sent' "
+    "is ab's closed-loop figure."
+)
+
+
+def _schedule(result: RunResult) -> list[str]:
+    """How well the run kept to its schedule: the rate asked and made, the lag, the late."""
+    rate = result.config.rate
+    lag = result.latency_ms.get("lag", {})
+    started = lag and result.tally.histograms["lag"].get_total_count()
+    rows = [
+        f"Schedule: -R {rate:g} requests/s asked, {result.requests_per_second:.2f} made; "
+        f"{result.tally.late} of {started or 0} requests started late "
+        f"(by {LATE_US / 1000:g} ms or more)"
+    ]
+    if lag:
+        rows.append(
+            f"Behind schedule: p50 {lag['p50']:.3f} ms, p99 {lag['p99']:.3f} ms, "
+            f"max {lag['max']:.3f} ms (from when due to when sent)"
+        )
     return rows

@@ -21,7 +21,8 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from trioload.config import LoadConfig
-from trioload.tally import PHASES, Failure, Tally
+from trioload.tally import ALL_PHASES, PHASES, Failure, Tally, new_histogram
+from trioload.timeline import Interval, merge_timelines
 
 AB_PERCENTILES = (50, 66, 75, 80, 90, 95, 98, 99)
 JSON_PERCENTILES = (*AB_PERCENTILES, 99.9, 99.99)
@@ -37,14 +38,26 @@ class RunResult:
     cpu_user_s: float
     cpu_sys_s: float
     interrupted: bool = False
-    #: (first request started, last one ended) on the system's monotonic clock, in seconds.
+    #: (first request started, last one ended) as Unix time, in seconds.
     window_s: tuple[float, float] | None = None
+    #: what finished in each ``--interval`` of the run (``trioload.timeline``).
+    timeline: tuple[Interval, ...] = ()
 
     @cached_property
     def latency_ms(self) -> dict[str, dict[str, float]]:
-        """Per phase summaries, computed once (each walks a histogram in pure Python)."""
+        """Per phase summaries, computed once (each walks a histogram in pure Python); the
+        schedule's phases only where a schedule recorded them."""
         histograms = self.tally.histograms
-        return {phase: phase_summary(histograms[phase]) for phase in PHASES}
+        return {
+            phase: phase_summary(histograms[phase])
+            for phase in ALL_PHASES
+            if phase in PHASES or histograms[phase].get_total_count()
+        }
+
+    @property
+    def lead_phase(self) -> str:
+        """The latency a report leads with: from when due with a schedule, else ab's total."""
+        return "corrected" if self.config.rate is not None else "total"
 
     @property
     def requests_per_second(self) -> float:
@@ -99,10 +112,15 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
     """The machine-readable report; ``hdr`` lets runs be merged histogram by histogram."""
     tally, config = result.tally, result.config
     histograms = tally.histograms
+    scratch = new_histogram()
     return {
         "url": config.url,
+        "method": config.method,
+        "keep_alive": config.keep_alive,
         "concurrency": config.concurrency,
         "requests": config.requests,
+        "rate": config.rate,
+        "late": tally.late,
         "finished": tally.finished,
         "complete": tally.finished,  # the old name of "finished", until 0.3
         "succeeded": tally.succeeded,
@@ -119,7 +137,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "latency_ms": result.latency_ms,
         "hdr": {
             phase: histograms[phase].encode().decode("ascii")
-            for phase in PHASES
+            for phase in ALL_PHASES
             if histograms[phase].get_total_count()
         },
         "client_cpu": {
@@ -129,8 +147,21 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         },
         "workers": config.workers,
         "interrupted": result.interrupted,
-        "window_monotonic_s": list(result.window_s) if result.window_s else None,
+        "window_unix_s": list(result.window_s) if result.window_s else None,
+        "interval_s": config.interval,
+        "timeline": [
+            _timeline_entry(entry, result.lead_phase, scratch) for entry in result.timeline
+        ],
     }
+
+
+def _timeline_entry(entry: Interval, lead_phase: str, scratch: HdrHistogram) -> dict[str, Any]:
+    """An interval for the JSON: its counts, the lead latency's p50, p99 and max, and its
+    histograms (so that timelines merge exactly)."""
+    histogram = entry.histogram(lead_phase, scratch)
+    summary = phase_summary(histogram) if histogram is not None else {}
+    figures = {f"{key}_ms": summary.get(key) for key in ("p50", "p99", "max")}
+    return {**entry.to_json(), **figures}
 
 
 def format_json(result: RunResult) -> str:
@@ -141,7 +172,7 @@ def tally_from_json(report: dict[str, Any]) -> Tally:
     """Rebuild the tally that wrote ``report``."""
     tally = Tally()
     histograms = tally.histograms
-    for phase in PHASES:
+    for phase in ALL_PHASES:
         encoded = report["hdr"].get(phase)
         if encoded:
             histograms[phase] = HdrHistogram.decode(encoded.encode("ascii"))
@@ -150,6 +181,7 @@ def tally_from_json(report: dict[str, Any]) -> Tally:
         tally.failures[kind] = report["failures"][kind]
     tally.non_2xx = report["non_2xx"]
     tally.keep_alive_requests = report["keep_alive_requests"]
+    tally.late = report["late"]
     tally.total_bytes = report["total_bytes"]
     tally.html_bytes = report["html_bytes"]
     tally.document_length = report["document_length"]
@@ -157,27 +189,46 @@ def tally_from_json(report: dict[str, Any]) -> Tally:
     return tally
 
 
+def run_windows(reports: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """The (start, end) Unix times of the reports whose runs made requests."""
+    return [(w[0], w[1]) for r in reports if (w := r.get("window_unix_s"))]
+
+
 def merged_window(reports: list[dict[str, Any]]) -> tuple[float, float] | None:
     """From the first start to the last end over the reports whose runs made requests."""
-    windows = [r["window_monotonic_s"] for r in reports if r.get("window_monotonic_s")]
+    windows = run_windows(reports)
     if not windows:
         return None
     return min(w[0] for w in windows), max(w[1] for w in windows)
 
 
+def union_length(windows: list[tuple[float, float]]) -> float:
+    """Seconds covered by at least one window (the time over which merged runs sent)."""
+    covered, reach = 0.0, -math.inf
+    for start, end in sorted(windows):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered
+
+
 def merge_reports(config: LoadConfig, reports: list[dict[str, Any]], wall_s: float) -> RunResult:
-    """One result from the JSON reports of runs that went on side by side (``-w``)."""
+    """One result from the JSON reports of runs that went on side by side (``-w`` workers, or
+    ``trioload merge``): histograms added, counts summed, the rate over the union of the
+    runs' windows."""
     tally = Tally()
     for report in reports:
         tally.merge(tally_from_json(report))
-    window = merged_window(reports)
+    windows = run_windows(reports)
+    timelines = [[Interval.from_json(e) for e in r.get("timeline", [])] for r in reports]
     return RunResult(
         config=config,
         tally=tally,
         # The runs' own windows leave out their start-up (interpreter, imports).
-        elapsed_s=window[1] - window[0] if window else wall_s,
+        elapsed_s=union_length(windows) if windows else wall_s,
         cpu_user_s=sum(report["client_cpu"]["user_s"] for report in reports),
         cpu_sys_s=sum(report["client_cpu"]["sys_s"] for report in reports),
         interrupted=any(report["interrupted"] for report in reports),
-        window_s=window,
+        window_s=merged_window(reports),
+        timeline=tuple(merge_timelines(timelines, config.interval)),
     )

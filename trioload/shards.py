@@ -17,6 +17,9 @@ times are ``perf_counter_ns`` readings taken right around the system calls, as i
 Timeouts: every request of a run has the same ``-s``, so a shard's deadlines, taken in start
 order, form a FIFO queue. The oldest live one says when the shard must wake (``move_on_at``
 around the wait): no heap, no cancel scope per request.
+
+With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
+queue: requests are taken in schedule order, so the queue's head is always the next one due.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import trio
 
 from trioload.config import split
 from trioload.response import ResponseReader
+from trioload.schedule import EARLY_NS
 from trioload.state import EngineState
 from trioload.tally import Failure
 from trioload.wire import (
@@ -83,6 +87,7 @@ class _Slot:
 
     __slots__ = (
         "connected",
+        "due",
         "fd",
         "first_byte",
         "phase",
@@ -104,6 +109,8 @@ class _Slot:
         self.unsent = memoryview(b"")
         # perf_counter_ns readings of the request in flight.
         self.start = self.connected = self.sent = self.first_byte = 0
+        #: with a schedule, when the request in flight (or waiting) was due; else 0.
+        self.due = 0
 
 
 class _Shard:
@@ -133,6 +140,9 @@ class _Shard:
         #: (deadline_ns, slot, serial) in start order; stale entries are skipped lazily.
         self.deadlines: deque[tuple[int, _Slot, int]] = deque()
         self.compact_at = 4 * slots + 64
+        self.schedule = state.schedule
+        #: with a schedule: slots holding a request that is not due yet, in due order.
+        self.waiting: deque[_Slot] = deque()
         self.poller = select.epoll()
 
     async def run(self) -> None:
@@ -142,11 +152,8 @@ class _Shard:
         served = 0  # events and starts handled since this task last let trio run the others
         try:
             while True:
-                if self.to_start:
-                    starting, self.to_start = self.to_start, []
-                    served += len(starting)
-                    for idle in starting:
-                        self._start_next(idle)
+                if self.to_start or self.waiting:
+                    served += self._start_pending()
                 if not self.active:
                     return
                 events = poller.poll(0, MAX_EVENTS)
@@ -174,14 +181,60 @@ class _Shard:
 
     # -- starting requests -------------------------------------------------------------------
 
+    def _start_pending(self) -> int:
+        """Start the requests of the slots freed by a failure, and the scheduled ones whose
+        time has come; how many slots that was."""
+        starting, self.to_start = self.to_start, []
+        for idle in starting:
+            self._start_next(idle)
+        return len(starting) + (self._start_due(perf_counter_ns()) if self.waiting else 0)
+
     def _start_next(self, slot: _Slot) -> None:
         """Start the slot's next request, or retire the slot once the run wants no more."""
-        if not self.state.take():
-            if slot.sock is not None:  # a kept-alive connection with nothing left to do
-                self._close(slot)
-            self.active -= 1
+        state = self.state
+        if not state.take():
+            self._retire(slot)
             return
         start = perf_counter_ns()
+        if self.schedule is not None:
+            due = state.due_ns()
+            if not due:  # due after -t is up
+                self._retire(slot)
+                return
+            if due > start + EARLY_NS:
+                slot.due = due
+                self.waiting.append(slot)
+                return
+            slot.due = min(due, start)
+            self.tally.record_lag((start - slot.due) // 1000)
+        self._begin(slot, start)
+
+    def _start_due(self, now: int) -> int:
+        """Begin the waiting requests whose time has come; how many."""
+        waiting = self.waiting
+        begun = 0
+        if self.state.past_stop(now):  # -t is up, or a signal came: none of them will begin
+            begun = len(waiting)
+            while waiting:
+                self._retire(waiting.popleft())
+        now += EARLY_NS
+        while waiting and waiting[0].due <= now:
+            begun += 1
+            slot = waiting.popleft()
+            start = perf_counter_ns()
+            slot.due = min(slot.due, start)
+            self.tally.record_lag((start - slot.due) // 1000)
+            self._begin(slot, start)
+        return begun
+
+    def _retire(self, slot: _Slot) -> None:
+        """The run wants no more requests from this slot."""
+        if slot.sock is not None:  # a kept-alive connection with nothing left to do
+            self._close(slot)
+        self.active -= 1
+
+    def _begin(self, slot: _Slot, start: int) -> None:
+        """Send the slot's request: on its kept-alive connection, or on a new one."""
         slot.start = start
         slot.first_byte = 0
         slot.reader = ResponseReader(self.state.head_request)
@@ -255,6 +308,10 @@ class _Shard:
         phase = slot.phase
         if phase == _RECEIVING:
             self._receive(slot)
+        elif phase == _IDLE:
+            # A kept-alive connection waiting for its next request's due time, and the
+            # server closed it (or sent something unasked): the request will reconnect.
+            self._close(slot)
         elif phase == _CONNECTING:
             sock = slot.sock
             assert sock is not None
@@ -317,7 +374,7 @@ class _Shard:
 
     def _done(self, slot: _Slot, now: int, *, kept: bool) -> None:
         times = (slot.start, slot.connected, slot.sent, slot.first_byte, now)
-        record_response(self.tally, slot.reader, times, kept=kept)
+        record_response(self.tally, slot.reader, times, kept=kept, due=slot.due)
         slot.phase = _IDLE
         slot.serial += 1
         if not kept:
@@ -349,14 +406,23 @@ class _Shard:
     # -- deadlines ---------------------------------------------------------------------------
 
     def _wake_at(self) -> float:
-        """The oldest live deadline, on trio's clock (inf when nothing is in flight)."""
+        """The oldest live deadline or the next due request, on trio's clock (inf when there
+        is neither)."""
+        wake_ns = None
+        if self.waiting:
+            wake_ns = self.waiting[0].due - EARLY_NS
+            if self.state.stop_ns:
+                wake_ns = min(wake_ns, self.state.stop_ns)
         deadlines = self.deadlines
         while deadlines:
             deadline_ns, slot, serial = deadlines[0]
             if slot.serial == serial:
-                return trio.current_time() + (deadline_ns - perf_counter_ns()) / 1e9
+                wake_ns = deadline_ns if wake_ns is None else min(wake_ns, deadline_ns)
+                break
             deadlines.popleft()
-        return math.inf
+        if wake_ns is None:
+            return math.inf
+        return trio.current_time() + (wake_ns - perf_counter_ns()) / 1e9
 
     def _expire(self, now: int) -> None:
         """Fail every request past its deadline: Connect before the connection was up."""

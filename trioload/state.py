@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from time import perf_counter_ns
 
 from trioload.config import LoadConfig
+from trioload.schedule import Schedule
 from trioload.tally import Tally
 
 
@@ -20,13 +22,36 @@ class EngineState:
     stopping: bool = False
     start_ns: int = 0
     end_ns: int = 0
+    #: ``start_ns`` as Unix time (the JSON's window, the timeline's grid, ``merge``).
+    start_unix: float = 0.0
+    #: with ``-R``: when request 0 of the schedule is due (``perf_counter_ns``), set with
+    #: ``start_ns``; with ``--start-at`` it is that time, however late this process began.
+    epoch_ns: int = 0
+    #: with ``-t``: when the run stops taking requests (``perf_counter_ns``); else 0. Engines
+    #: wake for it while requests wait for their due time.
+    stop_ns: int = 0
     #: copied out of ``config`` for the per-request path (one attribute look-up, not two).
     head_request: bool = field(init=False)
     keep_alive: bool = field(init=False)
+    schedule: Schedule | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.head_request = self.config.method == "HEAD"
         self.keep_alive = self.config.keep_alive
+        self.schedule = self.config.schedule
+
+    def past_stop(self, now: int) -> bool:
+        """Whether the run stopped taking requests by ``now`` (a signal, or ``-t`` is up)."""
+        if self.stop_ns and now >= self.stop_ns:
+            self.stopping = True
+        return self.stopping
+
+    def due_ns(self) -> int:
+        """When the request just taken was due (``perf_counter_ns``); needs a schedule. A
+        request due once ``-t`` is up is not sent: 0."""
+        assert self.schedule is not None
+        due = self.epoch_ns + self.schedule.due_ns(self.started - 1)
+        return 0 if self.stop_ns and due >= self.stop_ns else due
 
     def take(self) -> bool:
         """Claim the next request, if the run still wants one."""
@@ -35,6 +60,22 @@ class EngineState:
             return False
         self.started += 1
         return True
+
+    def begin(self) -> None:
+        """The run starts now: its clocks, and its schedule's epoch."""
+        self.start_ns = perf_counter_ns()
+        self.start_unix = time.time()
+        self.epoch_ns = self.start_ns
+        if self.config.time_limit is not None:
+            self.stop_ns = self.start_ns + int(self.config.time_limit * 1e9)
+        start_at = self.config.start_at
+        if start_at is not None and self.start_unix > start_at:
+            # Began late (a slow start-up): the schedule still runs from the agreed time.
+            self.epoch_ns -= int((self.start_unix - start_at) * 1e9)
+
+    def unix_time(self, ns: int) -> float:
+        """A ``perf_counter_ns`` reading of this run as Unix time."""
+        return self.start_unix + (ns - self.start_ns) / 1e9
 
     @property
     def elapsed_s(self) -> float:

@@ -8,6 +8,8 @@ is either *succeeded* (a response arrived and was framed correctly) or counted i
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import compress
@@ -16,6 +18,12 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 PHASES = ("connect", "processing", "waiting", "total")
+#: with a schedule (``-R``): latency from when each request was due (corrected for coordinated
+#: omission), and how late each one started.
+SCHEDULE_PHASES = ("corrected", "lag")
+ALL_PHASES = PHASES + SCHEDULE_PHASES
+#: a scheduled request that starts this many µs after it was due or later counts as late.
+LATE_US = 1000
 
 
 class Failure(StrEnum):
@@ -86,33 +94,53 @@ _TABLE_LIMIT = 1 << 17
 INDEX_TABLE = _index_table(_TABLE_LIMIT)
 
 
-def _add_pending(histogram: HdrHistogram, pending: list[int]) -> None:
-    """Add counts recorded straight into ``pending`` to ``histogram``, then widen its total,
-    min and max to cover them (hdrh's own ``add`` keeps them for merged histograms)."""
+def _add_pending(histograms: tuple[HdrHistogram, ...], pending: list[int]) -> None:
+    """Add counts recorded straight into ``pending`` to each of ``histograms`` and clear it,
+    then widen their totals, mins and maxes to cover them (hdrh's own ``add`` keeps them for
+    merged histograms)."""
     # compress() skips the empty buckets in C: most of the 23,552 are empty.
     filled = list(compress(range(_COUNTS_LEN), pending))
     if not filled:
         return
-    counts: Any = histogram.counts
-    added = 0
+    added = sum(pending[index] for index in filled)
+    for histogram in histograms:
+        counts: Any = histogram.counts
+        for index in filled:
+            counts[index] += pending[index]
+        lowest, highest, total = filled[0], filled[-1], histogram.get_total_count()
+        if total:
+            lowest = min(lowest, bucket_index(histogram.get_min_value()))
+            highest = max(highest, bucket_index(histogram.get_max_value()))
+        histogram.set_internal_tacking_values(lowest, highest, total + added)
     for index in filled:
-        added += pending[index]
-        counts[index] += pending[index]
         pending[index] = 0
-    lowest, highest, total = filled[0], filled[-1], histogram.get_total_count()
-    if total:
-        lowest = min(lowest, bucket_index(histogram.get_min_value()))
-        highest = max(highest, bucket_index(histogram.get_max_value()))
-    histogram.set_internal_tacking_values(lowest, highest, total + added)
+
+
+def clear_histogram(histogram: HdrHistogram) -> None:
+    """Empty ``histogram`` in place, for reuse. hdrh's ``reset`` walks every bucket in pure
+    Python; and a histogram dropped rather than reused lingers until a full garbage collection
+    (it and its encoder refer to each other), ~190 kB each."""
+    ctypes.memset(histogram.counts, 0, ctypes.sizeof(histogram.counts))
+    histogram.total_count = 0
+    histogram.min_value = sys.maxsize
+    histogram.max_value = 0
+
+
+def _new_histograms() -> dict[str, HdrHistogram]:
+    return {phase: new_histogram() for phase in ALL_PHASES}
+
+
+def _bump(counts: list[int], value_us: int) -> None:
+    counts[INDEX_TABLE[value_us] if value_us < _TABLE_LIMIT else bucket_index(value_us)] += 1
 
 
 @dataclass
 class Tally:
     """What a run measured so far; merged across worker processes with ``merge``."""
 
-    _histograms: dict[str, HdrHistogram] = field(
-        default_factory=lambda: {phase: new_histogram() for phase in PHASES}, repr=False
-    )
+    _histograms: dict[str, HdrHistogram] = field(default_factory=_new_histograms, repr=False)
+    #: the same, for the counts recorded since the last ``take_interval`` (the timeline's).
+    _interval: dict[str, HdrHistogram] = field(default_factory=_new_histograms, repr=False)
     succeeded: int = 0
     failures: dict[Failure, int] = field(default_factory=lambda: dict.fromkeys(Failure, 0))
     non_2xx: int = 0
@@ -122,9 +150,11 @@ class Tally:
     #: body length of the first good response; later ones that differ are Length failures.
     document_length: int | None = None
     server_software: str = ""
+    #: scheduled requests (``-R``) that started ``LATE_US`` or more after they were due.
+    late: int = 0
     #: per phase, counts recorded since the last ``_flush`` (same layout as the histograms').
     _pending: tuple[list[int], ...] = field(
-        default_factory=lambda: tuple([0] * _COUNTS_LEN for _ in PHASES), repr=False
+        default_factory=lambda: tuple([0] * _COUNTS_LEN for _ in ALL_PHASES), repr=False
     )
 
     @property
@@ -152,8 +182,11 @@ class Tally:
         wire_bytes: int,
         body_bytes: int,
         keep_alive: bool,
+        corrected_us: int = -1,
     ) -> None:
-        """A response that arrived whole; a body length unlike the first is a Length failure."""
+        """A response that arrived whole; a body length unlike the first is a Length failure.
+
+        ``corrected_us``: with a schedule, the latency from when the request was due."""
         self.total_bytes += wire_bytes
         if self.document_length is None:
             self.document_length = body_bytes
@@ -167,19 +200,38 @@ class Tally:
         if keep_alive:
             self.keep_alive_requests += 1
         table, limit = INDEX_TABLE, _TABLE_LIMIT
-        connect, processing, waiting, total = self._pending
+        connect, processing, waiting, total, corrected, _ = self._pending
         connect[table[connect_us] if connect_us < limit else bucket_index(connect_us)] += 1
         processing[
             table[processing_us] if processing_us < limit else bucket_index(processing_us)
         ] += 1
         waiting[table[waiting_us] if waiting_us < limit else bucket_index(waiting_us)] += 1
         total[table[total_us] if total_us < limit else bucket_index(total_us)] += 1
+        if corrected_us >= 0:
+            _bump(corrected, corrected_us)
+
+    def record_lag(self, lag_us: int) -> None:
+        """A scheduled request started ``lag_us`` after it was due."""
+        _bump(self._pending[-1], lag_us)
+        if lag_us >= LATE_US:
+            self.late += 1
 
     def _flush(self) -> None:
-        """Move the pending counts into the histograms and bring their total, min and max up
-        to date (before any is read)."""
-        for phase, pending in zip(PHASES, self._pending, strict=True):
-            _add_pending(self._histograms[phase], pending)
+        """Move the pending counts into the histograms (the run's and the interval's) and
+        bring their total, min and max up to date (before any is read)."""
+        for phase, pending in zip(ALL_PHASES, self._pending, strict=True):
+            _add_pending((self._histograms[phase], self._interval[phase]), pending)
+
+    def take_interval(self) -> dict[str, str]:
+        """The histograms of what was recorded since the last call, in hdrh's compressed
+        encoding (the phases that have counts); the next interval starts empty."""
+        self._flush()
+        encoded = {}
+        for phase, histogram in self._interval.items():
+            if histogram.get_total_count():
+                encoded[phase] = histogram.encode().decode("ascii")
+                clear_histogram(histogram)
+        return encoded
 
     def record_failure(self, kind: Failure, wire_bytes: int = 0) -> None:
         self.failures[kind] += 1
@@ -188,13 +240,14 @@ class Tally:
     def merge(self, other: Tally) -> None:
         """Add another process's run into this one."""
         ours, theirs = self.histograms, other.histograms
-        for phase in PHASES:
+        for phase in ALL_PHASES:
             ours[phase].add(theirs[phase])
         self.succeeded += other.succeeded
         for kind in Failure:
             self.failures[kind] += other.failures[kind]
         self.non_2xx += other.non_2xx
         self.keep_alive_requests += other.keep_alive_requests
+        self.late += other.late
         self.total_bytes += other.total_bytes
         self.html_bytes += other.html_bytes
         if self.document_length is None:

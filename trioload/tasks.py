@@ -9,12 +9,14 @@ only when a call would block.
 from __future__ import annotations
 
 import errno
+import math
 import socket
 from time import perf_counter_ns
 
 import trio
 
 from trioload.response import ResponseReader
+from trioload.schedule import EARLY_NS
 from trioload.state import EngineState
 from trioload.tally import Failure
 from trioload.wire import (
@@ -41,10 +43,12 @@ async def run_tasks(
 class _Attempt:
     """How far the current request got: a timeout before connecting is a Connect failure."""
 
-    __slots__ = ("connected", "start")
+    __slots__ = ("connected", "due", "start")
 
     def __init__(self) -> None:
         self.start = 0
+        #: with a schedule, when the request was due; else 0.
+        self.due = 0
         self.connected = False
 
 
@@ -89,7 +93,26 @@ async def _run_requests(
     kept: Socket | None = None  # a keep-alive connection carried to the next request
     try:
         while state.take():
+            due = 0
+            if state.schedule is not None:
+                due = state.due_ns()
+                if not due:  # due after -t is up
+                    break
+                wake = due - EARLY_NS
+                wake = min(wake, state.stop_ns) if state.stop_ns else wake
+                wait_s = (wake - perf_counter_ns()) / 1e9
+                if wait_s > 0:
+                    deadline = scope.deadline = math.inf  # waiting is not the request's time
+                    await trio.sleep(wait_s)
+                    if kept is not None and _closed_by_peer(kept):
+                        kept.close()  # the server closed it while it idled: reconnect
+                        kept = None
+                if state.past_stop(perf_counter_ns()):
+                    break
             attempt.start = perf_counter_ns()
+            attempt.due = due = min(due, attempt.start) if due else 0
+            if due:
+                tally.record_lag((attempt.start - due) // 1000)
             attempt.connected = False
             earliest = trio.current_time() + timeout
             if not earliest <= deadline <= earliest + slack:
@@ -102,6 +125,17 @@ async def _run_requests(
     finally:
         if kept is not None:
             kept.close()
+
+
+def _closed_by_peer(sock: Socket) -> bool:
+    """Whether an idle kept-alive connection was closed (or sent something unasked)."""
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True  # EOF, or bytes no request asked for: either way not reusable
 
 
 async def _one_request(
@@ -128,7 +162,7 @@ async def _one_request(
         if close:
             sock.close()
     times = (attempt.start, connected, sent, first_byte, done)
-    record_response(state.tally, reader, times, kept=not close)
+    record_response(state.tally, reader, times, kept=not close, due=attempt.due)
     return None if close else sock
 
 

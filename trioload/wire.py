@@ -72,12 +72,14 @@ def record_response(
     times: tuple[int, int, int, int, int],
     *,
     kept: bool,
+    due: int = 0,
 ) -> None:
     """Count a response that arrived whole.
 
     ``times`` are ``perf_counter_ns`` readings: (started, connected, request sent, first
     response byte, done). ab's phases: Connect = started→connected, Processing =
-    connected→done, Waiting = sent→first byte, Total = started→done.
+    connected→done, Waiting = sent→first byte, Total = started→done. With a schedule,
+    ``due`` is when the request was due: corrected latency = due→done.
     """
     start, connected, sent, first_byte, done = times
     if reader.server and not tally.server_software:
@@ -91,4 +93,5 @@ def record_response(
         reader.wire_bytes,
         reader.body_bytes,
         kept,  # ab counts every response that kept the connection
+        (done - due) // 1000 if due else -1,
     )

@@ -24,13 +24,22 @@ from trioload.progress import Progress
 from trioload.result import RunResult, merge_reports
 from trioload.worker_protocol import REPORTING_STATUSES, parse_progress_line, worker_commands
 
+#: with -R, workers begin together this long after the parent starts them: enough for an
+#: interpreter to start and import trioload on a busy machine (a late one still keeps to the
+#: schedule, counting its lateness).
+WORKER_START_S = 1.0
+
 
 async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
     """Run the worker processes, show their combined progress, merge their reports."""
     pool = _Workers(config)
     start = time.perf_counter()
+    start_at = config.start_at
+    if config.rate is not None and start_at is None:
+        # One schedule for all: each worker's requests are due from the same epoch.
+        start_at = time.time() + WORKER_START_S
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        for command in worker_commands(config, argv):
+        for command in worker_commands(config, argv, start_at):
             pool.processes.append(
                 await trio.lowlevel.open_process(
                     command,

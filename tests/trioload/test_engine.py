@@ -222,3 +222,69 @@ async def test_engine_timeout_covers_each_request_not_the_worker(
     assert run.returncode == 0, run.stderr
     assert run.report["failures"] == NO_FAILURES
     assert run.report["time_taken_s"] >= 0.9
+
+
+# -- the open-model schedule (-R) ---------------------------------------------------------
+
+
+async def test_engine_keeps_to_the_rate(load: Load, start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    run = await load("-q", "-R", "500", "-n", "2500", "-c", "10", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    report = run.report
+    assert report["finished"] == 2500
+    # The last request is due at 2499/500 = 4.998 s; it and its response take a millisecond.
+    assert 4.95 < report["time_taken_s"] < 5.5
+    assert report["latency_ms"]["lag"]["p50"] < 1.0
+    assert sum(entry["finished"] for entry in report["timeline"]) == 2500
+
+
+async def test_engine_rate_run_ends_at_its_time_limit(
+    load: Load, start_trioserve: StartTrioserve
+) -> None:
+    _, port = await start_trioserve()
+    # 50 slots at 2 requests/s: most slots hold a request due long after -t is up.
+    began = trio.current_time()
+    run = await load("-q", "-R", "2", "-c", "50", "-t", "1", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["finished"] == 2
+    assert run.report["time_taken_s"] < 1.2
+    assert trio.current_time() - began < 5
+
+
+async def test_engine_corrected_latency_shows_a_stall_that_uncorrected_hides(
+    load: Load, start_trioserve: StartTrioserve
+) -> None:
+    """trioserve stalls 1 s in every 5 s; 500 requests/s for 5 s, at most 10 in flight.
+
+    Any 5 s window holds 1 s of stall, so 20% of the requests are due during it, and each
+    waits for its end: their corrected latency is uniform over (0, 1] s, plus the drain of the
+    500 queued requests after it (tens of ms). So P(corrected > x) = 0.2 (1 - x): p90 is about
+    0.5 s and p99 about 0.95 s. Uncorrected, only the 10 requests in flight when the stall
+    began (0.4%) wait; the rest are sent after it and take milliseconds: p90 and p99 stay
+    small, while the max is about 1 s.
+    """
+    _, port = await start_trioserve(stall_every=5.0, stall_for=1.0)
+    run = await load("-q", "-R", "500", "-n", "2500", "-c", "10", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    corrected, uncorrected = (
+        run.report["latency_ms"]["corrected"],
+        run.report["latency_ms"]["total"],
+    )
+    assert 400 < corrected["p90"] < 700
+    assert 850 < corrected["p99"] < 1150
+    assert uncorrected["p90"] < 100
+    assert uncorrected["p99"] < 100
+    assert 850 < uncorrected["max"] < 1150
+
+
+async def test_engine_rate_reconnects_when_the_server_closed_an_idle_connection(
+    load: Load, start_trioserve: StartTrioserve
+) -> None:
+    # Each of the 5 connections idles 250 ms between its requests; trioserve closes an idle
+    # one after 120 ms. The next request must go out on a new connection, not fail.
+    server, port = await start_trioserve(keep_alive=True, keep_alive_timeout=0.12)
+    run = await load("-q", "-k", "-R", "20", "-n", "30", "-c", "5", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert (run.report["finished"], run.report["failed"]) == (30, 0)
+    assert server.stats.accepted > 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 import trio
@@ -25,7 +26,8 @@ async def test_run_in_process_counts_every_request_within_its_window(
     assert not result.interrupted
     assert result.window_s is not None
     first_start, last_end = result.window_s
-    assert result.elapsed_s == pytest.approx(last_end - first_start)
+    # Unix times near 1.8e9 s keep ~0.2 µs in a double.
+    assert result.elapsed_s == pytest.approx(last_end - first_start, abs=1e-6)
     assert result.cpu_user_s + result.cpu_sys_s > 0
 
 
@@ -69,3 +71,30 @@ async def _run_and_signal(config: LoadConfig, arrived: trio.Event) -> None:
         await arrived.wait()  # the run is under way, so its signal receiver is in place
         os.kill(os.getpid(), signal.SIGTERM)
         await trio.sleep_forever()
+
+
+async def test_run_in_process_begins_at_start_at(start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    start_at = time.time() + 0.5
+    config = LoadConfig(url=url(port), requests=3, progress=False, start_at=start_at)
+    result = await run_in_process(config, live_progress=False)
+    assert result.window_s is not None
+    assert start_at <= result.window_s[0] < start_at + 0.25
+    assert result.tally.finished == 3
+
+
+async def test_run_in_process_cuts_its_timeline_on_the_wall_clock_grid(
+    start_trioserve: StartTrioserve,
+) -> None:
+    _, port = await start_trioserve()
+    config = LoadConfig(
+        url=url(port), requests=40, rate=100.0, interval=0.1, progress=False, concurrency=2
+    )
+    result = await run_in_process(config, live_progress=False)
+    entries = result.timeline
+    assert sum(entry.finished for entry in entries) == 40
+    # Every cut but the last falls on a multiple of 0.1 s (a little after it).
+    for entry in entries[:-1]:
+        offset = entry.end_unix_s / 0.1 - round(entry.end_unix_s / 0.1)
+        assert 0 <= offset < 0.3, entry
+    assert len(entries) >= 4  # 40 requests at 100/s: 0.4 s

@@ -156,3 +156,22 @@ def test_json_and_text_agree() -> None:
     assert int(text_field(text, " 100%")) == round(total["max"])
     assert report["failures"]["length"] == 1
     assert report["succeeded"] == 4
+
+
+def test_format_text_with_a_schedule_leads_with_corrected_latency() -> None:
+    tally = Tally()
+    for total_ms, corrected_ms in ((1, 1), (2, 800), (3, 900)):
+        tally.record_response(0, total_ms * 1000, 0, total_ms * 1000, 200, 88, 5, False,
+                              corrected_ms * 1000)  # fmt: skip
+        tally.record_lag(corrected_ms * 1000 - total_ms * 1000)
+    text = format_text(result_of(tally, rate=500.0))
+    percentages = text.split("Percentage of the requests served within a certain time (ms)")[1]
+    assert percentages.startswith(", from when each was due\n")
+    assert " 100%    900 (longest request)" in percentages  # corrected, not the 3 ms total
+    assert "Schedule: -R 500 requests/s asked, 1.50 made; 2 of 3 requests started late" in text
+    assert "Behind schedule: p50 " in text
+    assert re.search(r"  max\s+900\.\d+ ms\s+3\.\d+ ms\n", text)
+    assert "Latencies are open-loop (-R)" in text
+    closed = format_text(result_of(known_tally()))
+    assert "Schedule:" not in closed
+    assert "from when each was due" not in closed

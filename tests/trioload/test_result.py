@@ -95,12 +95,12 @@ def test_tally_from_json_rebuilds_what_the_worker_measured() -> None:
 
 def test_merged_window_spans_the_runs_that_made_requests() -> None:
     reports: list[dict[str, Any]] = [
-        {"window_monotonic_s": [10.5, 12.0]},
-        {"window_monotonic_s": [10.2, 11.5]},
-        {"window_monotonic_s": None},  # a worker with no request to make
+        {"window_unix_s": [10.5, 12.0]},
+        {"window_unix_s": [10.2, 11.5]},
+        {"window_unix_s": None},  # a worker with no request to make
     ]
     assert merged_window(reports) == (10.2, 12.0)
-    assert merged_window([{"window_monotonic_s": None}]) is None
+    assert merged_window([{"window_unix_s": None}]) is None
 
 
 def test_result_reads_every_response_recorded_without_a_flush() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from hdrh.histogram import HdrHistogram
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trioload.tally import (
     HIGHEST_US,
     INDEX_TABLE,
+    LATE_US,
     PHASES,
     Failure,
     Tally,
@@ -190,3 +192,37 @@ def test_tally_histograms_include_pending_counts_when_read() -> None:
     record(tally, total_us=700)
     assert tally.histograms["total"].get_total_count() == 3
     assert total.get_min_value() == 700
+
+
+def test_tally_counts_late_starts_from_the_late_threshold() -> None:
+    tally = Tally()
+    for lag_us in (0, LATE_US - 1, LATE_US, 50_000):
+        tally.record_lag(lag_us)
+    assert tally.late == 2
+    lag = tally.histograms["lag"]
+    assert lag.get_total_count() == 4
+    assert lag.get_max_value() == lag.get_highest_equivalent_value(50_000)
+
+
+def test_tally_records_corrected_latency_only_when_given() -> None:
+    tally = Tally()
+    tally.record_response(1, 2, 3, 4, 200, 88, 5, False)
+    tally.record_response(1, 2, 3, 4, 200, 88, 5, False, 900)
+    assert tally.histograms["total"].get_total_count() == 2
+    corrected = tally.histograms["corrected"]
+    assert corrected.get_total_count() == 1
+    assert corrected.get_min_value() == 900
+
+
+def test_tally_take_interval_holds_what_came_since_the_last_take() -> None:
+    tally = Tally()
+    record(tally, total_us=100)
+    first = tally.take_interval()
+    record(tally, total_us=200)
+    record(tally, total_us=300)
+    second = tally.take_interval()
+    decoded = [HdrHistogram.decode(interval["total"].encode()) for interval in (first, second)]
+    assert [h.get_total_count() for h in decoded] == [1, 2]
+    assert decoded[1].get_min_value() == 200
+    assert tally.take_interval() == {}
+    assert tally.histograms["total"].get_total_count() == 3

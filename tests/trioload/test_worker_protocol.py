@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from trioload.config import LoadConfig
 from trioload.worker_protocol import (
     AS_WORKER_FLAG,
     PROGRESS_PREFIX,
+    SCHEDULE_PART_FLAG,
     parse_progress_line,
     progress_line,
+    schedule_part,
     worker_commands,
 )
 
@@ -46,3 +50,18 @@ def test_parse_progress_line_ignores_other_output() -> None:
     assert parse_progress_line("Traceback (most recent call last):\n") is None
     assert parse_progress_line(PROGRESS_PREFIX + "12\n") is None
     assert parse_progress_line(PROGRESS_PREFIX + "12 x\n") is None
+
+
+def test_worker_commands_with_a_rate_give_each_its_place_and_one_start() -> None:
+    config = LoadConfig(concurrency=4, requests=10, workers=2, rate=100.0)
+    commands = worker_commands(config, ["-R", "100"], start_at=1234.5)
+    for index, command in enumerate(commands):
+        assert command[command.index(SCHEDULE_PART_FLAG) + 1] == f"{index}/2"
+        assert command[command.index("--start-at") + 1] == "1234.5"
+    assert [schedule_part(f"{i}/2") for i in range(2)] == [(0, 2), (1, 2)]
+
+
+def test_schedule_part_refuses_a_place_outside_the_workers() -> None:
+    for text in ("2/2", "a/2", "1"):
+        with pytest.raises(ValueError, match="bad schedule part"):
+            schedule_part(text)

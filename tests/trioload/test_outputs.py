@@ -1,0 +1,49 @@
+"""Output files: a path that cannot be written stops the run before it starts; a file that
+cannot be written at the end loses nothing of the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.trioload.conftest import StartTrioserve, run_trioload, url
+from trioload.config import UsageError
+from trioload.outputs import check_writable, output_paths
+
+
+def test_output_paths_leave_out_stdout_and_unset_flags() -> None:
+    assert output_paths("-", None, "x.hgrm") == {"--hgrm": "x.hgrm"}
+
+
+def test_check_writable_names_the_flag_and_the_reason(tmp_path: Path) -> None:
+    check_writable({"--json": str(tmp_path / "new.json")})
+    with pytest.raises(UsageError, match=r"^cannot write --hdr-log .*: no directory"):
+        check_writable({"--hdr-log": str(tmp_path / "missing" / "run.hlog")})
+    with pytest.raises(UsageError, match=r"^cannot write --hgrm .*: it is a directory$"):
+        check_writable({"--hgrm": str(tmp_path)})
+
+
+@pytest.mark.parametrize("flag", ["--json", "--hdr-log", "--hgrm"])
+async def test_unwritable_output_stops_before_any_request(
+    flag: str, start_trioserve: StartTrioserve, tmp_path: Path
+) -> None:
+    server, port = await start_trioserve()
+    path = tmp_path / "no" / "such" / "dir" / "out"
+    run = await run_trioload("-q", "-n", "5", flag, str(path), url(port))
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1
+    assert run.stderr.startswith(f"trioload: cannot write {flag} {path}: ")
+    assert run.stdout == ""
+    assert server.stats.responses == 0
+
+
+async def test_output_that_fails_at_the_end_keeps_the_report(
+    start_trioserve: StartTrioserve,
+) -> None:
+    _, port = await start_trioserve()
+    # /dev/full takes the open and refuses the write: a disk that filled up during the run.
+    run = await run_trioload("-q", "-n", "5", "--json", "/dev/full", url(port))
+    assert run.returncode == 1
+    assert "Complete requests:      5\n" in run.stdout
+    assert run.stderr == "trioload: could not write --json /dev/full: No space left on device\n"
