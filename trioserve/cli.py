@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import select
 import sys
 from functools import partial
@@ -27,6 +28,17 @@ exit status: 0 after a graceful stop (SIGINT/SIGTERM: stop accepting, let open c
 finish within --grace seconds); 128+N when a second signal N forced an immediate stop;
 1 when it cannot start (port in use, bad host) or a worker process failed; 2 on usage errors.
 """
+
+
+def milliseconds(text: str) -> float:
+    """A duration in milliseconds: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,6 +115,27 @@ def build_parser() -> argparse.ArgumentParser:
         "that sends nothing reaches trioserve after about 1-3 s, and then has --head-timeout)",
     )
     add("--access-log", action="store_true", help="print one line per response on stdout")
+    add(
+        "--delay",
+        type=milliseconds,
+        default=0.0,
+        metavar="MS",
+        help="write each response MS milliseconds after its request head arrived "
+        "(default 0; with --keep-alive, a connection's next request waits for it)",
+    )
+    add(
+        "--stall-every",
+        type=positive_float,
+        metavar="S",
+        help="pause the whole server (no accept, read or write) for the last --stall-for "
+        "seconds of every S seconds from its start (default: never)",
+    )
+    add(
+        "--stall-for",
+        type=positive_float,
+        metavar="S",
+        help="seconds each --stall-every pause lasts (both or neither; less than --stall-every)",
+    )
     add("--version", action="version", version=f"trioserve {__version__}")
     add("--worker-process", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -126,7 +159,24 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         body=args.body.encode("utf-8"),
         content_type=args.content_type,
         access_log=args.access_log,
+        response_delay=args.delay / 1000,
+        stall_every=args.stall_every or 0.0,
+        stall_for=args.stall_for or 0.0,
     )
+
+
+def stall_flags_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with --stall-every/--stall-for together, if anything."""
+    every, length = args.stall_every, args.stall_for
+    if (every is None) != (length is None):
+        return "--stall-every and --stall-for go together"
+    if every is None:
+        return None
+    if not math.isfinite(every):
+        return f"--stall-every must be a finite number, got {every:g}"
+    if not length < every:  # (a nan --stall-for fails this too)
+        return f"--stall-for must be less than --stall-every, got {length:g} and {every:g}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be 0..65535, got {args.port}")
+    if (problem := stall_flags_error(args)) is not None:
+        parser.error(problem)
     if not hasattr(select, "epoll"):
         # The engine serves its connections from one epoll set (see trioserve.server).
         print("trioserve: needs Linux (select.epoll is not available here)", file=sys.stderr)

@@ -41,3 +41,11 @@ class ServerConfig:
     body: bytes = b"hello"
     content_type: str = "text/plain"
     access_log: bool = False
+    #: seconds from a request head's arrival to its response (0: at once). A known service
+    #: time, to check that a load generator reports what the server did (a calibration target).
+    response_delay: float = 0.0
+    #: the whole server (accept, read, write) pauses for ``stall_for`` seconds at the end of
+    #: every ``stall_every`` seconds from when it started listening (0: never). A known outage:
+    #: a load generator whose latencies hide it suffers from coordinated omission.
+    stall_every: float = 0.0
+    stall_for: float = 0.0

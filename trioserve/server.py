@@ -17,6 +17,15 @@ and what to answer is ``trioserve.exchange``'s business, which is plain code.
 Deadlines: each waiting connection has one deadline (its phase's, see ``exchange``) and at most
 one live entry in a heap of timers. A deadline that moves later keeps its entry, which re-arms
 itself when it comes due; so a busy keep-alive connection costs no heap operation a request.
+
+As a calibration target for load generators, the server can also be slow on purpose, still in
+this one task. ``--delay``: each response is held in a FIFO of (due, connection, bytes) and
+written when due; its connection leaves the epoll set meanwhile, so its next request waits in
+the kernel and responses keep their order. ``--stall-every``/``--stall-for``: the loop sleeps
+through each stall of the schedule (``trioserve.pacing``), accepting, reading and writing
+nothing; whatever arrives meanwhile queues in the kernel, and deadlines that fall inside a
+stall are handled after it. Without either, the loop does what it did before: one flag and one
+float comparison tell it so.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import math
 import os
 import select
 import socket
+from collections import deque
 from functools import partial
 
 import trio
@@ -36,6 +46,7 @@ from trioserve.config import ServerConfig
 from trioserve.exchange import CLOSED, LINGER, Exchange, Rules
 from trioserve.listener import bind_listener
 from trioserve.log import access_log, client_host, log
+from trioserve.pacing import StallSchedule
 from trioserve.sockets import accept_descriptor, half_close, set_nonblocking, try_write_once
 from trioserve.stats import ServerStats
 
@@ -56,6 +67,8 @@ RESOURCE_BACKOFF_S = 0.05
 
 _READ = select.EPOLLIN
 _WRITE = select.EPOLLOUT
+#: ``watching`` of a connection whose --delay response is held: out of the epoll set, yet open.
+_HELD = -1
 
 
 class _Connection:
@@ -72,7 +85,7 @@ class _Connection:
         self.armed = math.inf
         #: response bytes the socket did not take yet; while any, it waits to write, not read.
         self.pending = b""
-        #: the epoll events it is registered for (0: not in the set).
+        #: the epoll events it is registered for (0: not in the set; _HELD: see ``_hold``).
         self.watching = 0
 
 
@@ -83,7 +96,8 @@ class Server:
         self.config = config
         self.stats = ServerStats()
         self._rules = Rules.build(config)
-        self._connections: dict[int, _Connection] = {}  # the ones in the epoll set, by fd
+        # the ones in the epoll set, and those holding a --delay response, by fd
+        self._connections: dict[int, _Connection] = {}
         self._timers: list[tuple[float, int, _Connection]] = []  # a heap
         self._tiebreak = itertools.count()  # heap entries never compare connections
         self._poller: select.epoll | None = None
@@ -95,6 +109,20 @@ class Server:
         self._everything = trio.CancelScope()
         self._grace_ends = math.inf
         self.stopping = False
+        if not (math.isfinite(config.response_delay) and config.response_delay >= 0):
+            raise ValueError(f"response_delay must be >= 0 s, got {config.response_delay}")
+        self._delay = config.response_delay
+        # Read once per response: without --delay, a response is written as it always was.
+        self._delaying = config.response_delay > 0
+        # Held responses, (due, connection, bytes) in arrival order: every delay is the same, so
+        # arrival order is due order and a FIFO does what a heap would, in O(1).
+        self._delayed: deque[tuple[float, _Connection, bytes]] = deque()
+        self._stalls: StallSchedule | None = None
+        if config.stall_every or config.stall_for:
+            self._stalls = StallSchedule(config.stall_every, config.stall_for)  # checks them
+        self._next_stall = math.inf  # the loop looks at the schedule only from this time on
+        #: trio's time when ``serve`` began: the stall schedule counts from it.
+        self.listening_since = math.nan
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -114,6 +142,9 @@ class Server:
         with self._everything, listener, select.epoll() as poller:
             self._listener, self._poller = listener, poller
             poller.register(listener.fileno(), _READ)
+            self.listening_since = start = trio.current_time()
+            if self._stalls is not None:
+                self._next_stall = self._stalls.next_stall(start, start)
             task_status.started(listener.getsockname()[1])
             try:
                 await self._run(poller)
@@ -145,11 +176,25 @@ class Server:
     async def _run(self, poller: select.epoll) -> None:
         """Serve ready descriptors until stopped and drained (or the grace period is over)."""
         listen_fd = self._listener.fileno() if self._listener is not None else -1
+        delaying = self._delaying
+        delayed = self._delayed
         handled = 0
         while True:
             now = trio.current_time()
+            if now >= self._next_stall:  # never without --stall-every: it stays inf
+                stall_end = self._stall_end(now)
+                if stall_end is not None:
+                    # The check below, made here because the stall comes first: a stop still
+                    # ends the run once nothing is open or the grace is over.
+                    if self.stopping and (not self._connections or now >= self._grace_ends):
+                        return
+                    with trio.CancelScope() as self._waiting:  # stop() wakes it to check
+                        await trio.sleep_until(min(stall_end, self._grace_ends))
+                    continue
             if self._timers and self._timers[0][0] <= now:
                 self._expire(now)
+            if delaying and delayed and delayed[0][0] <= now:
+                self._send_due(now)
             if self.stopping and (not self._connections or now >= self._grace_ends):
                 return
             if now >= self._accept_resumes_at:
@@ -168,9 +213,21 @@ class Server:
 
     def _next_wake(self) -> float:
         wake = self._timers[0][0] if self._timers else math.inf
+        if self._delayed:
+            wake = min(wake, self._delayed[0][0])
         if self.stopping:
             wake = min(wake, self._grace_ends)
-        return min(wake, self._accept_resumes_at)
+        # Never past the next stall's start: the loop must be there to begin it.
+        return min(wake, self._accept_resumes_at, self._next_stall)
+
+    def _stall_end(self, now: float) -> float | None:
+        """The end of the stall ``now`` is in; else None, and the next stall's start noted."""
+        stalls = self._stalls
+        assert stalls is not None
+        end = stalls.stall_end(self.listening_since, now)
+        if end is None:
+            self._next_stall = stalls.next_stall(self.listening_since, now)
+        return end
 
     def _handle(self, events: list[tuple[int, int]], listen_fd: int, now: float) -> None:
         connections = self._connections
@@ -282,6 +339,9 @@ class Server:
             exchange.client_closed()
             out = b""
         if out:
+            if self._delaying:
+                self._hold(conn, out)
+                return
             if not self._write(conn, out, now):
                 return
             restart = True  # a response went out: the next phase starts its clock now
@@ -322,6 +382,42 @@ class Server:
             self._arm(conn, now + self._rules.deadline_after(phase))
         if conn.watching != _READ:
             self._watch(conn, _READ)
+
+    # -- --delay -----------------------------------------------------------------------------
+
+    def _hold(self, conn: _Connection, out: bytes) -> None:
+        """Keep ``out`` until it is due; the connection is neither read nor timed meanwhile."""
+        # The clock now, not the loop's ``now`` (taken before this read): never early.
+        due = trio.current_time() + self._delay
+        if conn.watching:
+            assert self._poller is not None
+            # Out of the set: its next request waits in the kernel until this response is out,
+            # so responses keep their order, and its events cannot wake the loop meanwhile.
+            self._poller.unregister(conn.fd)
+        conn.watching = _HELD
+        conn.deadline = math.inf  # the wait is ours: its phase's deadline starts after the write
+        # Still open: it counts for max_connections and the grace, and _close forgets it.
+        self._connections[conn.fd] = conn
+        self._delayed.append((due, conn, out))
+
+    def _send_due(self, now: float) -> None:
+        """Write the held responses that are due, oldest first, and go on as ``_received``."""
+        delayed = self._delayed
+        while delayed and delayed[0][0] <= now:
+            _, conn, out = delayed.popleft()
+            if conn.fd < 0:
+                continue
+            # A bare descriptor again, like a new connection: _write and _follow put it back
+            # in the set for what it waits for next.
+            del self._connections[conn.fd]
+            conn.watching = 0
+            try:
+                if self._write(conn, out, now):
+                    self._follow(conn, now, restart=True, answered=True)
+            except Exception as exc:
+                self._internal_error(conn, exc)
+            if conn.fd < 0 and self._accept_paused:
+                self._resume_accepting()  # as _close does when a connection in the set closes
 
     def _watch(self, conn: _Connection, events: int) -> None:
         assert self._poller is not None

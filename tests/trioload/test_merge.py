@@ -37,7 +37,7 @@ def run_report(values_us: list[int], window: tuple[float, float], **config: Any)
 values = st.lists(st.integers(min_value=1, max_value=10**8), min_size=1, max_size=200)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)  # each example builds and decodes histograms
 @given(first=values, second=values)
 def test_merge_equals_one_histogram_fed_with_both_runs(first: list[int], second: list[int]) -> None:
     reports = [run_report(first, (100.0, 102.0)), run_report(second, (100.5, 103.0))]

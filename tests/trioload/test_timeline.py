@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trioload.tally import Tally, new_histogram
@@ -19,6 +19,7 @@ def test_timeline_next_boundary_is_the_next_grid_line() -> None:
     assert timeline.next_boundary(100.5) == 101.0
 
 
+@settings(max_examples=30, deadline=None)  # each cut encodes up to six histograms
 @given(st.lists(st.lists(st.integers(min_value=1, max_value=10**7), max_size=30), max_size=6))
 def test_timeline_intervals_add_up_to_the_run(batches: list[list[int]]) -> None:
     tally, timeline = Tally(), Timeline()

@@ -237,3 +237,48 @@ def test_cli_without_epoll_says_it_needs_linux(
     assert (
         capsys.readouterr().err == "trioserve: needs Linux (select.epoll is not available here)\n"
     )
+
+
+def test_cli_config_pacing_flags() -> None:
+    config = config_from_args(build_parser().parse_args([]))
+    assert (config.response_delay, config.stall_every, config.stall_for) == (0.0, 0.0, 0.0)
+    args = ["--delay", "250", "--stall-every", "5", "--stall-for", "1.5"]
+    config = config_from_args(build_parser().parse_args(args))
+    assert config.response_delay == pytest.approx(0.25)  # milliseconds on the command line
+    assert (config.stall_every, config.stall_for) == (5.0, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (["--stall-every", "5"], "--stall-every and --stall-for go together"),
+        (["--stall-for", "1"], "--stall-every and --stall-for go together"),
+        (["--stall-every", "5", "--stall-for", "5"], "--stall-for must be less than"),
+        (["--stall-every", "5", "--stall-for", "6"], "--stall-for must be less than"),
+        (["--stall-every", "inf", "--stall-for", "1"], "--stall-every must be a finite number"),
+        (["--stall-every", "0", "--stall-for", "1"], "argument --stall-every: must be > 0"),
+        (["--delay", "-1"], "argument --delay: must be a finite number >= 0"),
+        (["--delay", "nan"], "argument --delay: must be a finite number >= 0"),
+        (["--delay", "soon"], "argument --delay: not a number"),
+    ],
+)
+def test_cli_bad_pacing_flags_exit_2_with_one_line(
+    bad: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", "0", *bad])
+    assert exited.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"trioserve: error: {message}")
+
+
+async def test_cli_delay_holds_the_response() -> None:
+    delay = 0.3
+    async with trioserve("--delay", str(delay * 1000)) as server:
+        start = trio.current_time()
+        assert await exchange(server.port, AB_REQUEST) == EXACT_RESPONSE
+        elapsed = trio.current_time() - start
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+    assert delay <= elapsed < HANG_S  # the lower bound is the claim; the upper one, a hang

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import uuid
 
 import pytest
 import trio
@@ -24,7 +25,9 @@ from tests.trioserve.conftest import (
     exchange,
     read_to_eof,
 )
+from trioserve.config import ServerConfig
 from trioserve.responses import Responses
+from trioserve.server import Server
 
 
 @pytest.mark.parametrize("request_bytes", [AB_REQUEST, CURL_REQUEST], ids=["http10", "http11"])
@@ -377,3 +380,211 @@ async def test_server_keep_alive_reader_that_never_reads_is_cut_at_the_deadline(
     assert trio.current_time() - start == pytest.approx(4.0)
     assert server.stats.timeouts == 1
     assert server.open_connections == 0
+
+
+# -- --delay: responses held in the loop's FIFO --------------------------------------------
+
+
+async def connect_with_request_in(address: str, request: bytes) -> trio.SocketStream:
+    """A client whose request is in the server's socket before the server can accept it."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Blocking calls, no checkpoint between them: the server task cannot run in between.
+    sock.connect(address)
+    sock.sendall(request)
+    return trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+
+
+@pytest.mark.parametrize("accepted_first", [False, True], ids=["request-in", "accepted-first"])
+async def test_server_delay_holds_each_response_for_the_delay(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock, accepted_first: bool
+) -> None:
+    # A head timeout shorter than the delay: no phase deadline may run while a response is held.
+    server, address = await start_unix_server(response_delay=0.25, head_timeout=0.1)
+    start = trio.current_time()
+    if accepted_first:
+        stream = await connect(address)
+        await trio.testing.wait_all_tasks_blocked()  # the server has taken it in
+        await stream.send_all(AB_REQUEST)
+    else:
+        stream = await connect_with_request_in(address, AB_REQUEST)
+    async with stream:
+        assert await read_to_eof(stream) == EXACT_RESPONSE
+    assert trio.current_time() - start == pytest.approx(0.25)
+    assert server.stats.waited == int(accepted_first)  # each path was the one meant
+    assert server.stats.timeouts == 0
+    assert server.open_connections == 0
+
+
+async def test_server_delay_holds_many_connections_at_once(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    server, address = await start_unix_server(response_delay=1.5)
+    start = trio.current_time()
+    answered: list[float] = []
+
+    async def client() -> None:
+        assert await exchange(address, AB_REQUEST) == EXACT_RESPONSE
+        answered.append(trio.current_time() - start)
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(50):
+            nursery.start_soon(client)
+    # All at the delay: each waits for its own time, not behind the others.
+    assert answered == pytest.approx([1.5] * 50)
+    assert server.stats.responses == 50
+
+
+async def test_server_delay_keep_alive_reads_the_next_request_after_the_response(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    _, address = await start_unix_server(keep_alive=True, response_delay=0.5)
+    ok = Responses.build(b"hello", "text/plain")
+    head = b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+    last = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    start = trio.current_time()
+    arrivals: list[tuple[float, bytes]] = []
+
+    async def send(stream: trio.SocketStream) -> None:
+        await stream.send_all(CURL_REQUEST)
+        # Each of the next two arrives while the response before it is held: the first on a
+        # connection answered as it was accepted, the second on one back in the epoll set.
+        await trio.sleep_until(start + 0.1)
+        await stream.send_all(head)
+        await trio.sleep_until(start + 0.7)
+        await stream.send_all(last)
+
+    async with await connect(address) as stream, trio.open_nursery() as nursery:
+        nursery.start_soon(send, stream)
+        while chunk := await stream.receive_some(65536):
+            elapsed = trio.current_time() - start
+            if arrivals and arrivals[-1][0] == elapsed:
+                arrivals[-1] = (elapsed, arrivals[-1][1] + chunk)
+            else:
+                arrivals.append((elapsed, chunk))
+    # Each head is read only once the response before it is out, then held a whole delay.
+    assert [at for at, _ in arrivals] == pytest.approx([0.5, 1.0, 1.5])
+    assert [data for _, data in arrivals] == [
+        ok.keep_alive,
+        ok.keep_alive_for_head,
+        EXACT_RESPONSE,
+    ]
+
+
+async def test_server_delay_held_response_outlives_a_graceful_stop(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    server, address = await start_unix_server(response_delay=2.0, grace=5.0)
+    start = trio.current_time()
+    async with await connect_with_request_in(address, AB_REQUEST) as stream:
+        await trio.sleep(1.0)
+        assert server.open_connections == 1  # held, and open
+        server.stop()
+        with trio.fail_after(10):
+            assert await read_to_eof(stream) == EXACT_RESPONSE
+    assert trio.current_time() - start == pytest.approx(2.0)
+    assert server.open_connections == 0
+
+
+async def test_server_delay_held_connections_count_for_max_connections(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    server, address = await start_unix_server(response_delay=1.0, max_connections=2)
+    start = trio.current_time()
+    answered: list[float] = []
+
+    async def client() -> None:
+        async with await connect_with_request_in(address, AB_REQUEST) as stream:
+            with trio.fail_after(10):
+                assert await read_to_eof(stream) == EXACT_RESPONSE
+        answered.append(trio.current_time() - start)
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(3):
+            nursery.start_soon(client)
+    # The third waits in the backlog until a held one is answered and closed.
+    assert answered == pytest.approx([1.0, 1.0, 2.0])
+    assert server.stats.accepted == 3
+
+
+# -- --stall-every/--stall-for: the whole server pauses -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "answered_at"),
+    [(0.0, 0.0), (6.5, 6.5), (7.0, 10.0), (9.5, 10.0), (10.0, 10.0), (12.0, 12.0), (17.25, 20.0)],
+)
+async def test_server_stall_answers_a_request_made_during_it_when_it_ends(
+    start_unix_server: StartUnixServer,
+    autojump_clock: trio.testing.MockClock,
+    sent_at: float,
+    answered_at: float,
+) -> None:
+    server, address = await start_unix_server(stall_every=10.0, stall_for=3.0)
+    start = server.listening_since  # stalls over [7, 10), [17, 20), ... from here
+    await trio.sleep_until(start + sent_at)
+    assert await exchange(address, AB_REQUEST) == EXACT_RESPONSE
+    assert trio.current_time() - start == pytest.approx(answered_at)
+
+
+async def test_server_stall_neither_accepts_nor_reads_nor_writes(
+    start_unix_server: StartUnixServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    server, address = await start_unix_server(
+        stall_every=10.0, stall_for=3.0, keep_alive=True, keep_alive_timeout=30.0
+    )
+    start = server.listening_since
+    async with await connect(address) as early:
+        await early.send_all(CURL_REQUEST)
+        assert (await early.receive_some(65536)).endswith(b"hello")
+        await trio.sleep_until(start + 8.0)
+        await early.send_all(CURL_REQUEST)  # on a connection open before the stall
+        late = await connect_with_request_in(address, AB_REQUEST)  # a new one
+        await trio.sleep_until(start + 9.5)
+        assert server.stats.accepted == 1
+        assert server.stats.responses == 1
+        async with late:
+            assert await read_to_eof(late) == EXACT_RESPONSE
+        assert (await early.receive_some(65536)).endswith(b"hello")
+        assert trio.current_time() - start == pytest.approx(10.0)
+    assert server.stats.accepted == 2
+    assert server.stats.responses == 3
+
+
+@pytest.mark.parametrize(("head_timeout", "cut_at"), [(5.0, 5.0), (8.0, 10.0)])
+async def test_server_stall_handles_deadlines_that_fall_inside_it_after_it(
+    start_unix_server: StartUnixServer,
+    autojump_clock: trio.testing.MockClock,
+    head_timeout: float,
+    cut_at: float,
+) -> None:
+    server, address = await start_unix_server(
+        stall_every=10.0, stall_for=3.0, head_timeout=head_timeout
+    )
+    start = server.listening_since
+    response = await exchange(address, AB_REQUEST[:10])  # a head that never completes
+    assert response.startswith(b"HTTP/1.1 408 ")
+    assert trio.current_time() - start == pytest.approx(cut_at)
+
+
+@pytest.mark.parametrize(("open_one", "returned_at"), [(False, 6.0), (True, 7.0)])
+async def test_server_stop_during_a_stall_returns_within_the_grace(
+    autojump_clock: trio.testing.MockClock, open_one: bool, returned_at: float
+) -> None:
+    address = f"\0trioserve-test-{uuid.uuid4().hex}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen()
+    listener.setblocking(False)
+    server = Server(ServerConfig(stall_every=10.0, stall_for=5.0, grace=1.0))
+    async with await connect_with_request_in(address, AB_REQUEST[:10]) as stream:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(server.serve, listener)
+            start = server.listening_since
+            if not open_one:
+                await stream.aclose()
+            await trio.sleep_until(start + 6.0)  # in the stall over [5, 10)
+            assert server.open_connections == int(open_one)
+            server.stop()
+        # serve() has returned: at once when nothing is open, else when the grace is over;
+        # not at the stall's end.
+        assert trio.current_time() - start == pytest.approx(returned_at)
