@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from hdrh.log import HistogramLogReader
 
 from trioload.hdrlog import format_hgrm, format_interval_log
@@ -49,3 +52,36 @@ def test_hgrm_lists_percentiles_in_milliseconds() -> None:
     assert f"#[Max     = {peak_ms:12.3f}, TotalCount     =        4.000]" in text
     first = text.splitlines()[2].split()
     assert (float(first[0]), float(first[1]), int(first[2])) == (1.0, 0.0, 1)
+
+
+def _hdrhistogram_jar() -> Path | None:
+    """HdrHistogram's Java jar from a local Maven repository, if this machine has one."""
+    jars = sorted(Path.home().glob(".m2/repository/org/hdrhistogram/HdrHistogram/*/*.jar"))
+    return jars[-1] if jars and shutil.which("java") else None
+
+
+def test_interval_log_reads_in_hdrhistograms_own_log_processor(tmp_path: Path) -> None:
+    jar = _hdrhistogram_jar()
+    if jar is None:
+        pytest.skip("needs java and HdrHistogram's jar in ~/.m2 (HistogramLogProcessor)")
+    tally, timeline = Tally(), Timeline()
+    for second, values in enumerate(([1200, 1300], [5000], [700, 800, 900])):
+        for value in values:
+            tally.record_response(value, value, value, value, 200, 88, 5, False)
+        timeline.cut(tally, 1000.0, 1001.0 + second)
+    log = tmp_path / "run.hlog"
+    log.write_text(format_interval_log(timeline.entries, 1000.0))
+    processor = "org.HdrHistogram.HistogramLogProcessor"
+    argv = ["java", "-cp", str(jar), processor, "-i", str(log), "-tag", "total"]
+    argv += ["-outputValueUnitRatio", "1000", "-csv"]
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    last = done.stdout.strip().splitlines()[-1].split(",")
+    # The last row: the max (in ms), percentile 1.0, and every value of every interval.
+    assert (float(last[1]), int(last[2])) == (1.0, 6)
+    assert float(last[0]) == pytest.approx(5.0, rel=1e-3)
