@@ -40,15 +40,15 @@ from scripts.benchlib.machine import (
 from scripts.benchlib.processes import run_measured
 from scripts.benchlib.report import (
     Verdict,
-    _cell,
-    _median,
-    _worst,
+    cell,
     markdown_table,
+    median,
     publish,
     run_main,
+    worst,
 )
 from scripts.benchlib.runner import Live, Runner, client_timeout
-from scripts.benchlib.tools import _dig, _find_json_object, trioload_argv
+from scripts.benchlib.tools import dig, find_json_object, trioload_argv
 
 HOST = "127.0.0.1"
 PART = "rate"
@@ -94,24 +94,24 @@ class Figures:
 def figures_from_report(report: Mapping[str, Any]) -> Figures:
     """The figures of trioload's ``--json`` report; a missing key leaves its figure unknown."""
     as_dict = dict(report)
-    asked = _dig(as_dict, "rate")
-    made = _dig(as_dict, "requests_per_second")
-    finished = _dig(as_dict, "finished")
-    late = _dig(as_dict, "late")
-    user, system = _dig(as_dict, "client_cpu", "user_s"), _dig(as_dict, "client_cpu", "sys_s")
-    failed = _dig(as_dict, "failed")
+    asked = dig(as_dict, "rate")
+    made = dig(as_dict, "requests_per_second")
+    finished = dig(as_dict, "finished")
+    late = dig(as_dict, "late")
+    user, system = dig(as_dict, "client_cpu", "user_s"), dig(as_dict, "client_cpu", "sys_s")
+    failed = dig(as_dict, "failed")
     cpu_s = None if user is None or system is None else user + system
     return Figures(
         asked=asked,
         made=made,
         kept=made / asked if made is not None and asked else None,
-        lag_p50_ms=_dig(as_dict, "latency_ms", "lag", "p50"),
-        lag_p99_ms=_dig(as_dict, "latency_ms", "lag", "p99"),
-        lag_max_ms=_dig(as_dict, "latency_ms", "lag", "max"),
+        lag_p50_ms=dig(as_dict, "latency_ms", "lag", "p50"),
+        lag_p99_ms=dig(as_dict, "latency_ms", "lag", "p99"),
+        lag_max_ms=dig(as_dict, "latency_ms", "lag", "max"),
         # A closed loop has no schedule to be late for.
         late_pct=100 * late / finished if asked and late is not None and finished else None,
-        due_p99_ms=_dig(as_dict, "latency_ms", "corrected", "p99"),
-        sent_p99_ms=_dig(as_dict, "latency_ms", "total", "p99"),
+        due_p99_ms=dig(as_dict, "latency_ms", "corrected", "p99"),
+        sent_p99_ms=dig(as_dict, "latency_ms", "total", "p99"),
         cpu_us=cpu_s / finished * 1e6 if cpu_s is not None and finished else None,
         failed=None if failed is None else int(failed),
     )
@@ -122,7 +122,7 @@ def median_figures(runs: Sequence[Figures]) -> Figures:
     merged: dict[str, Any] = {}
     for field in dataclasses.fields(Figures):
         values = [getattr(run, field.name) for run in runs]
-        merged[field.name] = _worst(values) if field.name == "failed" else _median(values)
+        merged[field.name] = worst(values) if field.name == "failed" else median(values)
     return Figures(**merged)
 
 
@@ -206,17 +206,17 @@ def cells(load: Load, runs: Sequence[Figures | str]) -> list[str]:
     return [
         load_label(load),
         f"{len(good)}/{len(runs)}",
-        _cell(medians.asked, ",.0f"),
-        _cell(medians.made, ",.0f"),
-        _cell(medians.kept, ".3f"),
-        _cell(medians.lag_p50_ms, ".3f"),
-        _cell(medians.lag_p99_ms, ".3f"),
-        _cell(medians.lag_max_ms, ".2f"),
-        _cell(medians.late_pct, ".2f"),
-        _cell(medians.due_p99_ms, ".2f"),
-        _cell(medians.sent_p99_ms, ".2f"),
-        _cell(medians.cpu_us, ".1f"),
-        _cell(medians.failed, "d"),
+        cell(medians.asked, ",.0f"),
+        cell(medians.made, ",.0f"),
+        cell(medians.kept, ".3f"),
+        cell(medians.lag_p50_ms, ".3f"),
+        cell(medians.lag_p99_ms, ".3f"),
+        cell(medians.lag_max_ms, ".2f"),
+        cell(medians.late_pct, ".2f"),
+        cell(medians.due_p99_ms, ".2f"),
+        cell(medians.sent_p99_ms, ".2f"),
+        cell(medians.cpu_us, ".1f"),
+        cell(medians.failed, "d"),
     ]
 
 
@@ -235,7 +235,7 @@ def summary(figures: Figures | str) -> str:
     """A run's progress line."""
     if isinstance(figures, str):
         return f"ERROR {figures}"
-    parts = [f"{_cell(figures.made, ',.0f')} req/s"]
+    parts = [f"{cell(figures.made, ',.0f')} req/s"]
     if figures.kept is not None:
         parts.append(f"{figures.kept:.3f}x asked")
     if figures.lag_p99_ms is not None:
@@ -243,8 +243,8 @@ def summary(figures: Figures | str) -> str:
     if figures.late_pct is not None:
         parts.append(f"late {figures.late_pct:.2f}%")
     parts += [
-        f"failed {_cell(figures.failed, 'd')}",
-        f"client {_cell(figures.cpu_us, '.1f')} µs/req",
+        f"failed {cell(figures.failed, 'd')}",
+        f"client {cell(figures.cpu_us, '.1f')} µs/req",
     ]
     return ", ".join(parts)
 
@@ -264,7 +264,7 @@ def run_trioload(
     finished = run_measured(argv, timeout, cwd=REPO)
     if finished.timed_out:
         return f"killed after {timeout:.0f} s"
-    report = _find_json_object(finished.stdout)
+    report = find_json_object(finished.stdout)
     if report is None:
         tail = (finished.stderr.strip().splitlines() or ["no stderr"])[-1][:160]
         return f"no JSON report (exit {finished.returncode}): {tail}"

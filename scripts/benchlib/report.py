@@ -59,12 +59,12 @@ class Row:
         return (self.part, self.server, self.client)
 
 
-def _median(values: Sequence[float | None]) -> float | None:
+def median(values: Sequence[float | None]) -> float | None:
     present = [value for value in values if value is not None]
     return statistics.median(present) if present else None
 
 
-def _worst(values: Sequence[int | None]) -> int | None:
+def worst(values: Sequence[int | None]) -> int | None:
     present = [value for value in values if value is not None]
     return max(present) if present else None
 
@@ -94,15 +94,15 @@ def aggregate(samples: Sequence[Sample]) -> list[Row]:
                 server,
                 client,
                 runs=len(good),
-                requests_per_second=_median(rps),
-                failed=_worst([run.result.failed for run in good]),
-                p50_ms=_median(p50s),
-                p99_ms=_median([run.result.p99_ms for run in good]),
-                p999_ms=_median([run.result.p999_ms for run in good]),
-                server_cpu_us=_median(server_cpu),
-                client_cpu_us=_median([run.client_cpu_us for run in good]),
-                client_user_us=_median([run.client_user_us for run in good]),
-                client_rss_kb=_worst([run.client_rss_kb for run in good]),
+                requests_per_second=median(rps),
+                failed=worst([run.result.failed for run in good]),
+                p50_ms=median(p50s),
+                p99_ms=median([run.result.p99_ms for run in good]),
+                p999_ms=median([run.result.p999_ms for run in good]),
+                server_cpu_us=median(server_cpu),
+                client_cpu_us=median([run.client_cpu_us for run in good]),
+                client_user_us=median([run.client_user_us for run in good]),
+                client_rss_kb=worst([run.client_rss_kb for run in good]),
                 p50_range=_range(p50s),
                 rps_range=_range(rps),
                 server_cpu_range=_range(server_cpu),
@@ -163,7 +163,7 @@ def ratio_verdict(
     return Verdict(target, f"{ratio:.3f}x ({top:,.1f} / {bottom:,.1f})", passes(ratio))
 
 
-def _cell(value: float | int | None, fmt: str) -> str:
+def cell(value: float | int | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
@@ -194,14 +194,14 @@ def result_cells(row: Row) -> list[str]:
         row.server,
         row.client,
         str(row.runs),
-        _cell(row.requests_per_second, ",.0f"),
-        _cell(row.failed, "d"),
-        _cell(row.p50_ms, ".2f"),
-        _cell(row.p99_ms, ".2f"),
-        _cell(row.server_cpu_us, ".1f"),
-        _cell(row.client_cpu_us, ".1f"),
-        _cell(row.client_user_us, ".1f"),
-        _cell(rss, ".1f"),
+        cell(row.requests_per_second, ",.0f"),
+        cell(row.failed, "d"),
+        cell(row.p50_ms, ".2f"),
+        cell(row.p99_ms, ".2f"),
+        cell(row.server_cpu_us, ".1f"),
+        cell(row.client_cpu_us, ".1f"),
+        cell(row.client_user_us, ".1f"),
+        cell(rss, ".1f"),
         row.note,
     ]
 

@@ -127,7 +127,7 @@ def trioload_argv(
     return [exe, "-c", str(concurrency), "-n", str(requests), "--json", "-", *extra, url]
 
 
-def _find_json_object(text: str) -> dict[str, Any] | None:
+def find_json_object(text: str) -> dict[str, Any] | None:
     """The last top-level JSON object in ``text`` (one line or pretty-printed), if any.
 
     Objects are looked for where a line starts with "{", so log lines around the report
@@ -145,7 +145,7 @@ def _find_json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
-def _dig(report: dict[str, Any], *keys: str) -> float | None:
+def dig(report: dict[str, Any], *keys: str) -> float | None:
     """``report[k1][k2]...`` as a float, or None when any key is missing or not a number."""
     value: Any = report
     for key in keys:
@@ -163,14 +163,14 @@ def parse_json_report(text: str) -> LoadResult:
     Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99/p99.9; any that
     is missing is shown as unknown rather than failing the run.
     """
-    report = _find_json_object(text)
+    report = find_json_object(text)
     if report is None:
         return LoadResult(error="no JSON report on stdout")
     return LoadResult(
-        requests_per_second=_dig(report, "requests_per_second"),
-        finished=_as_int(_dig(report, "finished")),
-        failed=_as_int(_dig(report, "failed")),
-        p50_ms=_dig(report, "latency_ms", "total", "p50"),
-        p99_ms=_dig(report, "latency_ms", "total", "p99"),
-        p999_ms=_dig(report, "latency_ms", "total", "p99.9"),
+        requests_per_second=dig(report, "requests_per_second"),
+        finished=_as_int(dig(report, "finished")),
+        failed=_as_int(dig(report, "failed")),
+        p50_ms=dig(report, "latency_ms", "total", "p50"),
+        p99_ms=dig(report, "latency_ms", "total", "p99"),
+        p999_ms=dig(report, "latency_ms", "total", "p99.9"),
     )

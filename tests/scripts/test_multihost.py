@@ -193,7 +193,7 @@ def test_judge_without_a_report_says_whose_is_missing() -> None:
 
 @pytest.mark.slow
 def test_three_namespaced_hosts_merge_into_one_exact_report(tmp_path: Path) -> None:
-    argv = [sys.executable, str(SCRIPT), "--requests", "300", "--rate", "300"]
+    argv = [sys.executable, str(SCRIPT), "--requests", "300", "--rate", "600"]
     process = subprocess.Popen(
         [*argv, "--out", str(tmp_path)],
         stdout=subprocess.PIPE,
