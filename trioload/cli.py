@@ -7,11 +7,11 @@ import os
 import sys
 from functools import partial
 from pathlib import Path
-from typing import NoReturn, TypeVar
 
 import trio
 
 from trioload import __version__, merge, shards
+from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
@@ -21,8 +21,6 @@ from trioload.result import RunResult
 from trioload.schedule import tight_concurrency_warning
 from trioload.worker_protocol import AS_WORKER_FLAG, SCHEDULE_PART_FLAG, schedule_part
 from trioload.workers import run_workers
-
-T = TypeVar("T", int, float)
 
 DESCRIPTION = f"""\
 An HTTP load generator with ApacheBench's flags and report, on trio.
@@ -48,40 +46,13 @@ written); 130 interrupted by Ctrl-C or SIGTERM (the report still covers what fin
 """
 
 
-def positive_int(text: str) -> int:
-    """A flag's whole number above zero."""
-    return _above_zero(text, int, "a whole number")
-
-
-def positive_float(text: str) -> float:
-    """A flag's number of seconds above zero."""
-    return _above_zero(text, float, "a number")
-
-
-def _above_zero(text: str, kind: type[T], what: str) -> T:
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
 def worker_count(text: str) -> int:
     """``-w``: a count of processes, or ``auto``/0 for one per core."""
     return (os.cpu_count() or 1) if text in {"auto", "0"} else positive_int(text)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (argparse prints the whole usage first)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"trioload: {message} (see trioload --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="trioload",
         description=DESCRIPTION,
         epilog=EPILOG,

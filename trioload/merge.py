@@ -13,8 +13,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from trioload.argtypes import OneLineParser
 from trioload.config import LoadConfig, UsageError
 from trioload.outputs import check_writable, emit, output_paths
 from trioload.result import merge_reports, run_windows
@@ -30,13 +31,8 @@ merge the files.
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"trioload merge: {message} (see trioload merge --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="trioload merge",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -110,3 +110,10 @@ async def test_merge_cli_refuses_a_file_that_is_not_a_report(tmp_path: Path) -> 
     run = await run_trioload("merge", str(bad))
     assert run.returncode == 2
     assert run.stderr == f"trioload merge: {bad} is not a trioload --json report (0.2 or later)\n"
+
+
+async def test_merge_cli_usage_error_is_one_line() -> None:
+    run = await run_trioload("merge")
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1
+    assert run.stderr.startswith("trioload merge: the following arguments are required")
