@@ -32,16 +32,23 @@ class Gauge:
     peak: int = 0
 
 
-def held_for(seconds: float, gauge: Gauge) -> Handler:
-    """Answer every request after ``seconds``, keeping count of connections held at once."""
+def held_until(count: int, gauge: Gauge, *, at_most: float = 10.0) -> Handler:
+    """Hold every request until ``count`` connections are held at once (or ``at_most``
+    seconds passed: a client that never gets there still finishes, and the peak says so),
+    keeping count of connections held at once. An event, not a sleep: however slowly a busy
+    machine accepts them, the first ``count`` all meet."""
+    full = trio.Event()
 
     async def handler(stream: trio.SocketStream) -> None:
         gauge.now += 1
         gauge.peak = max(gauge.peak, gauge.now)
+        if gauge.now >= count:
+            full.set()
         try:
             async with stream:
                 await RequestReader(stream).next_request()
-                await trio.sleep(seconds)
+                with trio.move_on_after(at_most):
+                    await full.wait()
                 await stream.send_all(response(b"hello"))
         finally:
             gauge.now -= 1
@@ -54,7 +61,7 @@ async def test_shards_keep_exactly_c_requests_in_flight_across_shards(
 ) -> None:
     c = SLOTS_PER_SHARD + 7  # two shards
     gauge = Gauge()
-    port = await start_raw(held_for(0.3, gauge))
+    port = await start_raw(held_until(c, gauge))
     run = await run_trioload("-q", "-c", str(c), "-n", str(2 * c), "--json", "-", url(port))
     assert run.returncode == 0, run.stderr
     assert run.report["succeeded"] == 2 * c
