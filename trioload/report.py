@@ -136,10 +136,10 @@ def _schedule(result: RunResult) -> list[str]:
     """How well the run kept to its schedule: the rate asked and made, the lag, the late."""
     rate = result.config.rate
     lag = result.latency_ms.get("lag", {})
-    started = lag and result.tally.histograms["lag"].get_total_count()
+    started = result.tally.histograms["lag"].get_total_count()  # every scheduled request sent
     rows = [
         f"Schedule: -R {rate:g} requests/s asked, {result.requests_per_second:.2f} made; "
-        f"{result.tally.late} of {started or 0} requests started late "
+        f"{result.tally.late} of {started} requests started late "
         f"(by {LATE_US / 1000:g} ms or more)"
     ]
     if lag:

@@ -194,9 +194,8 @@ def run_windows(reports: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return [(w[0], w[1]) for r in reports if (w := r.get("window_unix_s"))]
 
 
-def merged_window(reports: list[dict[str, Any]]) -> tuple[float, float] | None:
-    """From the first start to the last end over the reports whose runs made requests."""
-    windows = run_windows(reports)
+def merged_window(windows: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """From the first start to the last end of ``windows``."""
     if not windows:
         return None
     return min(w[0] for w in windows), max(w[1] for w in windows)
@@ -229,6 +228,6 @@ def merge_reports(config: LoadConfig, reports: list[dict[str, Any]], wall_s: flo
         cpu_user_s=sum(report["client_cpu"]["user_s"] for report in reports),
         cpu_sys_s=sum(report["client_cpu"]["sys_s"] for report in reports),
         interrupted=any(report["interrupted"] for report in reports),
-        window_s=merged_window(reports),
+        window_s=merged_window(windows),
         timeline=tuple(merge_timelines(timelines, config.interval)),
     )

@@ -201,12 +201,12 @@ class _Shard:
             if not due:  # due after -t is up
                 self._retire(slot)
                 return
+            slot.due = due
             if due > start + EARLY_NS:
-                slot.due = due
                 self.waiting.append(slot)
                 return
-            slot.due = min(due, start)
-            self.tally.record_lag((start - slot.due) // 1000)
+            self._begin_scheduled(slot, start)
+            return
         self._begin(slot, start)
 
     def _start_due(self, now: int) -> int:
@@ -221,11 +221,15 @@ class _Shard:
         while waiting and waiting[0].due <= now:
             begun += 1
             slot = waiting.popleft()
-            start = perf_counter_ns()
-            slot.due = min(slot.due, start)
-            self.tally.record_lag((start - slot.due) // 1000)
-            self._begin(slot, start)
+            self._begin_scheduled(slot, perf_counter_ns())
         return begun
+
+    def _begin_scheduled(self, slot: _Slot, start: int) -> None:
+        """Begin a scheduled request (sent up to ``EARLY_NS`` early: its latency then counts
+        from the send), recording how late it is."""
+        slot.due = min(slot.due, start)
+        self.tally.record_lag((start - slot.due) // 1000)
+        self._begin(slot, start)
 
     def _retire(self, slot: _Slot) -> None:
         """The run wants no more requests from this slot."""

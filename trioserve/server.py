@@ -407,21 +407,17 @@ class Server:
             _, conn, out = delayed.popleft()
             if conn.fd < 0:
                 continue
-            # A bare descriptor again, like a new connection: _write and _follow put it back
-            # in the set for what it waits for next.
-            del self._connections[conn.fd]
-            conn.watching = 0
+            # Still _HELD: _write and _follow put it back in the set for what it waits for
+            # next, or _close forgets it (and resumes accepting) as any open connection.
             try:
                 if self._write(conn, out, now):
                     self._follow(conn, now, restart=True, answered=True)
             except Exception as exc:
                 self._internal_error(conn, exc)
-            if conn.fd < 0 and self._accept_paused:
-                self._resume_accepting()  # as _close does when a connection in the set closes
 
     def _watch(self, conn: _Connection, events: int) -> None:
         assert self._poller is not None
-        if conn.watching:
+        if conn.watching > 0:
             self._poller.modify(conn.fd, events)
         else:
             self._poller.register(conn.fd, events)
@@ -432,7 +428,7 @@ class Server:
         """Close the descriptor (which also takes it out of the epoll set) and forget it."""
         if conn.fd < 0:
             return
-        if conn.watching:
+        if conn.watching:  # in the set, or _HELD: either way in _connections
             del self._connections[conn.fd]
             if self._accept_paused:
                 self._resume_accepting()  # below max_connections again, or a descriptor freed

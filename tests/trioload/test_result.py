@@ -19,6 +19,7 @@ from trioload.result import (
     merge_reports,
     merged_window,
     phase_summary,
+    run_windows,
     tally_from_json,
     to_json_dict,
 )
@@ -99,8 +100,8 @@ def test_merged_window_spans_the_runs_that_made_requests() -> None:
         {"window_unix_s": [10.2, 11.5]},
         {"window_unix_s": None},  # a worker with no request to make
     ]
-    assert merged_window(reports) == (10.2, 12.0)
-    assert merged_window([{"window_unix_s": None}]) is None
+    assert merged_window(run_windows(reports)) == (10.2, 12.0)
+    assert merged_window(run_windows([{"window_unix_s": None}])) is None
 
 
 def test_result_reads_every_response_recorded_without_a_flush() -> None:
