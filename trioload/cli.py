@@ -15,7 +15,8 @@ from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
 from trioload.fdlimit import check_fd_limit
-from trioload.outputs import check_writable, emit, output_paths
+from trioload.outputs import check_writable, emit, output_paths, write_stderr
+from trioload.preflight import TargetError
 from trioload.process import run_in_process
 from trioload.result import RunResult
 from trioload.schedule import tight_concurrency_warning
@@ -254,17 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     if config.rate is not None and not config.as_worker:
         warning = tight_concurrency_warning(config.rate, config.concurrency)
         if warning:
-            print(f"trioload: {warning}", file=sys.stderr)
+            write_stderr(f"trioload: {warning}\n")
     if config.progress:
-        print(
+        write_stderr(
             f"This is trioload {__version__}, an ab-compatible load generator on trio\n\n"
-            f"Benchmarking {config.target.host} (be patient)",
-            file=sys.stderr,
-            flush=True,
+            f"Benchmarking {config.target.host} (be patient)\n"
         )
     try:
         result = _run(config, argv)
-    except OSError as exc:
+    except (TargetError, OSError) as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
     written = emit(result)

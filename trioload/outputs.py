@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from trioload.config import UsageError
 from trioload.hdrlog import format_hgrm, format_interval_log
@@ -39,22 +40,25 @@ def check_writable(paths: dict[str, str]) -> None:
 
 
 def emit(result: RunResult) -> bool:
-    """Text on stdout (stderr when JSON takes stdout), then the files; False when a file
+    """Text on stdout (stderr when JSON takes stdout), then the files; False when any of them
     could not be written (its reason said on stderr).
 
-    A ``-w`` worker writes JSON on stdout alone: its parent prints the one report, merged,
-    and writes the files.
+    A report that stdout refuses (a reader that quit early, ``| head``; a full disk under a
+    redirect) goes to stderr instead, after one line saying why. A ``-w`` worker writes JSON
+    on stdout alone: its parent prints the one report, merged, and writes the files.
     """
     config = result.config
+    written = True
     if not config.as_worker:
-        text_stream = sys.stderr if config.json_path == "-" else sys.stdout
-        text_stream.write("\n" + format_text(result))
-        text_stream.flush()
+        text = "\n" + format_text(result)
+        if config.json_path == "-":
+            write_stderr(text)
+        else:
+            written = _to_stdout(text, "report")
     if config.json_path == "-":
-        sys.stdout.write(format_json(result))
-        sys.stdout.flush()
+        written = _to_stdout(format_json(result), "JSON report") and written
     if config.as_worker:
-        return True
+        return written
     contents = {
         "--json": lambda: format_json(result),
         "--hdr-log": lambda: format_interval_log(
@@ -62,11 +66,49 @@ def emit(result: RunResult) -> bool:
         ),
         "--hgrm": lambda: format_hgrm(result.tally.histograms[result.lead_phase]),
     }
-    written = True
     for flag, path in output_paths(config.json_path, config.hdr_log_path, config.hgrm_path).items():
         try:
             Path(path).write_text(contents[flag]())
         except OSError as exc:
-            print(f"trioload: could not write {flag} {path}: {exc.strerror}", file=sys.stderr)
+            write_stderr(f"trioload: could not write {flag} {path}: {exc.strerror}\n")
             written = False
     return written
+
+
+def write_stderr(text: str) -> None:
+    """Progress and messages: a stderr that is gone (its reader quit) must not end the run."""
+    _write(sys.stderr, text)
+
+
+def _to_stdout(text: str, what: str) -> bool:
+    """``text`` on stdout; if stdout is gone, on stderr after the reason. False then."""
+    error = _write(sys.stdout, text)
+    if error is None:
+        return True
+    write_stderr(f"trioload: could not write the {what} to stdout ({error}); it follows here\n")
+    write_stderr(text)
+    return False
+
+
+def _write(stream: TextIO, text: str) -> str | None:
+    """Write and flush; the reason if the stream failed (it is then silenced for good)."""
+    if not text:
+        return None
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+        _silence(stream)
+        return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return None
+
+
+def _silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null: its unflushed rest, flushed again at exit,
+    then goes nowhere instead of raising a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # no descriptor to repoint: nothing will flush it at exit either

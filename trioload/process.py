@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import resource
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -16,11 +15,12 @@ import trio
 
 from trioload.config import LoadConfig
 from trioload.engine import run_load
+from trioload.outputs import write_stderr
+from trioload.preflight import find_target
 from trioload.progress import Progress
 from trioload.result import RunResult
 from trioload.state import EngineState
 from trioload.timeline import Timeline
-from trioload.wire import resolve
 from trioload.worker_protocol import progress_line
 
 PROGRESS_INTERVAL_S = 0.25
@@ -29,7 +29,8 @@ PROGRESS_INTERVAL_S = 0.25
 async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResult:
     """Run the load described by ``config`` to its end, or until a signal."""
     target = config.target
-    family, address = resolve(target.host, target.port)
+    # A worker's parent has knocked already.
+    family, address = await find_target(target, probe=not config.as_worker)
     state = EngineState(config)
     progress = Progress(config.requests, config.time_limit, live=live_progress)
     timeline = Timeline(config.interval)
@@ -46,9 +47,9 @@ async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResul
     def report_progress() -> None:
         tally = state.tally
         if config.as_worker:
-            write(progress_line(tally.finished, tally.failed))
+            write_stderr(progress_line(tally.finished, tally.failed))
         else:
-            write(progress.tick(tally.finished, tally.failed, state.elapsed_s))
+            write_stderr(progress.tick(tally.finished, tally.failed, state.elapsed_s))
 
     async def show_progress() -> None:
         while True:
@@ -71,7 +72,7 @@ async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResul
     if config.progress or config.as_worker:
         report_progress()
     if config.progress:
-        write(progress.finish(state.tally.finished))
+        write_stderr(progress.finish(state.tally.finished))
     after = resource.getrusage(resource.RUSAGE_SELF)
     return RunResult(
         config=config,
@@ -91,9 +92,3 @@ async def _cut_intervals(state: EngineState, timeline: Timeline) -> None:
         now = time.time()
         await trio.sleep(max(0.0, timeline.next_boundary(now) - now))
         timeline.cut(state.tally, state.start_unix, time.time())
-
-
-def write(text: str) -> None:
-    if text:
-        sys.stderr.write(text)
-        sys.stderr.flush()

@@ -12,6 +12,8 @@ from trioload.tally import LATE_US, PHASES, Failure
 
 #: above this share of one core, the load generator probably set the pace, not the server.
 BUSY_CLIENT_SHARE = 0.9
+#: a shorter run's CPU share is mostly start-up (histograms, sockets): no warning then.
+BUSY_MIN_ELAPSED_S = 0.5
 
 
 def format_text(result: RunResult) -> str:
@@ -110,7 +112,7 @@ def _beyond_ab(result: RunResult) -> list[str]:
         f"(user {result.cpu_user_s:.2f} s, sys {result.cpu_sys_s:.2f} s, "
         f"{result.config.workers} process{'es' if result.config.workers > 1 else ''})"
     )
-    if share >= BUSY_CLIENT_SHARE:
+    if share >= BUSY_CLIENT_SHARE and result.elapsed_s >= BUSY_MIN_ELAPSED_S:
         rows.append(
             "Warning: trioload kept its core busy: the load generator, not the server, "
             "set the pace (try --workers auto)."

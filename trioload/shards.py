@@ -371,7 +371,7 @@ class _Shard:
                     self._done(slot, now, kept=True)
                     return
             except READ_ERRORS as exc:
-                self._fail(slot, failure_kind(exc), reader.wire_bytes)
+                self._fail(slot, failure_kind(exc, sock), reader.wire_bytes)
                 return
 
     # -- ending requests ---------------------------------------------------------------------

@@ -225,4 +225,4 @@ async def _receive(sock: Socket, reader: ResponseReader, *, keep_alive: bool) ->
             if reader.feed(data) and keep_alive and reader.keep_alive:
                 return first_byte
         except READ_ERRORS as exc:
-            raise RequestFailedError(failure_kind(exc), reader.wire_bytes) from None
+            raise RequestFailedError(failure_kind(exc, sock), reader.wire_bytes) from None

@@ -33,12 +33,6 @@ _CONNECT_ERRNOS = frozenset(
 Address = tuple[str, int]
 
 
-def resolve(host: str, port: int) -> tuple[socket.AddressFamily, Address]:
-    """Look the host up once, before the run (a lookup per request would measure DNS)."""
-    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    return family, (str(address[0]), int(address[1]))
-
-
 def new_socket(family: socket.AddressFamily) -> socket.SocketType:
     """A non-blocking TCP socket, ready for ``connect_ex``."""
     sock = Socket(family, STREAM_TYPE)
@@ -51,13 +45,29 @@ def new_socket(family: socket.AddressFamily) -> socket.SocketType:
 READ_ERRORS = (ProtocolError, IncompleteResponseError, BodyLengthError)
 
 
-def failure_kind(exc: Exception) -> Failure:
-    """ab's column for a response the reader refused: Exceptions, Length or Receive."""
+def failure_kind(exc: Exception, sock: socket.SocketType) -> Failure:
+    """ab's column for a response the reader refused: Exceptions, Length or Receive (or
+    Connect, for a socket that connected to itself)."""
     if isinstance(exc, ProtocolError):
-        return Failure.EXCEPTIONS
+        return Failure.CONNECT if connected_to_itself(sock) else Failure.EXCEPTIONS
     if isinstance(exc, BodyLengthError):
         return Failure.LENGTH
     return Failure.RECEIVE
+
+
+def connected_to_itself(sock: socket.SocketType) -> bool:
+    """Whether a connect to a closed port took that very port as its source address.
+
+    A loopback port inside the ephemeral range (trioserve's 60000 is, on Linux) can be picked
+    as a connection's source port while nothing listens on it: TCP's simultaneous open then
+    joins the socket to itself, and it reads back its own request. That is a refused
+    connection, not a server's bad answer. Checked on the failure path only: no cost per
+    request.
+    """
+    try:
+        return bool(sock.getsockname() == sock.getpeername())
+    except OSError:
+        return False
 
 
 def first_send_failure(exc: OSError) -> Failure:

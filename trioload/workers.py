@@ -19,7 +19,9 @@ from typing import Any
 import trio
 
 from trioload.config import LoadConfig
-from trioload.process import PROGRESS_INTERVAL_S, write
+from trioload.outputs import write_stderr
+from trioload.preflight import find_target
+from trioload.process import PROGRESS_INTERVAL_S
 from trioload.progress import Progress
 from trioload.result import RunResult, merge_reports
 from trioload.worker_protocol import REPORTING_STATUSES, parse_progress_line, worker_commands
@@ -32,6 +34,7 @@ WORKER_START_S = 1.0
 
 async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
     """Run the worker processes, show their combined progress, merge their reports."""
+    await find_target(config.target, probe=True)  # once here, not once per worker
     pool = _Workers(config)
     start = time.perf_counter()
     start_at = config.start_at
@@ -64,7 +67,7 @@ async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
     result = merge_reports(config, pool.reports, wall_s)
     if config.progress:
         pool.show_progress(wall_s)
-        write(pool.progress.finish(result.tally.finished))
+        write_stderr(pool.progress.finish(result.tally.finished))
     return result
 
 
@@ -99,12 +102,12 @@ class _Workers:
                 if record is not None:
                     self.counters[index] = record
                 elif line.strip():
-                    write(f"trioload worker {index + 1}: {line}")
+                    write_stderr(f"trioload worker {index + 1}: {line}")
 
     def show_progress(self, elapsed_s: float) -> None:
         finished = sum(done for done, _ in self.counters.values())
         failed = sum(bad for _, bad in self.counters.values())
-        write(self.progress.tick(finished, failed, elapsed_s))
+        write_stderr(self.progress.tick(finished, failed, elapsed_s))
 
     async def tick(self, start: float) -> None:
         while True:

@@ -158,10 +158,30 @@ class Server:
         if self.stopping:
             return
         self.stopping = True
-        self._grace_ends = trio.current_time() + self.config.grace
+        now = trio.current_time()
+        self._grace_ends = now + self.config.grace
         if self._listener is not None:
+            self._take_the_queue(now)
             self._listener.close()  # new clients get refused at once, not queued
         self._waiting.cancel()
+
+    def _take_the_queue(self, now: float) -> None:
+        """Accept what the kernel has queued before the listener closes: those clients have
+        connected (and, deferring accepts, sent their request), and the close would reset them.
+
+        At most a backlog's worth: under load the queue refills as fast as it is taken, and
+        the listener must close in the end. A client whose handshake the kernel completes
+        between the last accept and the close is still reset; the rest are refused.
+        """
+        listener = self._listener
+        assert listener is not None
+        for _ in range(self.config.backlog):
+            try:
+                fd, peer = accept_descriptor(listener)
+            except OSError:  # drained (EAGAIN), or out of descriptors: the rest get reset
+                return
+            self.stats.accepted += 1
+            self._start(fd, peer, now)
 
     def abort(self) -> None:
         """Immediate shutdown: close every connection now."""

@@ -51,15 +51,16 @@ class LoadRun:
 
 
 async def run_trioload(*args: str, **options: Any) -> LoadRun:
-    """Run the real console script to its end, streams captured."""
+    """Run the real console script to its end, streams captured (but for one the caller
+    gives as ``stdout=`` or ``stderr=``)."""
     done = await trio.run_process(
         [str(TRIOLOAD), *args],
-        capture_stdout=True,
-        capture_stderr=True,
+        capture_stdout="stdout" not in options,
+        capture_stderr="stderr" not in options,
         check=False,
         **options,
     )
-    return LoadRun(done.returncode, done.stdout.decode(), done.stderr.decode())
+    return LoadRun(done.returncode, (done.stdout or b"").decode(), (done.stderr or b"").decode())
 
 
 def url(port: int) -> str:
@@ -74,7 +75,17 @@ def start_raw(nursery: trio.Nursery) -> StartRaw:
     """Serve each connection with ``handler`` on 127.0.0.1; returns the port."""
 
     async def start(handler: Handler) -> int:
-        listeners = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+        async def serve(stream: trio.SocketStream) -> None:
+            # trioload's probe (trioload.preflight) resets before sending a byte: it is not
+            # a request, and must not reach (or be counted by) the handler.
+            try:
+                if not await stream.socket.recv(1, socket.MSG_PEEK):
+                    return
+            except OSError:
+                return
+            await handler(stream)
+
+        listeners = await nursery.start(partial(trio.serve_tcp, serve, 0, host="127.0.0.1"))
         port: int = listeners[0].socket.getsockname()[1]
         return port
 
@@ -201,6 +212,30 @@ async def chunked_keep_alive(stream: trio.SocketStream) -> None:
                 b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
                 b"\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
             )
+
+
+@pytest.fixture
+def start_gone(nursery: trio.Nursery) -> Callable[[], Awaitable[int]]:
+    """A server that takes trioload's probe connection, then stops listening: the run's own
+    connections are all refused (a server that went away after the run began)."""
+
+    async def start() -> int:
+        listener = trio.socket.socket()
+        await listener.bind(("127.0.0.1", 0))
+        # Room for the probe alone: a connection of the run that came before the close would
+        # be reset, not refused. The kernel drops its SYN instead; the retry finds no listener.
+        listener.listen(0)
+
+        async def take_the_probe() -> None:
+            with listener:
+                probe, _ = await listener.accept()
+                probe.close()
+
+        nursery.start_soon(take_the_probe)
+        port: int = listener.getsockname()[1]
+        return port
+
+    return start
 
 
 def refused_port() -> int:

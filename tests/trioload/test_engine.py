@@ -22,7 +22,6 @@ from tests.trioload.conftest import (
     close_before_answer,
     latency_mix,
     never_answer,
-    refused_port,
     reset_after_request,
     run_trioload,
     server_error,
@@ -136,8 +135,10 @@ async def test_engine_counts_a_response_that_is_not_http_as_exceptions(
     assert run.report["failures"] == only("exceptions", 6)
 
 
-async def test_engine_counts_a_refused_port_as_connect(load: Load) -> None:
-    run = await load("-q", "-n", "5", "-c", "2", "--json", "-", url(refused_port()))
+async def test_engine_counts_a_refused_port_as_connect(
+    load: Load, start_gone: Callable[[], Awaitable[int]]
+) -> None:
+    run = await load("-q", "-n", "5", "-c", "2", "--json", "-", url(await start_gone()))
     assert run.returncode == 1
     assert run.report["failures"] == only("connect", 5)
     assert "   (Connect: 5, Receive: 0, Length: 0, Exceptions: 0)\n" in run.stderr

@@ -3,6 +3,8 @@ cannot be written at the end loses nothing of the report."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,46 @@ async def test_output_that_fails_at_the_end_keeps_the_report(
     assert run.returncode == 1
     assert "Complete requests:      5\n" in run.stdout
     assert run.stderr == "trioload: could not write --json /dev/full: No space left on device\n"
+
+
+async def test_stdout_closed_early_sends_the_report_to_stderr_and_writes_the_files(
+    start_trioserve: StartTrioserve, tmp_path: Path
+) -> None:
+    _, port = await start_trioserve()
+    json_path = tmp_path / "run.json"
+    # The reader is gone before the run ends, as with `trioload ... | head -1`.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        run = await run_trioload(
+            "-q", "-n", "5", "--json", str(json_path), url(port), stdout=write_end
+        )
+    finally:
+        os.close(write_end)
+    assert run.returncode == 1
+    reason, _, report = run.stderr.partition("\n")
+    assert reason == (
+        "trioload: could not write the report to stdout (Broken pipe); it follows here"
+    )
+    assert "Complete requests:      5\n" in report
+    assert "Traceback" not in run.stderr
+    assert json.loads(json_path.read_text())["finished"] == 5
+
+
+async def test_stderr_closed_early_loses_neither_the_run_nor_the_report(
+    start_trioserve: StartTrioserve, tmp_path: Path
+) -> None:
+    _, port = await start_trioserve()
+    json_path = tmp_path / "run.json"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        # Progress on: the header and every progress line meet the broken pipe.
+        run = await run_trioload(
+            "-n", "2000", "--json", str(json_path), url(port), stderr=write_end
+        )
+    finally:
+        os.close(write_end)
+    assert run.returncode == 0
+    assert "Complete requests:      2000\n" in run.stdout
+    assert json.loads(json_path.read_text())["finished"] == 2000

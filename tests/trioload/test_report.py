@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -130,6 +131,14 @@ def test_format_text_says_when_interrupted_and_when_the_client_was_busy() -> Non
     assert "Interrupted: the figures cover" in busy
     assert "Warning: trioload kept its core busy" in busy
     assert "Client CPU: 95% of a core per process" in busy
+
+
+def test_format_text_no_busy_warning_for_a_run_too_short_to_tell() -> None:
+    # 10 requests in 20 ms: the share is mostly the run's start-up, not the load.
+    result = dataclasses.replace(result_of(known_tally(), cpu_s=0.1), elapsed_s=0.02)
+    text = format_text(result)
+    assert "Client CPU: 500% of a core per process" in text
+    assert "Warning: trioload kept its core busy" not in text
 
 
 def text_field(text: str, label: str) -> str:

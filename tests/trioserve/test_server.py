@@ -308,6 +308,27 @@ async def test_server_graceful_stop_lets_inflight_finish(start_server: StartServ
     assert await read_to_eof(stream) == EXACT_RESPONSE
 
 
+async def test_server_graceful_stop_answers_the_clients_already_queued(
+    start_server: StartServer,
+) -> None:
+    # One idle holder fills --max-connections: the next clients wait in the kernel's queue,
+    # connected, their requests sent. Closing the listener would reset them; stop() takes
+    # them in and answers them first.
+    server, port = await start_server(max_connections=1, defer_accept=False, grace=5.0)
+    holder = await trio.open_tcp_stream("127.0.0.1", port)
+    queued = [await trio.open_tcp_stream("127.0.0.1", port) for _ in range(3)]
+    for stream in queued:
+        await stream.send_all(AB_REQUEST)
+    await trio.testing.wait_all_tasks_blocked()
+    assert server.stats.accepted == 1, "the queued clients were accepted before the stop"
+    server.stop()
+    with trio.fail_after(60):  # only against a hang
+        for stream in queued:
+            assert await read_to_eof(stream) == EXACT_RESPONSE
+    await holder.aclose()
+    assert (server.stats.accepted, server.stats.responses) == (4, 3)
+
+
 async def test_server_custom_body_and_content_type(start_server: StartServer) -> None:
     _, port = await start_server(body=b'{"ok":true}', content_type="application/json")
     response = await exchange(port, AB_REQUEST)
