@@ -41,9 +41,11 @@ open-loop instead: request k is due at k/N seconds, and its latency counts from 
 
 EPILOG = """\
 exit status: 0 the run completed and no request failed; 1 the run completed but some requests
-failed, or an output file could not be written at the end (the report still went to stdout); 2
-usage error (bad flag or URL, too few file descriptors for -c, an output path that cannot be
-written); 130 interrupted by Ctrl-C or SIGTERM (the report still covers what finished).
+failed, or an output could not be written at the end (the report still went to stdout, or to
+stderr if stdout was closed); 2 the run could not start (bad flag or URL, too few file
+descriptors for -c, an output path that cannot be written, a host that does not resolve, nothing
+listening at the URL's port); 130 interrupted by Ctrl-C or SIGTERM (the report still covers what
+finished).
 """
 
 

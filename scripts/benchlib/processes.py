@@ -126,23 +126,30 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every live descendant (nginx's and trioserve's workers, trioload's)."""
+    children = _children_map()
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found
+
+
 def tree_cpu_seconds(root: int) -> float:
     """utime+stime of ``root`` and every live descendant, plus what they reaped (cutime+cstime).
 
     nginx's and trioserve's workers are live children of their master, so a process's own
     cutime/cstime alone would miss them.
     """
-    children = _children_map()
     ticks = 0
-    pending = [root]
-    while pending:
-        pid = pending.pop()
+    for pid in tree_pids(root):
         fields = _stat_fields(pid)
-        if fields is None:
-            continue
-        # After "pid (comm) ", index 0 is state; utime, stime, cutime, cstime are 11..14.
-        ticks += sum(int(value) for value in fields[11:15])
-        pending.extend(children.get(pid, []))
+        if fields is not None:
+            # After "pid (comm) ", index 0 is state; utime, stime, cutime, cstime are 11..14.
+            ticks += sum(int(value) for value in fields[11:15])
     return ticks / _TICKS_PER_SECOND
 
 

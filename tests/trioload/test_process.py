@@ -97,4 +97,6 @@ async def test_run_in_process_cuts_its_timeline_on_the_wall_clock_grid(
     for entry in entries[:-1]:
         offset = entry.end_unix_s / 0.1 - round(entry.end_unix_s / 0.1)
         assert 0 <= offset < 0.3, entry
-    assert len(entries) >= 4  # 40 requests at 100/s: 0.4 s
+    # 40 requests at 100/s: 0.4 s, so cut mid-run. Not necessarily into 4 entries: on a loaded
+    # machine a cut can come after the next grid line, or a cell see nothing finish (no entry).
+    assert len(entries) >= 2

@@ -1,0 +1,288 @@
+"""Misbehaving clients against one loopback HTTP server, to see that it stays up and fair.
+
+For ``--seconds``, all at once: slowloris connections dripping an endless request head, idle
+connections that send nothing (both kept at their number: one the server closes is counted and
+replaced), oversized request heads, random garbage, and connections closed with a RST as soon
+as they are made. Prints one JSON object of counts on stdout.
+
+    .venv/bin/python -m scripts.benchlib.hostile --port 8080 --seconds 10 --slowloris 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import itertools
+import json
+import random
+import socket
+import struct
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+
+# Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from scripts.benchlib.machine import raise_nofile_limit, require_loopback
+
+#: most connections of one paced kind in flight at once; launches beyond it are skipped.
+MAX_IN_FLIGHT = 200
+CONNECT_TIMEOUT_S = 5.0
+#: how long an oversized or garbage connection waits for the server's answer and close.
+ANSWER_TIMEOUT_S = 3.0
+#: after a failed connect, a held slot waits this long before trying again (no hot loop).
+RETRY_S = 0.1
+SLOWLORIS_HEAD = b"GET / HTTP/1.1\r\nHost: x\r\nX-a: "
+#: 64 KiB: a request line, then one huge header.
+OVERSIZED_HEAD = (b"GET / HTTP/1.1\r\nHost: x\r\nX-big: " + b"a" * 65536)[:65532] + b"\r\n\r\n"
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How many of each kind: held connections, or launches a second; 0 turns a kind off."""
+
+    slowloris: int = 500
+    idle: int = 1000
+    oversized_per_s: float = 50.0
+    garbage_per_s: float = 50.0
+    resets_per_s: float = 200.0
+    #: seconds between two bytes of a slowloris head.
+    drip_s: float = 1.0
+
+
+@dataclass
+class HeldCounts:
+    """Connections kept open: how many were made, closed by the server, or failed to connect."""
+
+    open_target: int
+    opened: int = 0
+    closed_by_server: int = 0
+    connect_failed: int = 0
+
+
+@dataclass
+class ProbeCounts:
+    """One request a connection: its answer's status code, else how it ended.
+
+    ``sent`` less the outcomes is the number still waiting when the time ran out.
+    """
+
+    sent: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    reset: int = 0
+    eof: int = 0
+    timeout: int = 0
+    connect_failed: int = 0
+    skipped: int = 0
+
+    def record(self, outcome: str) -> None:
+        """Count a status code ("431") or one of "reset", "eof", "timeout"."""
+        if outcome in {"reset", "eof", "timeout"}:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+        else:
+            self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
+
+
+@dataclass
+class ResetCounts:
+    """Connections made and closed at once with a RST."""
+
+    sent: int = 0
+    connect_failed: int = 0
+    skipped: int = 0
+
+
+async def connect(host: str, port: int) -> trio.SocketStream | None:
+    """A connection to ``host:port``, or None if it is refused, reset or too slow."""
+    sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with trio.fail_after(CONNECT_TIMEOUT_S):
+            await sock.connect((host, port))
+    except (OSError, trio.TooSlowError):  # trio closes a cancelled connect's socket itself
+        sock.close()
+        return None
+    return trio.SocketStream(sock)
+
+
+async def wait_closed(stream: trio.SocketStream, drip_s: float | None) -> None:
+    """Return once the server closes ``stream``; with ``drip_s``, drip an endless head."""
+    period = float("inf") if drip_s is None else drip_s
+    drip = itertools.chain(SLOWLORIS_HEAD, itertools.repeat(ord("a")))
+    try:
+        while True:
+            with trio.move_on_after(period) as waited:
+                data = await stream.receive_some()
+            if waited.cancelled_caught:
+                await stream.send_all(bytes([next(drip)]))
+            elif not data:
+                return
+            else:
+                period = float("inf")  # the server is answering (a 408): read on to its close
+    except trio.BrokenResourceError:
+        return  # a reset is a close too
+
+
+async def hold(host: str, port: int, counts: HeldCounts, drip_s: float | None) -> None:
+    """Keep one connection open for ever, slowloris (dripping) or idle; replace it on close."""
+    while True:
+        stream = await connect(host, port)
+        if stream is None:
+            counts.connect_failed += 1
+            await trio.sleep(RETRY_S)
+            continue
+        counts.opened += 1
+        async with stream:
+            await wait_closed(stream, drip_s)
+        counts.closed_by_server += 1
+
+
+def status_of(received: bytes) -> str | None:
+    """The status code of a response's first line; "?" for other bytes; None for none."""
+    if not received:
+        return None
+    parts = received.split(b"\r\n", 1)[0].split()
+    if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
+        return parts[1].decode()
+    return "?"
+
+
+async def answer_to(stream: trio.SocketStream, payload: bytes) -> str:
+    """Send ``payload``, read until the server closes; its status code, else how it ended."""
+    received = b""
+    with trio.move_on_after(ANSWER_TIMEOUT_S):
+        try:
+            # A reset mid-send may still leave the answer in our receive queue: read on.
+            with contextlib.suppress(trio.BrokenResourceError):
+                await stream.send_all(payload)
+            while chunk := await stream.receive_some():
+                received = (received + chunk)[:4096]  # only the status line matters
+            return status_of(received) or "eof"
+        except trio.BrokenResourceError:
+            return status_of(received) or "reset"
+    return status_of(received) or "timeout"
+
+
+async def probe(host: str, port: int, payload: bytes, counts: ProbeCounts) -> None:
+    """One connection that sends ``payload`` and records the server's answer."""
+    stream = await connect(host, port)
+    if stream is None:
+        counts.connect_failed += 1
+        return
+    counts.sent += 1
+    async with stream:
+        counts.record(await answer_to(stream, payload))
+
+
+async def reset(host: str, port: int, counts: ResetCounts) -> None:
+    """Connect, then close at once with SO_LINGER 0 s, so the kernel sends a RST."""
+    stream = await connect(host, port)
+    if stream is None:
+        counts.connect_failed += 1
+        return
+    stream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    await stream.aclose()
+    counts.sent += 1
+
+
+def garbage() -> bytes:
+    """1-4 KiB of random bytes ending like a request head."""
+    return random.randbytes(random.randint(1024, 4096) - 4) + b"\r\n\r\n"
+
+
+async def pace(
+    per_s: float, counts: ProbeCounts | ResetCounts, launch: Callable[[], Awaitable[None]]
+) -> None:
+    """Start ``launch`` ``per_s`` times a second on a fixed schedule, until cancelled."""
+    if per_s <= 0:
+        return
+    in_flight = 0
+
+    async def one() -> None:
+        nonlocal in_flight
+        try:
+            await launch()
+        finally:
+            in_flight -= 1
+
+    async with trio.open_nursery() as nursery:
+        due = trio.current_time()
+        while True:  # a loop that fell behind catches up in a burst: the count per second holds
+            if in_flight < MAX_IN_FLIGHT:
+                in_flight += 1
+                nursery.start_soon(one)
+            else:
+                counts.skipped += 1
+            due += 1 / per_s
+            await trio.sleep_until(due)
+
+
+async def run_mix(host: str, port: int, mix: Mix, seconds: float) -> dict[str, Any]:
+    """Run every kind of ``mix`` against ``host:port`` for ``seconds``; the counts as JSON."""
+    slowloris, idle = HeldCounts(mix.slowloris), HeldCounts(mix.idle)
+    oversized, junk, resets = ProbeCounts(), ProbeCounts(), ResetCounts()
+    start = trio.current_time()
+    with trio.move_on_after(seconds):
+        async with trio.open_nursery() as nursery:
+            for _ in range(mix.slowloris):
+                nursery.start_soon(hold, host, port, slowloris, mix.drip_s)
+            for _ in range(mix.idle):
+                nursery.start_soon(hold, host, port, idle, None)
+            nursery.start_soon(
+                pace,
+                mix.oversized_per_s,
+                oversized,
+                lambda: probe(host, port, OVERSIZED_HEAD, oversized),
+            )
+            nursery.start_soon(
+                pace, mix.garbage_per_s, junk, lambda: probe(host, port, garbage(), junk)
+            )
+            nursery.start_soon(pace, mix.resets_per_s, resets, lambda: reset(host, port, resets))
+    kinds: dict[str, HeldCounts | ProbeCounts | ResetCounts] = {"slowloris": slowloris}
+    kinds |= {"idle": idle, "oversized": oversized, "garbage": junk, "resets": resets}
+    counts = {kind: dataclasses.asdict(of) for kind, of in kinds.items()}
+    return {"seconds": round(trio.current_time() - start, 3), **counts}
+
+
+def _number(convert: Callable[[str], Any], least: float) -> Callable[[str], Any]:
+    """An argparse type: ``convert``, refusing values below ``least``."""
+
+    def parse(text: str) -> Any:
+        value = convert(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{text} is below {least}")
+        return value
+
+    return parse
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the mix, print its counts; 2 for a non-loopback host."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="an address in 127.0.0.0/8 (default 127.0.0.1)")
+    add("--port", type=_number(int, 1), required=True)
+    add("--seconds", type=_number(float, 1e-3), required=True)
+    for knob in dataclasses.fields(Mix):  # --slowloris N, ..., --drip-s S: Mix's defaults
+        least = 1e-3 if knob.name == "drip_s" else 0
+        convert = int if isinstance(knob.default, int) else float
+        add(f"--{knob.name.replace('_', '-')}", type=_number(convert, least), default=knob.default)
+    args = parser.parse_args(argv)
+    try:
+        require_loopback(args.host)
+    except SystemExit as exc:  # its message, but the exit status of a usage error
+        print(f"hostile: {exc}", file=sys.stderr)
+        return 2
+    raise_nofile_limit()  # a thousand held connections outgrow the usual soft limit of 1024
+    mix = Mix(**{knob.name: getattr(args, knob.name) for knob in dataclasses.fields(Mix)})
+    print(json.dumps(trio.run(run_mix, args.host, args.port, mix, args.seconds)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""The soak's fault scenarios (5-7): servers that die, restart or go silent mid-run; a
+graceful stop under load; and bad input, where nothing of a run may be lost.
+
+Each returns an ``Outcome``: passed or not, and the figures that say why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .soakrun import (
+    LoadRun,
+    Outcome,
+    Sizes,
+    failures,
+    free_port_outside_ephemeral_range,
+    outcome,
+    run_trioload,
+    trioserve,
+    url,
+)
+
+#: seconds a run may take beyond -t + -s: the interpreter's start and the report.
+END_SLACK_S = 2.0
+#: scenario 6: failures other than Connect allowed. The kernel resets a client whose handshake
+#: it completed in the microseconds between trioserve's last accept and its listener's close.
+CLOSE_RACE_RESETS = 3
+#: scenario 6: how long after --grace trioserve may take to exit.
+GRACE_SLACK_S = 0.5
+DYING_CONCURRENCY = 50
+#: scenario 5: how long the killed server stays down before it is restarted.
+RESTART_AFTER_S = 0.5
+
+
+def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
+    """5: the server is killed (``killed``), killed and restarted (``restarted``), or stops
+    answering (``silent``, SIGSTOP) a third of the way into a ``-t`` run. trioload keeps
+    going, counts each failure in its column, ends within -t + -s, and exits 1."""
+    t, s = sizes.dying_seconds, sizes.dying_timeout_s
+    name = f"server {case} mid-run (-t {t:g} -s {s:g}, c={DYING_CONCURRENCY})"
+    started = time.monotonic()
+    with trioserve(out, f"dying-{case}") as server:
+        strike_at = t / 3
+        struck = done = False
+
+        def act(elapsed: float) -> None:
+            nonlocal struck, done
+            if done or elapsed < strike_at:
+                return
+            if not struck:
+                struck = True
+                if case == "silent":
+                    server.signal(signal.SIGSTOP)
+                else:
+                    server.kill()
+                done = case != "restarted"
+            elif elapsed >= strike_at + RESTART_AFTER_S:
+                server.start()
+                done = True
+
+        load = [
+            "-q",
+            "-c",
+            str(DYING_CONCURRENCY),
+            "-t",
+            f"{t:g}",
+            "-s",
+            f"{s:g}",
+            url(server.port),
+        ]
+        run = run_trioload(load, out, timeout=t + s + 60, during=act)
+        server.signal(signal.SIGCONT)
+        # What the restarted process answered, from its own shutdown line.
+        after_restart = (server.stopped_counts() or (0, 0, 0))[1] if server.stop() == 0 else 0
+    columns = failures(run)
+    problems = _dying_problems(run, columns, case, t + s + END_SLACK_S)
+    if case == "restarted" and not after_restart:
+        problems.append("the restarted server answered nothing")
+    figures = (
+        f"exit {run.returncode} after {run.wall_s:.1f} s; {run.get('succeeded')} succeeded, "
+        f"failed {run.get('failed')}: {_columns(columns)}"
+    )
+    if case == "restarted":
+        figures += f"; the restarted trioserve answered {after_restart}"
+    return outcome(name, problems, figures, started)
+
+
+def _dying_problems(run: LoadRun, columns: dict[str, int], case: str, limit_s: float) -> list[str]:
+    problems = []
+    if run.returncode != 1:
+        problems.append(f"exit {run.returncode}, not 1")
+    if run.wall_s > limit_s:
+        problems.append(f"took {run.wall_s:.1f} s, beyond -t + -s")
+    if columns.get("exceptions") or columns.get("length"):
+        problems.append("failures counted as Exceptions or Length")
+    in_flight = columns.get("receive", 0) + columns.get("write", 0)
+    if case == "silent":
+        if columns.get("receive", 0) < DYING_CONCURRENCY:
+            problems.append("the silent server's requests did not time out as Receive")
+    else:
+        if not columns.get("connect"):
+            problems.append("no Connect failures while the server was down")
+        if in_flight > DYING_CONCURRENCY:
+            problems.append("more Receive/Write failures than requests in flight at the kill")
+    return problems
+
+
+def _columns(columns: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in columns.items() if v) or "none"
+
+
+def graceful(sizes: Sizes, out: Path) -> Outcome:
+    """6: SIGTERM to trioserve during a run: what it accepted completes, the rest are refused
+    (Connect), and it exits 0 within --grace."""
+    g = sizes.grace_s
+    name = f"SIGTERM under load (--grace {g:g}, c=200)"
+    started = time.monotonic()
+    stop: dict[str, float | int | None] = {}
+    with trioserve(out, "graceful", ["--grace", f"{g:g}"]) as server:
+
+        def terminate(elapsed: float) -> None:
+            if stop or elapsed < sizes.grace_run_s / 3:
+                return
+            sent = time.monotonic()
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            try:
+                stop["status"] = server.proc.wait(g + 10)
+            except subprocess.TimeoutExpired:
+                stop["status"] = None
+            stop["seconds"] = time.monotonic() - sent
+
+        load = ["-q", "-c", "200", "-t", f"{sizes.grace_run_s:g}", "-s", "5", url(server.port)]
+        run = run_trioload(load, out, timeout=sizes.grace_run_s + g + 60, during=terminate)
+        counts = server.stopped_counts()
+    columns = failures(run)
+    others = sum(v for k, v in columns.items() if k != "connect")
+    problems = []
+    if stop.get("status") != 0:
+        problems.append(f"trioserve exited {stop.get('status')}")
+    if (stop.get("seconds") or 1e9) > g + GRACE_SLACK_S:
+        problems.append("trioserve outlived its grace")
+    if counts is None:
+        problems.append("no shutdown line")
+    else:
+        accepted, responses, socket_errors = counts
+        if accepted != responses or socket_errors:
+            problems.append("an accepted connection went unanswered")
+        if run.get("succeeded") != responses:
+            problems.append("trioload's successes differ from trioserve's responses")
+    if not columns.get("connect"):
+        problems.append("no request was refused: the stop came too late")
+    if others > CLOSE_RACE_RESETS:
+        problems.append(f"{others} failures other than Connect")
+    figures = (
+        f"trioserve exit {stop.get('status')} "
+        f"{stop.get('seconds', 0.0) or 0.0:.2f} s after SIGTERM; "
+        f"accepted/responses/socket errors {counts}; trioload {run.get('succeeded')} succeeded, "
+        f"failed: {_columns(columns)} (at most {CLOSE_RACE_RESETS} not Connect)"
+    )
+    return outcome(name, problems, figures, started)
+
+
+def bad_input(sizes: Sizes, out: Path) -> Outcome:
+    """7: unwritable output paths, a full disk, stdout closed early, an unresolvable host and
+    a port nobody listens on: one clear line each, before the run where it can be known
+    then, and the report never lost."""
+    del sizes  # every case is small
+    started = time.monotonic()
+    cases: list[tuple[str, Callable[[Path], str | None]]] = [
+        ("unwritable --json/--hdr-log/--hgrm", _unwritable),
+        ("full disk", _full_disk),
+        ("stdout closed early", _stdout_closed),
+        ("unresolvable host", _unresolvable),
+        ("port nobody listens on", _nobody_listens),
+    ]
+    results = [(label, check(out)) for label, check in cases]
+    problems = [f"{label}: {problem}" for label, problem in results if problem]
+    figures = ", ".join(
+        f"{label} {'ok' if problem is None else 'FAIL'}" for label, problem in results
+    )
+    return outcome("bad input, nothing lost", problems, figures, started)
+
+
+def _one_line(run: LoadRun, status: int, start: str) -> str | None:
+    """None if the run ended with ``status`` and stderr is one line beginning ``start``."""
+    if run.returncode != status:
+        return f"exit {run.returncode}, not {status}"
+    if run.stderr.count("\n") != 1 or not run.stderr.startswith(start) or "Traceback" in run.stderr:
+        return f"stderr {run.stderr[:200]!r}"
+    return None
+
+
+def _unwritable(out: Path) -> str | None:
+    with trioserve(out, "bad-input") as server:
+        for flag in ("--json", "--hdr-log", "--hgrm"):
+            run = run_trioload(
+                ["-q", "-n", "1000", flag, "/nonexistent/dir/x", url(server.port)], out, timeout=60
+            )
+            problem = _one_line(run, 2, f"trioload: cannot write {flag} /nonexistent/dir/x: ")
+            if problem:
+                return f"{flag}: {problem}"
+        server.stop()
+        if (server.stopped_counts() or (-1,))[0] != 0:
+            return "the run started before the error"
+    return None
+
+
+def _full_disk(out: Path) -> str | None:
+    """A tmpfs filled up before the run (as root) or /dev/full: the file fails at the end,
+    the report does not."""
+    with tempfile.TemporaryDirectory(dir=out) as mount_point, trioserve(out, "full-disk") as server:
+        mounted = os.geteuid() == 0 and _mount_tiny_tmpfs(mount_point)
+        try:
+            target = Path(mount_point) / "run.json" if mounted else Path("/dev/full")
+            run = run_trioload(
+                ["-q", "-n", "2000", "--json", str(target), url(server.port)], out, timeout=60
+            )
+        finally:
+            if mounted:
+                subprocess.run(["umount", mount_point], check=False)
+    if run.returncode != 1 or "Complete requests:      2000\n" not in run.stdout:
+        return f"exit {run.returncode}, report on stdout: {'Complete requests' in run.stdout}"
+    if "No space left on device" not in run.stderr:
+        return f"stderr {run.stderr[:200]!r}"
+    return None
+
+
+def _mount_tiny_tmpfs(path: str) -> bool:
+    """One page of tmpfs at ``path``, then a file that takes it all: the disk is full."""
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "soak-full", path], check=False)
+    if done.returncode != 0:
+        return False
+    with contextlib.suppress(OSError), (Path(path) / "filler").open("wb") as filler:
+        filler.write(bytes(8192))
+    return True
+
+
+def _stdout_closed(out: Path) -> str | None:
+    """The reader quits before the report (``| head -1``): the report moves to stderr."""
+    with trioserve(out, "stdout-closed") as server:
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            run = run_trioload(
+                ["-q", "-n", "2000", url(server.port)], out, timeout=60, stdout=write_end
+            )
+        finally:
+            os.close(write_end)
+    first = run.stderr.partition("\n")[0]
+    if run.returncode != 1 or "could not write the report to stdout" not in first:
+        return f"exit {run.returncode}, stderr {first!r}"
+    if "Complete requests:      2000\n" not in run.stderr or run.report is None:
+        return "the report or the JSON file was lost"
+    return None
+
+
+def _unresolvable(out: Path) -> str | None:
+    run = run_trioload(["-q", "-n", "1000", "http://no-such-host.invalid/"], out, timeout=60)
+    return _one_line(run, 2, "trioload: cannot resolve host 'no-such-host.invalid': ")
+
+
+def _nobody_listens(out: Path) -> str | None:
+    port = free_port_outside_ephemeral_range()
+    run = run_trioload(["-q", "-n", "1000", url(port)], out, timeout=60)
+    return _one_line(run, 2, f"trioload: cannot connect to 127.0.0.1:{port}: Connection refused")

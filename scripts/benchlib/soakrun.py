@@ -1,0 +1,310 @@
+"""What the soak's scenarios share: a trioserve they can kill, stop and restart, trioload runs
+they can act during, and what /proc says about a process tree's memory and descriptors.
+
+Everything runs the project's console scripts on 127.0.0.1, on a port outside the kernel's
+ephemeral range: a connect to a closed port in that range can bind that very port as its
+source (the socket then connects to itself), and a restarted server would find it taken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .hostile import Mix
+from .machine import VENV_BIN, is_listening
+from .processes import tree_pids
+
+HOST = "127.0.0.1"
+TRIOSERVE = str(VENV_BIN / "trioserve")
+TRIOLOAD = str(VENV_BIN / "trioload")
+#: how often a running process tree is sampled (RSS, descriptors).
+SAMPLE_EVERY_S = 0.25
+_VM_RSS = re.compile(r"^VmRSS:\s+(\d+)", re.MULTILINE)
+_STOPPED_LINE = re.compile(
+    r"trioserve: stopped: accepted (\d+), responses (\d+),.*socket errors (\d+)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How big each scenario runs: the full soak, or ``SMALL`` for the CI test suite."""
+
+    requests: int = 1_000_000  # scenarios 1-2
+    concurrency: int = 1000
+    exhaust_nofile: int = 256  # scenario 3: trioserve's descriptor limit ...
+    exhaust_requests: int = 50_000  # ... hit at -c concurrency with responses held:
+    exhaust_delay_ms: int = 20
+    calm_concurrency: int = 50  # then this load must see no failure
+    calm_requests: int = 20_000
+    hostile_seconds: float = 20.0  # scenario 4, each of its two runs
+    hostile_lead_s: float = 3.0  # the mix builds up (held connections) before the run
+    hostile_head_timeout_s: float = 5.0  # trioserve's, so slowloris is cut within the run
+    mix: Mix = field(default_factory=Mix)
+    dying_seconds: float = 9.0  # scenario 5's runs (-t) ...
+    dying_timeout_s: float = 2.0  # ... and their -s
+    grace_s: float = 3.0  # scenario 6
+    grace_run_s: float = 4.0
+
+
+SMALL = Sizes(
+    requests=20_000,
+    exhaust_requests=5_000,
+    calm_requests=2_000,
+    hostile_seconds=2.0,
+    hostile_lead_s=1.5,
+    hostile_head_timeout_s=1.0,
+    mix=Mix(
+        slowloris=50, idle=100, oversized_per_s=20, garbage_per_s=20, resets_per_s=50, drip_s=0.2
+    ),
+    dying_seconds=3.0,
+    dying_timeout_s=1.0,
+    grace_s=2.0,
+    grace_run_s=2.0,
+)
+
+
+def url(port: int) -> str:
+    return f"http://{HOST}:{port}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One scenario's verdict and the figures behind it, for its pass/fail line."""
+
+    name: str
+    passed: bool
+    figures: str
+    seconds: float = 0.0
+
+    @property
+    def line(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        return f"{verdict}  {self.name}: {self.figures} ({self.seconds:.0f} s)"
+
+
+def outcome(name: str, problems: list[str], figures: str, started: float) -> Outcome:
+    """The verdict: passed when no problem was found; the problems lead the figures."""
+    if problems:
+        figures = f"{'; '.join(problems)}. Figures: {figures}"
+    return Outcome(name, not problems, figures, time.monotonic() - started)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One sample of a process tree: resident memory and open descriptors, summed."""
+
+    rss_kb: int
+    fds: int
+
+
+def tree_usage(root: int) -> Usage | None:
+    """RSS and open descriptors of ``root`` and its descendants; None once it is gone."""
+    rss = fds = 0
+    found = False
+    for pid in tree_pids(root):
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            status = Path(f"/proc/{pid}/status").read_text()
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+            resident = _VM_RSS.search(status)
+            rss += int(resident[1]) if resident else 0
+            found = True
+    return Usage(rss, fds) if found else None
+
+
+def free_port_outside_ephemeral_range() -> int:
+    """A free loopback port above (or below) ``ip_local_port_range``, picked at random: two
+    soaks (or test workers) looking at once must not pick the same one."""
+    low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    candidates = [*range(high + 1, 65536), *range(low - 1, 1024, -1)]
+    random.shuffle(candidates)
+    for port in candidates:
+        if is_listening(HOST, port):
+            continue
+        with contextlib.suppress(OSError), socket.create_server((HOST, port)):
+            return int(port)
+    raise RuntimeError("no free port outside the ephemeral range")
+
+
+class PortTakenError(RuntimeError):
+    """Someone bound the port between its choice and trioserve's bind: choose again."""
+
+
+class Trioserve:
+    """One trioserve process (its own session: workers go with it), its log in a file."""
+
+    def __init__(
+        self, log_dir: Path, name: str, port: int, args: list[str], nofile: int = 0
+    ) -> None:
+        self.port, self.args, self.nofile = port, args, nofile
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> None:
+        argv = [TRIOSERVE, "--host", HOST, "--port", str(self.port), *self.args]
+        if self.nofile:  # the soft and hard limits both: trioserve lifts a soft one itself
+            argv = ["prlimit", f"--nofile={self.nofile}:{self.nofile}", "--", *argv]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not is_listening(HOST, self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                said = self.log()
+                if "Address already in use" in said:
+                    raise PortTakenError(self.port)
+                raise RuntimeError(f"trioserve did not start: {said[-300:]}")
+            time.sleep(0.02)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the whole process group (workers too)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signum)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM to the master (it forwards to its workers); its exit status, None on a hang."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.signal(signal.SIGCONT)
+            self.signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stopped_counts(self) -> tuple[int, int, int] | None:
+        """(accepted, responses, socket errors) from the last shutdown line, if any."""
+        matches = _STOPPED_LINE.findall(self.log())
+        if not matches:
+            return None
+        accepted, responses, socket_errors = (int(v) for v in matches[-1])
+        return accepted, responses, socket_errors
+
+
+@contextlib.contextmanager
+def trioserve(
+    log_dir: Path, name: str, args: list[str] | None = None, *, nofile: int = 0
+) -> Iterator[Trioserve]:
+    """A started trioserve on a fresh port, killed on the way out whatever happened."""
+    for _ in range(3):
+        server = Trioserve(log_dir, name, free_port_outside_ephemeral_range(), args or [], nofile)
+        try:
+            server.start()
+            break
+        except PortTakenError:
+            server.log_path.unlink(missing_ok=True)
+    else:
+        raise RuntimeError("trioserve found three ports taken in a row")
+    try:
+        yield server
+    finally:
+        if server.alive():
+            server.kill()
+
+
+@dataclass
+class LoadRun:
+    """A finished trioload: status, streams, JSON report (None if none), samples of its tree."""
+
+    returncode: int | None  # None: it hung and was killed
+    stdout: str
+    stderr: str
+    report: dict[str, Any] | None
+    wall_s: float
+    samples: list[Usage] = field(default_factory=list)
+
+    def get(self, *keys: str) -> Any:
+        value: Any = self.report
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+
+def run_trioload(
+    args: list[str],
+    out_dir: Path,
+    *,
+    timeout: float,
+    during: Callable[[float], None] | None = None,
+    stdout: int | None = None,
+) -> LoadRun:
+    """Run ``trioload ARGS --json FILE`` to its end (killed after ``timeout``), sampling its
+    process tree; ``during(elapsed_s)`` is called at each sample, to act on the server."""
+    json_path = out_dir / f"trioload-{time.monotonic_ns()}.json"
+    argv = [TRIOLOAD, *args]
+    if "--json" not in args:
+        argv[1:1] = ["--json", str(json_path)]
+    out_path, err_path = json_path.with_suffix(".out"), json_path.with_suffix(".err")
+    samples: list[Usage] = []
+    start = time.monotonic()
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout or out, stderr=err)
+        returncode: int | None = None
+        while True:
+            try:
+                returncode = proc.wait(SAMPLE_EVERY_S)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - start
+                if elapsed > timeout:
+                    proc.kill()
+                    proc.wait()
+                    break
+                usage = tree_usage(proc.pid)
+                if usage is not None:
+                    samples.append(usage)
+                if during is not None:
+                    during(elapsed)
+    wall = time.monotonic() - start
+    report = None
+    if json_path.exists():
+        with contextlib.suppress(ValueError):
+            report = json.loads(json_path.read_text())
+    return LoadRun(
+        returncode, out_path.read_text(errors="replace"), err_path.read_text(errors="replace"),
+        report, wall, samples,
+    )  # fmt: skip
+
+
+def failures(run: LoadRun) -> dict[str, int]:
+    """The run's failure columns (empty without a report)."""
+    found = run.get("failures")
+    return {str(k): int(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def grew(first: Usage, last: Usage) -> str:
+    """'RSS a→b MB, fds c→d' for a pass/fail line."""
+    return f"RSS {first.rss_kb / 1024:.1f}→{last.rss_kb / 1024:.1f} MB, fds {first.fds}→{last.fds}"
