@@ -16,6 +16,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ TRIOSERVE = str(VENV_BIN / "trioserve")
 TRIOLOAD = str(VENV_BIN / "trioload")
 #: how often a running process tree is sampled (RSS, descriptors).
 SAMPLE_EVERY_S = 0.25
+#: ``ulimit -n N`` (soft and hard), then exec the command: the limit without a shell or prlimit.
+_EXEC_LIMITED = (
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
+)
 _VM_RSS = re.compile(r"^VmRSS:\s+(\d+)", re.MULTILINE)
 _STOPPED_LINE = re.compile(
     r"trioserve: stopped: accepted (\d+), responses (\d+),.*socket errors (\d+)"
@@ -153,8 +159,8 @@ class Trioserve:
 
     def start(self, timeout: float = 20.0) -> None:
         argv = [TRIOSERVE, "--host", HOST, "--port", str(self.port), *self.args]
-        if self.nofile:  # the soft and hard limits both: trioserve lifts a soft one itself
-            argv = ["prlimit", f"--nofile={self.nofile}:{self.nofile}", "--", *argv]
+        if self.nofile:  # the soft and hard limits both (trioserve lifts a soft one itself)
+            argv = [sys.executable, "-c", _EXEC_LIMITED, str(self.nofile), *argv]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
