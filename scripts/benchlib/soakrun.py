@@ -50,10 +50,12 @@ class Sizes:
     requests: int = 1_000_000  # scenarios 1-2
     concurrency: int = 1000
     exhaust_nofile: int = 256  # scenario 3: trioserve's descriptor limit ...
-    exhaust_requests: int = 50_000  # ... hit at -c concurrency with responses held:
-    exhaust_delay_ms: int = 20
+    exhaust_requests: int = 30_000  # ... hit at -c concurrency with responses held
+    # 100 ms: 256 connections stay open at only 2,560 new ones a second, which even a
+    # starved client makes (at 20 ms, a busy CI machine's trioload sometimes did not).
+    exhaust_delay_ms: int = 100
     calm_concurrency: int = 50  # then this load must see no failure
-    calm_requests: int = 20_000
+    calm_requests: int = 5_000
     hostile_seconds: float = 20.0  # scenario 4, each of its two runs
     hostile_lead_s: float = 3.0  # the mix builds up (held connections) before the run
     hostile_head_timeout_s: float = 5.0  # trioserve's, so slowloris is cut within the run
@@ -66,8 +68,8 @@ class Sizes:
 
 SMALL = Sizes(
     requests=20_000,
-    exhaust_requests=5_000,
-    calm_requests=2_000,
+    exhaust_requests=3_000,
+    calm_requests=500,
     hostile_seconds=2.0,
     hostile_lead_s=1.5,
     hostile_head_timeout_s=1.0,
