@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trioload.conftest import StartTrioserve, run_trioload, url
+from tests.trioload.conftest import LoadRun, StartTrioserve, run_trioload, url
 from trioload.config import UsageError
 from trioload.outputs import check_writable, output_paths
 
@@ -51,20 +51,25 @@ async def test_output_that_fails_at_the_end_keeps_the_report(
     assert run.stderr == "trioload: could not write --json /dev/full: No space left on device\n"
 
 
+async def run_with_a_closed_pipe(stream: str, *args: str) -> LoadRun:
+    """trioload with ``stream`` ("stdout" or "stderr") a pipe whose reader is already gone, as
+    with `trioload ... | head -1` once head has quit."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return await run_trioload(*args, **{stream: write_end})
+    finally:
+        os.close(write_end)
+
+
 async def test_stdout_closed_early_sends_the_report_to_stderr_and_writes_the_files(
     start_trioserve: StartTrioserve, tmp_path: Path
 ) -> None:
     _, port = await start_trioserve()
     json_path = tmp_path / "run.json"
-    # The reader is gone before the run ends, as with `trioload ... | head -1`.
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        run = await run_trioload(
-            "-q", "-n", "5", "--json", str(json_path), url(port), stdout=write_end
-        )
-    finally:
-        os.close(write_end)
+    run = await run_with_a_closed_pipe(
+        "stdout", "-q", "-n", "5", "--json", str(json_path), url(port)
+    )
     assert run.returncode == 1
     reason, _, report = run.stderr.partition("\n")
     assert reason == (
@@ -80,15 +85,8 @@ async def test_stderr_closed_early_loses_neither_the_run_nor_the_report(
 ) -> None:
     _, port = await start_trioserve()
     json_path = tmp_path / "run.json"
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        # Progress on: the header and every progress line meet the broken pipe.
-        run = await run_trioload(
-            "-n", "2000", "--json", str(json_path), url(port), stderr=write_end
-        )
-    finally:
-        os.close(write_end)
+    # Progress on: the header and every progress line meet the broken pipe.
+    run = await run_with_a_closed_pipe("stderr", "-n", "2000", "--json", str(json_path), url(port))
     assert run.returncode == 0
     assert "Complete requests:      2000\n" in run.stdout
     assert json.loads(json_path.read_text())["finished"] == 2000
