@@ -180,7 +180,6 @@ class Server:
                 fd, peer = accept_descriptor(listener)
             except OSError:  # drained (EAGAIN), or out of descriptors: the rest get reset
                 return
-            self.stats.accepted += 1
             self._start(fd, peer, now)
 
     def abort(self) -> None:
@@ -285,7 +284,6 @@ class Server:
                     self._back_off(exc, now)
                     return
                 continue  # ECONNABORTED and friends: that client is gone, the next one isn't
-            self.stats.accepted += 1
             self._start(fd, peer, now)
             if len(self._connections) >= self.config.max_connections:
                 self._pause_accepting()  # backpressure: the backlog holds the next ones
@@ -293,6 +291,7 @@ class Server:
 
     def _start(self, fd: int, peer: object, now: float) -> None:
         """A new connection: answer it at once if its request is in, else let it wait."""
+        self.stats.accepted += 1
         log_answer = None
         if self.config.access_log:
             log_answer = partial(access_log, client_host(peer))

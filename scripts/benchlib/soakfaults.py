@@ -29,12 +29,18 @@ from .soakrun import (
 
 #: seconds a run may take beyond -t + -s: the interpreter's start and the report.
 END_SLACK_S = 2.0
+#: scenarios 5-6 start trioload's run this long after its process (``--start-at``), and
+#: strike at a time counted from then: on a busy machine an interpreter can take a second to
+#: start, and a server stopped before trioload's first connection would refuse its probe.
+START_LEAD_S = 1.0
 #: scenario 6: failures other than Connect allowed. The kernel resets a client whose handshake
 #: it completed in the microseconds between trioserve's last accept and its listener's close.
 CLOSE_RACE_RESETS = 3
 #: scenario 6: how long after --grace trioserve may take to exit.
 GRACE_SLACK_S = 0.5
 DYING_CONCURRENCY = 50
+#: scenario 7's runs: enough for a report and files, few enough to take no time.
+BAD_INPUT_REQUESTS = 500
 #: scenario 5: how long the killed server stays down before it is restarted.
 RESTART_AFTER_S = 0.5
 
@@ -47,12 +53,15 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
     name = f"server {case} mid-run (-t {t:g} -s {s:g}, c={DYING_CONCURRENCY})"
     started = time.monotonic()
     with trioserve(out, f"dying-{case}") as server:
-        strike_at = t / 3
+        load = ["-q", "-c", str(DYING_CONCURRENCY), "-t", f"{t:g}", "-s", f"{s:g}", *sizes.pace]
+        begins = time.time() + START_LEAD_S
+        strike_at = begins + t / 3
         struck = done = False
 
-        def act(elapsed: float) -> None:
+        def act() -> None:
             nonlocal struck, done
-            if done or elapsed < strike_at:
+            now = time.time()
+            if done or now < strike_at:
                 return
             if not struck:
                 struck = True
@@ -61,26 +70,17 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
                 else:
                     server.kill()
                 done = case != "restarted"
-            elif elapsed >= strike_at + RESTART_AFTER_S:
+            elif now >= strike_at + RESTART_AFTER_S:
                 server.start()
                 done = True
 
-        load = [
-            "-q",
-            "-c",
-            str(DYING_CONCURRENCY),
-            "-t",
-            f"{t:g}",
-            "-s",
-            f"{s:g}",
-            url(server.port),
-        ]
-        run = run_trioload(load, out, timeout=t + s + 60, during=act)
+        load += ["--start-at", f"{begins:.3f}", url(server.port)]
+        run = run_trioload(load, out, timeout=START_LEAD_S + t + s + 60, during=act)
         server.signal(signal.SIGCONT)
         # What the restarted process answered, from its own shutdown line.
         after_restart = (server.stopped_counts() or (0, 0, 0))[1] if server.stop() == 0 else 0
     columns = failures(run)
-    problems = _dying_problems(run, columns, case, t + s + END_SLACK_S)
+    problems = _dying_problems(run, columns, case, START_LEAD_S + t + s + END_SLACK_S)
     if case == "restarted" and not after_restart:
         problems.append("the restarted server answered nothing")
     figures = (
@@ -124,9 +124,10 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
     started = time.monotonic()
     stop: dict[str, float | int | None] = {}
     with trioserve(out, "graceful", ["--grace", f"{g:g}"]) as server:
+        begins = time.time() + START_LEAD_S
 
-        def terminate(elapsed: float) -> None:
-            if stop or elapsed < sizes.grace_run_s / 3:
+        def terminate() -> None:
+            if stop or time.time() < begins + sizes.grace_run_s / 3:
                 return
             sent = time.monotonic()
             assert server.proc is not None
@@ -137,8 +138,10 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
                 stop["status"] = None
             stop["seconds"] = time.monotonic() - sent
 
-        load = ["-q", "-c", "200", "-t", f"{sizes.grace_run_s:g}", "-s", "5", url(server.port)]
-        run = run_trioload(load, out, timeout=sizes.grace_run_s + g + 60, during=terminate)
+        load = ["-q", "-c", "200", "-t", f"{sizes.grace_run_s:g}", "-s", "5", *sizes.pace]
+        load += ["--start-at", f"{begins:.3f}", url(server.port)]
+        timeout = START_LEAD_S + sizes.grace_run_s + g + 60
+        run = run_trioload(load, out, timeout=timeout, during=terminate)
         counts = server.stopped_counts()
     columns = failures(run)
     others = sum(v for k, v in columns.items() if k != "connect")
@@ -202,13 +205,16 @@ def _unwritable(out: Path) -> str | None:
     with trioserve(out, "bad-input") as server:
         for flag in ("--json", "--hdr-log", "--hgrm"):
             run = run_trioload(
-                ["-q", "-n", "1000", flag, "/nonexistent/dir/x", url(server.port)], out, timeout=60
+                ["-q", "-n", str(BAD_INPUT_REQUESTS), flag, "/nonexistent/dir/x", url(server.port)],
+                out,
+                timeout=60,
             )
             problem = _one_line(run, 2, f"trioload: cannot write {flag} /nonexistent/dir/x: ")
             if problem:
                 return f"{flag}: {problem}"
         server.stop()
-        if (server.stopped_counts() or (-1,))[0] != 0:
+        counts = server.stopped_counts()
+        if counts is None or counts[0] != 0:
             return "the run started before the error"
     return None
 
@@ -221,12 +227,14 @@ def _full_disk(out: Path) -> str | None:
         try:
             target = Path(mount_point) / "run.json" if mounted else Path("/dev/full")
             run = run_trioload(
-                ["-q", "-n", "2000", "--json", str(target), url(server.port)], out, timeout=60
+                ["-q", "-n", str(BAD_INPUT_REQUESTS), "--json", str(target), url(server.port)],
+                out,
+                timeout=60,
             )
         finally:
             if mounted:
                 subprocess.run(["umount", mount_point], check=False)
-    if run.returncode != 1 or "Complete requests:      2000\n" not in run.stdout:
+    if run.returncode != 1 or f"Complete requests:      {BAD_INPUT_REQUESTS}\n" not in run.stdout:
         return f"exit {run.returncode}, report on stdout: {'Complete requests' in run.stdout}"
     if "No space left on device" not in run.stderr:
         return f"stderr {run.stderr[:200]!r}"
@@ -250,24 +258,29 @@ def _stdout_closed(out: Path) -> str | None:
         os.close(read_end)
         try:
             run = run_trioload(
-                ["-q", "-n", "2000", url(server.port)], out, timeout=60, stdout=write_end
+                ["-q", "-n", str(BAD_INPUT_REQUESTS), url(server.port)],
+                out,
+                timeout=60,
+                stdout=write_end,
             )
         finally:
             os.close(write_end)
     first = run.stderr.partition("\n")[0]
     if run.returncode != 1 or "could not write the report to stdout" not in first:
         return f"exit {run.returncode}, stderr {first!r}"
-    if "Complete requests:      2000\n" not in run.stderr or run.report is None:
+    if f"Complete requests:      {BAD_INPUT_REQUESTS}\n" not in run.stderr or run.report is None:
         return "the report or the JSON file was lost"
     return None
 
 
 def _unresolvable(out: Path) -> str | None:
-    run = run_trioload(["-q", "-n", "1000", "http://no-such-host.invalid/"], out, timeout=60)
+    run = run_trioload(
+        ["-q", "-n", str(BAD_INPUT_REQUESTS), "http://no-such-host.invalid/"], out, timeout=60
+    )
     return _one_line(run, 2, "trioload: cannot resolve host 'no-such-host.invalid': ")
 
 
 def _nobody_listens(out: Path) -> str | None:
     port = free_port_outside_ephemeral_range()
-    run = run_trioload(["-q", "-n", "1000", url(port)], out, timeout=60)
+    run = run_trioload(["-q", "-n", str(BAD_INPUT_REQUESTS), url(port)], out, timeout=60)
     return _one_line(run, 2, f"trioload: cannot connect to 127.0.0.1:{port}: Connection refused")

@@ -21,6 +21,7 @@ from .soakrun import (
     Usage,
     grew,
     outcome,
+    rss,
     run_trioload,
     tree_usage,
     trioserve,
@@ -44,8 +45,8 @@ def _rss_held(first: Usage, last: Usage) -> bool:
 def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
     """1-2: -n requests at -c to trioserve, one process each or ``--workers auto`` on both
     sides: zero failed, and neither side's RSS or descriptors grow with the run."""
-    name = "--workers auto on both sides" if workers else "one process each"
-    name = f"{sizes.requests:,} requests at c={sizes.concurrency}, {name}"
+    sides = "--workers auto on both sides" if workers else "one process each"
+    name = f"{sizes.requests:,} requests at c={sizes.concurrency}, {sides}"
     started = time.monotonic()
     spread = ["--workers", "auto"] if workers else []
     c = str(sizes.concurrency)
@@ -81,8 +82,7 @@ def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
         f"{run.get('requests_per_second') or 0:,.0f} req/s in {run.wall_s:.1f} s; "
         + (f"trioserve {grew(server_start, server_end)}" if server_start and server_end else "")
         + (
-            f"; trioload RSS {client[0].rss_kb / 1024:.1f}→{client[-1].rss_kb / 1024:.1f} MB, "
-            f"at most {most_fds} fds"
+            f"; trioload {rss(client[0], client[-1])}, at most {most_fds} fds"
             if len(client) >= 2
             else ""
         )
