@@ -10,7 +10,7 @@ from pathlib import Path
 
 import trio
 
-from trioload import __version__, merge, shards
+from trioload import __version__, merge, plot, shards
 from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
 from trioload.engine import ENGINES
@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["merge"]:
         return merge.main(argv[1:])
+    if argv[:1] == ["plot"]:
+        return plot.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

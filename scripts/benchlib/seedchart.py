@@ -1,6 +1,6 @@
 """The seed table as a PNG: req/s against the seed's, and server CPU a request, per server.
 
-matplotlib is the optional ``chart`` extra (``pip install -e '.[chart]'``): it is imported
+matplotlib is the optional ``plot`` extra (``pip install -e '.[plot]'``): it is imported
 only when a chart is drawn, and without it the chart is skipped with a one-line note.
 """
 
@@ -14,7 +14,7 @@ from .seedreport import SeedRow
 
 SKIPPED = (
     "chart skipped: matplotlib is not installed"
-    " (.venv/bin/pip install -e '.[chart]', or pip install matplotlib)"
+    " (.venv/bin/pip install -e '.[plot]', or pip install matplotlib)"
 )
 SEED_LABEL = "seed (other machine)"
 
