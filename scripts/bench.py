@@ -3,8 +3,9 @@ naive trio baselines, in one run, rounds interleaved, medians judged against the
 
 Parts (``--only``): inline (trioserve's own CPU a request, in-process), servers (ab against
 one-process servers), workers (wrk against multi-process servers), clients (load generators
-against nginx), keepalive (ab -k and trioload -k against nginx with keep-alive on), latency
-(client overhead against a 20 ms server), memory (trioload's peak RSS at two request counts).
+against nginx), keepalive (ab -k and trioload -k against nginx with keep-alive on), tls (ab and
+trioload over https against nginx with TLS, keep-alive off), latency (client overhead against a
+20 ms server), memory (trioload's peak RSS at two request counts).
 ``--trioserve-before REV`` adds that git revision's trioserve to the inline and servers parts.
 Prints a progress line per run, then a Markdown report (machine, targets with PASS/FAIL, the
 medians table).
@@ -45,6 +46,7 @@ from scripts.benchlib.parts import (
     run_latency,
     run_memory,
     run_servers,
+    run_tls,
     run_workers,
 )
 from scripts.benchlib.report import (
@@ -150,6 +152,7 @@ def render(
         ("ab", tool_version(["ab", "-V"])),
         ("wrk", tool_version(["wrk", "-v"])),
         ("nginx", tool_version(["nginx", "-v"])),
+        *([("openssl", tool_version(["openssl", "version"]))] if targets.TLS in opts.parts else []),
     ]
     verdicts = targets.judge(table, set(opts.parts), opts.memory_sizes)
     growth = targets.inline_growth(inline)
@@ -211,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             run_clients(runner, opts, run_dir)
         if targets.KEEPALIVE in opts.parts:
             run_keepalive(runner, opts, run_dir)
+        if targets.TLS in opts.parts:
+            run_tls(runner, opts, run_dir)
         if targets.LATENCY in opts.parts:
             run_latency(runner, opts)
         if targets.MEMORY in opts.parts:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import base64
 import sys
 from functools import partial
 from pathlib import Path
@@ -11,183 +11,19 @@ from pathlib import Path
 import trio
 
 from trioload import __version__, merge, plot, shards
-from trioload.argtypes import OneLineParser, positive_float, positive_int
-from trioload.config import DEFAULT_URL, LoadConfig, UsageError, parse_url
-from trioload.engine import ENGINES
+from trioload.abfiles import GnuplotWriter
+from trioload.config import LoadConfig, UsageError, parse_url
+from trioload.engine import default_engine
 from trioload.fdlimit import check_fd_limit
-from trioload.outputs import check_writable, emit, output_paths, write_stderr
+from trioload.flags import build_parser
+from trioload.outputs import check_writable, emit, output_paths, write_stderr, write_stdout
 from trioload.preflight import TargetError
 from trioload.process import run_in_process
 from trioload.result import RunResult
 from trioload.schedule import tight_concurrency_warning
-from trioload.worker_protocol import AS_WORKER_FLAG, SCHEDULE_PART_FLAG, schedule_part
+from trioload.tls import client_context
+from trioload.verbose import request_info
 from trioload.workers import run_workers
-
-DESCRIPTION = f"""\
-An HTTP load generator with ApacheBench's flags and report, on trio.
-It never aborts on a failed request (ab's -r is always on), accounts for every request it
-starts (Connect, Receive, Length, Exceptions and Write failures; Non-2xx apart), keeps HDR
-histograms (constant memory, p99.99 included) and prints ab's report on stdout.
-URL defaults to {DEFAULT_URL} (trioserve's default), so `trioload -c 1000 -n 1000000` runs
-against a local trioserve as is.
-
-Latencies are closed-loop like ab's: each of the -c connections sends its next request when the
-previous one ends, so time spent queued behind a stalled server is not measured
-(coordinated omission). Compare percentiles between runs at equal -c. With -R N the run is
-open-loop instead: request k is due at k/N seconds, and its latency counts from then.
-
-`trioload merge A.json B.json ...` combines runs made side by side (see trioload merge -h).
-"""
-
-EPILOG = """\
-exit status: 0 the run completed and no request failed; 1 the run completed but some requests
-failed, or an output could not be written at the end (the report still went to stdout, or to
-stderr if stdout was closed); 2 the run could not start (bad flag or URL, too few file
-descriptors for -c, an output path that cannot be written, a host that does not resolve, nothing
-listening at the URL's port); 130 interrupted by Ctrl-C or SIGTERM (the report still covers what
-finished).
-"""
-
-
-def worker_count(text: str) -> int:
-    """``-w``: a count of processes, or ``auto``/0 for one per core."""
-    return (os.cpu_count() or 1) if text in {"auto", "0"} else positive_int(text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="trioload",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add = parser.add_argument
-    add("url", nargs="?", default=DEFAULT_URL, metavar="URL", help=f"default {DEFAULT_URL}")
-    add(
-        "-c",
-        dest="concurrency",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="concurrent connections (default 1)",
-    )
-    add(
-        "-n",
-        dest="requests",
-        type=positive_int,
-        metavar="N",
-        help="requests to perform (default 1; unlimited with -t)",
-    )
-    add(
-        "-t",
-        dest="time_limit",
-        type=positive_float,
-        metavar="S",
-        help="stop after S seconds (with -n: whichever comes first)",
-    )
-    add(
-        "-s",
-        dest="timeout",
-        type=positive_float,
-        default=30.0,
-        metavar="S",
-        help="per-request timeout, connect to last byte (default 30)",
-    )
-    add(
-        "-k",
-        dest="keep_alive",
-        action="store_true",
-        help="keep-alive: send several requests per connection (framed by Content-Length "
-        "or chunked encoding)",
-    )
-    add(
-        "-H",
-        dest="headers",
-        action="append",
-        default=[],
-        metavar="'Name: value'",
-        help="extra request header, repeatable (replaces a default of the same name)",
-    )
-    add("-m", dest="method", metavar="METHOD", help="request method (default GET; POST with -p)")
-    add("-p", dest="body_file", metavar="FILE", help="file holding the request body")
-    add(
-        "-T",
-        dest="content_type",
-        default="text/plain",
-        metavar="TYPE",
-        help="Content-Type of the -p body (default text/plain)",
-    )
-    add("-q", dest="quiet", action="store_true", help="no progress display")
-    add(
-        "-r",
-        dest="ignored_r",
-        action="store_true",
-        help="accepted for ab compatibility: trioload never exits on a socket error",
-    )
-    add(
-        "-w",
-        "--workers",
-        dest="workers",
-        type=worker_count,
-        default=1,
-        metavar="N|auto",
-        help="processes sharing -c and -n, results merged (default 1; auto: one per core)",
-    )
-    add(
-        "-R",
-        "--rate",
-        dest="rate",
-        type=positive_float,
-        metavar="N",
-        help="open-loop schedule: N requests per second for the whole run (all -w workers), "
-        "at most -c in flight; latency counts from when each request was due (corrected for "
-        "coordinated omission) and from when it was sent",
-    )
-    add(
-        "--start-at",
-        dest="start_at",
-        type=float,
-        metavar="UNIX_TIME",
-        help="begin at this Unix time (to start several machines together, then merge)",
-    )
-    add(
-        "--engine",
-        choices=ENGINES,
-        default="auto",
-        help="how requests are multiplexed: shards (epoll sets, the default on Linux) or tasks "
-        "(one trio task per connection, the fallback elsewhere); auto picks",
-    )
-    add(
-        "--json",
-        dest="json_path",
-        metavar="FILE",
-        help="write the JSON report to FILE ('-': stdout, the text report then goes to stderr)",
-    )
-    add(
-        "--hdr-log",
-        dest="hdr_log_path",
-        metavar="FILE",
-        help="write an HdrHistogram interval log (format 1.3, a line per interval and phase)",
-    )
-    add(
-        "--hgrm",
-        dest="hgrm_path",
-        metavar="FILE",
-        help="write the latency's percentile distribution (.hgrm, milliseconds)",
-    )
-    add(
-        "--interval",
-        dest="interval",
-        type=positive_float,
-        default=1.0,
-        metavar="S",
-        help="seconds per --hdr-log interval and per JSON timeline entry (default 1)",
-    )
-    # A -w worker process (trioload.worker_protocol): progress records on stderr, JSON alone.
-    add(AS_WORKER_FLAG, dest="as_worker", action="store_true", help=argparse.SUPPRESS)
-    add(SCHEDULE_PART_FLAG, dest="schedule_part", type=schedule_part, help=argparse.SUPPRESS)
-    add("-V", "--version", action="version", version=f"trioload {__version__}")
-    return parser
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -199,32 +35,31 @@ def _header(text: str) -> tuple[str, str]:
 
 def config_from_args(args: argparse.Namespace) -> LoadConfig:
     """Validate the flags together; UsageError on anything the run could not do."""
-    parse_url(args.url)
-    body = None
-    if args.body_file is not None:
-        try:
-            body = Path(args.body_file).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read -p {args.body_file}: {exc.strerror}") from None
-    method = args.method or ("POST" if body is not None else "GET")
-    if not method.isalpha():
-        raise UsageError(f"bad method {method!r}")
+    if args.html and args.url.isdigit():
+        raise UsageError(f"-w is ab's HTML report; for {args.url} worker processes use -W")
+    target = parse_url(args.url)
+    method, body = _method_and_body(args)
     if args.engine == "shards" and not shards.AVAILABLE:
         raise UsageError("--engine shards needs epoll (Linux); use --engine tasks or auto")
     requests = args.requests
     if requests is None and args.time_limit is None:
         requests = 1
-    # A -w worker writes its JSON on stdout; its parent writes the files.
-    files = (None, None) if args.as_worker else (args.hdr_log_path, args.hgrm_path)
-    return LoadConfig(
+    proxy = _proxy(args.proxy) if args.proxy else None
+    if proxy and target.tls:
+        raise UsageError("-X with an https:// URL needs a CONNECT tunnel, which trioload lacks")
+    # A -W worker writes its JSON on stdout; its parent writes the files.
+    files = (None,) * 4 if args.as_worker else (
+        args.hdr_log_path, args.hgrm_path, args.csv_path, args.gnuplot_path
+    )  # fmt: skip
+    config = LoadConfig(
         url=args.url,
         concurrency=args.concurrency,
         requests=requests,
         time_limit=args.time_limit,
         timeout=args.timeout,
         keep_alive=args.keep_alive,
-        method=method.upper(),
-        headers=tuple(_header(h) for h in args.headers),
+        method=method,
+        headers=_request_headers(args),
         body=body,
         content_type=args.content_type,
         progress=not args.quiet,
@@ -238,7 +73,80 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         interval=args.interval,
         hdr_log_path=files[0],
         hgrm_path=files[1],
+        csv_path=files[2],
+        gnuplot_path=files[3],
+        variable_length=args.variable_length,
+        proxy=proxy,
+        local_address=args.local_address,
+        socket_buffer=args.socket_buffer,
+        verbosity=0 if args.as_worker else args.verbosity,  # a worker's stdout is its JSON
+        show_percentiles=not args.hide_percentiles,
+        show_confidence=not args.hide_confidence,
+        html=args.html,
+        table_attributes=args.table_attributes,
+        row_attributes=args.row_attributes,
+        cell_attributes=args.cell_attributes,
+        tls_protocol=args.tls_protocol,
+        ciphers=args.ciphers,
+        client_cert=args.client_cert,
+        sni=not args.no_sni,
+        insecure=args.insecure,
+        cacert=args.cacert,
     )
+    if config.gnuplot_path and config.workers > 1:
+        raise UsageError("-g writes one line per request from one process: leave out -W")
+    if target.tls:
+        if (default_engine() if args.engine == "auto" else args.engine) != "shards":
+            raise UsageError("https needs the shard engine (epoll, Linux)")
+        client_context(config)  # a bad -f, -Z, -E or --cacert is a usage error, before the run
+    return config
+
+
+def _method_and_body(args: argparse.Namespace) -> tuple[str, bytes | None]:
+    """ab's -p (POST), -u (PUT), -i (HEAD) and -m (any method), checked together."""
+    if args.body_file and args.put_file:
+        raise UsageError("-p and -u both give a body: choose one")
+    if args.head and (args.body_file or args.put_file):
+        raise UsageError("-i (HEAD) sends no body: leave out -p/-u")
+    flag, path = ("-u", args.put_file) if args.put_file else ("-p", args.body_file)
+    body = None
+    if path is not None:
+        try:
+            body = Path(path).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {flag} {path}: {exc.strerror}") from None
+    implied = (
+        "PUT" if args.put_file else "POST" if body is not None else "HEAD" if args.head else "GET"
+    )
+    method = args.method or implied
+    if not method.isalpha():
+        raise UsageError(f"bad method {method!r}")
+    return method.upper(), body
+
+
+def _request_headers(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """-C, -A and -P as the headers ab makes of them, then the -H headers."""
+    made = []
+    if args.cookies:
+        # ab 2.3 keeps only its last -C, despite "repeatable"; all of them go, as one header.
+        made.append(("Cookie", "; ".join(args.cookies)))
+    if args.auth is not None:
+        made.append(("Authorization", "Basic " + _basic(args.auth)))
+    if args.proxy_auth is not None:
+        made.append(("Proxy-Authorization", "Basic " + _basic(args.proxy_auth)))
+    return (*made, *(_header(h) for h in args.headers))
+
+
+def _basic(credentials: str) -> str:
+    return base64.b64encode(credentials.encode()).decode("ascii")
+
+
+def _proxy(text: str) -> tuple[str, int]:
+    """-X host:port (ab's form; [v6]:port for an IPv6 address)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"bad -X {text!r}: expected proxy:port")
+    return host.strip("[]"), int(port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         check_fd_limit(config.concurrency // config.workers + 1)
-        check_writable(output_paths(config.json_path, config.hdr_log_path, config.hgrm_path))
+        check_writable(output_paths(config))
     except UsageError as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
@@ -265,21 +173,27 @@ def main(argv: list[str] | None = None) -> int:
             f"This is trioload {__version__}, an ab-compatible load generator on trio\n\n"
             f"Benchmarking {config.target.host} (be patient)\n"
         )
+    write_stdout(request_info(config.method, config.encode_request(), config.verbosity))
+    gnuplot = GnuplotWriter(config.gnuplot_path) if config.gnuplot_path else None
     try:
-        result = _run(config, argv)
+        result = _run(config, argv, gnuplot)
     except (TargetError, OSError) as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
-    written = emit(result)
+    finally:
+        if gnuplot is not None:
+            gnuplot.close()
+    written = emit(result, gnuplot.error if gnuplot is not None else None)
     if result.interrupted:
         return 130
     return 1 if result.tally.failed or not written else 0
 
 
-def _run(config: LoadConfig, argv: list[str]) -> RunResult:
+def _run(config: LoadConfig, argv: list[str], gnuplot: GnuplotWriter | None) -> RunResult:
     if config.workers > 1:
         return trio.run(run_workers, config, argv)
-    return trio.run(partial(run_in_process, config, live_progress=sys.stderr.isatty()))
+    live = sys.stderr.isatty()
+    return trio.run(partial(run_in_process, config, live_progress=live, gnuplot=gnuplot))
 
 
 if __name__ == "__main__":

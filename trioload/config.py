@@ -9,6 +9,7 @@ from trioload import __version__
 from trioload.schedule import Schedule
 
 DEFAULT_URL = "http://127.0.0.1:60000/"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class UsageError(ValueError):
@@ -22,29 +23,38 @@ class Target:
     host: str
     port: int
     path: str
+    scheme: str = "http"
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "https"
 
     @property
     def host_header(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == 80 else f"{host}:{self.port}"
+        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+    @property
+    def absolute_url(self) -> str:
+        """The URL as a proxy wants it on the request line (``-X``)."""
+        return f"{self.scheme}://{self.host_header}{self.path}"
 
 
 def parse_url(url: str) -> Target:
-    """``http://host[:port]/path?query``; anything else is a UsageError."""
+    """``http[s]://host[:port]/path?query``; anything else is a UsageError."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise UsageError(f"invalid URL {url!r}: {exc}") from None
-    if parts.scheme != "http":
-        what = "https is not supported" if parts.scheme == "https" else "it must start with http://"
-        raise UsageError(f"invalid URL {url!r}: {what}")
+    if parts.scheme not in DEFAULT_PORTS:
+        raise UsageError(f"invalid URL {url!r}: it must start with http:// or https://")
     if not parts.hostname:
         raise UsageError(f"invalid URL {url!r}: no host")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(parts.hostname, port or 80, path)
+    return Target(parts.hostname, port or DEFAULT_PORTS[parts.scheme], path, parts.scheme)
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -70,7 +80,7 @@ class LoadConfig:
     body: bytes | None = None
     content_type: str = "text/plain"
     progress: bool = True
-    #: this process is a ``-w`` worker (see ``trioload.worker_protocol``).
+    #: this process is a ``-W`` worker (see ``trioload.worker_protocol``).
     as_worker: bool = False
     json_path: str | None = None
     workers: int = 1
@@ -80,7 +90,7 @@ class LoadConfig:
     #: ``-R``: requests per second of the whole run (an open-model schedule); None: closed
     #: loop like ab, each slot sends its next request when the previous one ends.
     rate: float | None = None
-    #: this process's (place, of) among ``-w`` workers sharing the schedule.
+    #: this process's (place, of) among ``-W`` workers sharing the schedule.
     schedule_part: tuple[int, int] = (0, 1)
     #: ``--start-at``: the Unix time at which the run (and its schedule) begins.
     start_at: float | None = None
@@ -88,6 +98,43 @@ class LoadConfig:
     interval: float = 1.0
     hdr_log_path: str | None = None
     hgrm_path: str | None = None
+    # -- ab's flags beyond the request itself ---------------------------------------------
+    #: ``-l``: responses may differ in length (no Length failures).
+    variable_length: bool = False
+    #: ``-X``: (host, port) of an HTTP proxy; requests then name the absolute URL.
+    proxy: tuple[str, int] | None = None
+    #: ``-B``: the local address connections are made from.
+    local_address: str | None = None
+    #: ``-b``: the sockets' send and receive buffer size, in bytes.
+    socket_buffer: int | None = None
+    #: ``-v``: ab's verbosity (2: warnings and each response's head; 3: status codes; 4: ...).
+    verbosity: int = 0
+    #: ``-d`` turns off the "Percentage of the requests served" table.
+    show_percentiles: bool = True
+    #: ``-S`` turns off the sd and median columns ("confidence estimators") and the warnings.
+    show_confidence: bool = True
+    #: ``-w``: the report as ab's HTML tables, with ``-x``/``-y``/``-z`` attributes.
+    html: bool = False
+    table_attributes: str = ""
+    row_attributes: str = ""
+    cell_attributes: str = ""
+    #: ``-e``: ab's CSV of the time within which each whole percentage was served.
+    csv_path: str | None = None
+    #: ``-g``: ab's gnuplot TSV, one line per request, written as the run goes.
+    gnuplot_path: str | None = None
+    # -- https ------------------------------------------------------------------------------
+    #: ``-f``: the TLS protocol (ab's names: TLS1, TLS1.1, TLS1.2, TLS1.3, ALL).
+    tls_protocol: str = "ALL"
+    #: ``-Z``: OpenSSL cipher list (TLS 1.2 and below).
+    ciphers: str | None = None
+    #: ``-E``: client certificate chain and private key, one PEM file.
+    client_cert: str | None = None
+    #: ``-I`` turns off Server Name Indication.
+    sni: bool = True
+    #: ``--insecure``: do not verify the server's certificate (ab never does).
+    insecure: bool = False
+    #: ``--cacert``: trust the certificates in this PEM file instead of the system's.
+    cacert: str | None = None
 
     @property
     def schedule(self) -> Schedule | None:
@@ -100,11 +147,19 @@ class LoadConfig:
     def target(self) -> Target:
         return parse_url(self.url)
 
+    @property
+    def peer(self) -> Target:
+        """Where the connections go: the ``-X`` proxy, or else the URL's host."""
+        if self.proxy is None:
+            return self.target
+        return Target(self.proxy[0], self.proxy[1], "/")
+
     def encode_request(self) -> bytes:
         """The request bytes, encoded once: HTTP/1.0 like ab, so servers close after it."""
         target = self.target
         given = {name.lower() for name, _ in self.headers}
-        lines = [f"{self.method} {target.path} HTTP/1.0"]
+        path = target.absolute_url if self.proxy else target.path
+        lines = [f"{self.method} {path} HTTP/1.0"]
         if "host" not in given:
             lines.append(f"Host: {target.host_header}")
         if "user-agent" not in given:

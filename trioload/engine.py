@@ -12,6 +12,7 @@ per-request accounting (``trioload.wire``):
 from __future__ import annotations
 
 import socket
+from functools import partial
 from time import perf_counter_ns
 
 import trio
@@ -19,6 +20,7 @@ import trio
 from trioload import shards
 from trioload.state import EngineState
 from trioload.tasks import run_tasks
+from trioload.tls_shards import TlsShard
 from trioload.wire import Address
 
 ENGINES = ("auto", "shards", "tasks")
@@ -38,6 +40,8 @@ async def run_load(state: EngineState, family: socket.AddressFamily, address: Ad
         slots = min(slots, config.requests)
     name = default_engine() if config.engine == "auto" else config.engine
     engine = shards.run_shards if name == "shards" else run_tasks
+    if state.tls_context is not None:
+        engine = partial(shards.run_shards, shard=TlsShard)  # https: shards only (cli checks)
     state.begin()
     try:
         async with trio.open_nursery() as nursery:

@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
         if not args.force:
             check_mergeable(reports)
         config = merged_config(reports, args)
-        check_writable(output_paths(config.json_path, config.hdr_log_path, config.hgrm_path))
+        check_writable(output_paths(config))
     except UsageError as exc:
         print(f"trioload merge: {exc}", file=sys.stderr)
         return 2

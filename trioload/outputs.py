@@ -1,5 +1,7 @@
-"""Where a run's results go: the text report, and the files ``--json``, ``--hdr-log`` and
-``--hgrm`` ask for.
+"""Where a run's results go: the report (ab's text, or its HTML with ``-w``), and the files
+``--json``, ``--hdr-log``, ``--hgrm`` and ``-e`` ask for. (``-g`` grows during the run, written
+by the engine through ``trioload.abfiles.GnuplotWriter``; its path is checked here with the
+others, and its error, if any, said here.)
 
 The paths are checked before the run (``check_writable``), so a typo costs no run. If a file
 still cannot be written at the end (the disk filled up), the text report has already reached
@@ -13,15 +15,23 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from trioload.config import UsageError
+from trioload.abfiles import format_percent_csv
+from trioload.config import LoadConfig, UsageError
 from trioload.hdrlog import format_hgrm, format_interval_log
+from trioload.htmlreport import format_html
 from trioload.report import format_text
 from trioload.result import RunResult, format_json
 
 
-def output_paths(json_path: str | None, hdr_log: str | None, hgrm: str | None) -> dict[str, str]:
+def output_paths(config: LoadConfig) -> dict[str, str]:
     """Flag → file, for the files a run writes ('-' is stdout, not a file)."""
-    paths = {"--json": json_path, "--hdr-log": hdr_log, "--hgrm": hgrm}
+    paths = {
+        "--json": config.json_path,
+        "--hdr-log": config.hdr_log_path,
+        "--hgrm": config.hgrm_path,
+        "-e": config.csv_path,
+        "-g": config.gnuplot_path,
+    }
     return {flag: path for flag, path in paths.items() if path is not None and path != "-"}
 
 
@@ -39,18 +49,19 @@ def check_writable(paths: dict[str, str]) -> None:
             raise UsageError(f"cannot write {flag} {path}: permission denied")
 
 
-def emit(result: RunResult) -> bool:
-    """Text on stdout (stderr when JSON takes stdout), then the files; False when any of them
-    could not be written (its reason said on stderr).
+def emit(result: RunResult, gnuplot_error: str | None = None) -> bool:
+    """The report on stdout (stderr when JSON takes stdout), then the files; False when any
+    of them could not be written (its reason said on stderr), ``-g``'s included: the
+    ``GnuplotWriter.error`` of the run, if it had one, is ``gnuplot_error``.
 
     A report that stdout refuses (a reader that quit early, ``| head``; a full disk under a
-    redirect) goes to stderr instead, after one line saying why. A ``-w`` worker writes JSON
+    redirect) goes to stderr instead, after one line saying why. A worker process writes JSON
     on stdout alone: its parent prints the one report, merged, and writes the files.
     """
     config = result.config
     written = True
     if not config.as_worker:
-        text = "\n" + format_text(result)
+        text = "\n" + (format_html(result) if config.html else format_text(result))
         if config.json_path == "-":
             write_stderr(text)
         else:
@@ -65,19 +76,30 @@ def emit(result: RunResult) -> bool:
             result.timeline, result.window_s[0] if result.window_s else 0.0
         ),
         "--hgrm": lambda: format_hgrm(result.tally.histograms[result.lead_phase]),
+        "-e": lambda: format_percent_csv(result.tally.histograms[result.lead_phase]),
     }
-    for flag, path in output_paths(config.json_path, config.hdr_log_path, config.hgrm_path).items():
+    for flag, path in output_paths(config).items():
+        if flag not in contents:
+            continue  # -g: written during the run
         try:
             Path(path).write_text(contents[flag]())
         except OSError as exc:
             write_stderr(f"trioload: could not write {flag} {path}: {exc.strerror}\n")
             written = False
+    if gnuplot_error is not None:
+        write_stderr(f"trioload: could not write -g {config.gnuplot_path}: {gnuplot_error}\n")
+        written = False
     return written
 
 
 def write_stderr(text: str) -> None:
     """Progress and messages: a stderr that is gone (its reader quit) must not end the run."""
     _write(sys.stderr, text)
+
+
+def write_stdout(text: str) -> None:
+    """ab's -v messages, as the run goes: a stdout that is gone must not end the run."""
+    _write(sys.stdout, text)
 
 
 def _to_stdout(text: str, what: str) -> bool:

@@ -15,12 +15,16 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import ssl
 import struct
 
 import trio
 
 from trioload.config import Target
 from trioload.wire import Address
+
+#: https: the run's TLS context and the name to check the certificate against.
+TlsProbe = tuple[ssl.SSLContext, str | None]
 
 #: how long the probe waits for its connection; longer means a busy server, not a wrong URL.
 PROBE_TIMEOUT_S = 3.0
@@ -35,9 +39,12 @@ class TargetError(Exception):
     """The URL's host or port cannot be reached: one line, said before the run."""
 
 
-async def find_target(target: Target, *, probe: bool) -> tuple[socket.AddressFamily, Address]:
+async def find_target(
+    target: Target, *, probe: bool, tls: TlsProbe | None = None, local_address: str | None = None
+) -> tuple[socket.AddressFamily, Address]:
     """Resolve the host once (a lookup per request would measure DNS) and, with ``probe``,
-    connect once; TargetError where the run could not succeed."""
+    connect once (from ``local_address``, and with ``tls`` make a TLS handshake too);
+    TargetError where the run could not succeed."""
     try:
         infos = await trio.socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -45,12 +52,25 @@ async def find_target(target: Target, *, probe: bool) -> tuple[socket.AddressFam
     family, _, _, _, sockaddr = infos[0]
     address = (str(sockaddr[0]), int(sockaddr[1]))
     if probe:
-        await _knock(family, address, target)
+        await _knock(family, address, target, tls, local_address)
     return family, address
 
 
-async def _knock(family: socket.AddressFamily, address: Address, target: Target) -> None:
+async def _knock(
+    family: socket.AddressFamily,
+    address: Address,
+    target: Target,
+    tls: TlsProbe | None,
+    local_address: str | None,
+) -> None:
     with trio.socket.socket(family, socket.SOCK_STREAM) as sock:
+        if local_address is not None:
+            try:
+                await sock.bind((local_address, 0))
+            except OSError as exc:
+                raise TargetError(
+                    f"cannot connect from -B {local_address}: {exc.strerror}"
+                ) from None
         with trio.move_on_after(PROBE_TIMEOUT_S):
             try:
                 await sock.connect(address)
@@ -62,6 +82,27 @@ async def _knock(family: socket.AddressFamily, address: Address, target: Target)
                     ) from None
                 return  # anything else: let the run meet it, request by request
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+            if tls is not None:
+                await _shake_hands(trio.SocketStream(sock), tls, _where(target, address))
+
+
+async def _shake_hands(stream: trio.SocketStream, tls: TlsProbe, where: str) -> None:
+    """TargetError for a certificate that does not verify, or a server that speaks no TLS."""
+    context, hostname = tls
+    try:
+        await trio.SSLStream(stream, context, server_hostname=hostname).do_handshake()
+    except trio.BrokenResourceError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            raise TargetError(
+                f"the certificate of {where} does not verify ({cause.verify_message}): "
+                "--cacert FILE trusts its authority, --insecure skips the check"
+            ) from None
+        if isinstance(cause, ssl.SSLError):
+            raise TargetError(
+                f"TLS handshake with {where} failed ({cause.reason}): is it an https server?"
+            ) from None
+        # A reset or the like: let the run meet it, request by request.
 
 
 def _where(target: Target, address: Address) -> str:

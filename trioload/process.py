@@ -13,25 +13,40 @@ from collections.abc import AsyncIterator
 
 import trio
 
+from trioload.abfiles import GnuplotWriter
 from trioload.config import LoadConfig
 from trioload.engine import run_load
 from trioload.outputs import write_stderr
 from trioload.preflight import find_target
 from trioload.progress import Progress
+from trioload.request_log import RequestLog
 from trioload.result import RunResult
 from trioload.state import EngineState
 from trioload.timeline import Timeline
+from trioload.tls import client_context, server_hostname
+from trioload.verbose import HEADS
 from trioload.worker_protocol import progress_line
 
 PROGRESS_INTERVAL_S = 0.25
 
 
-async def run_in_process(config: LoadConfig, *, live_progress: bool) -> RunResult:
-    """Run the load described by ``config`` to its end, or until a signal."""
-    target = config.target
+async def run_in_process(
+    config: LoadConfig, *, live_progress: bool, gnuplot: GnuplotWriter | None = None
+) -> RunResult:
+    """Run the load described by ``config`` to its end, or until a signal (``gnuplot``: the
+    open ``-g`` file)."""
+    tls_context = client_context(config) if config.target.tls else None
+    hostname = server_hostname(config) if tls_context is not None else None
     # A worker's parent has knocked already.
-    family, address = await find_target(target, probe=not config.as_worker)
-    state = EngineState(config)
+    family, address = await find_target(
+        config.peer,
+        probe=not config.as_worker,
+        tls=(tls_context, hostname) if tls_context is not None else None,
+        local_address=config.local_address,
+    )
+    state = EngineState(config, tls_context=tls_context, server_hostname=hostname)
+    if gnuplot is not None or config.verbosity >= HEADS:
+        state.log = RequestLog(config.verbosity, gnuplot, state.unix_time)
     progress = Progress(config.requests, config.time_limit, live=live_progress)
     timeline = Timeline(config.interval)
     interrupted = False

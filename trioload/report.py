@@ -2,13 +2,16 @@
 
 ab rounds every latency to whole milliseconds; the histograms keep microseconds, so the block
 after ab's table adds what ab cannot show (p99.9, p99.99) and whether the client itself was
-the bottleneck.
+the bottleneck. ab's switches apply to ab's part: ``-d`` drops the percentage table, ``-S`` the
+sd and median columns and ab's warnings (and trioload's busy-client warning; its percentiles
+stay), ``-l`` reports the length as Variable.
 """
 
 from __future__ import annotations
 
 from trioload.result import AB_PERCENTILES, RunResult
 from trioload.tally import LATE_US, PHASES, Failure
+from trioload.tls import sni_name
 
 #: above this share of one core, the load generator probably set the pace, not the server.
 BUSY_CLIENT_SHARE = 0.9
@@ -22,13 +25,15 @@ def format_text(result: RunResult) -> str:
     target = config.target
     elapsed = result.elapsed_s
     finished = tally.finished
+    length = "Variable" if config.variable_length else f"{tally.document_length or 0} bytes"
     lines = [
         f"Server Software:        {tally.server_software}",
         f"Server Hostname:        {target.host}",
         f"Server Port:            {target.port}",
+        *_tls_lines(result),
         "",
         f"Document Path:          {target.path}",
-        f"Document Length:        {tally.document_length or 0} bytes",
+        f"Document Length:        {length}",
         "",
         f"Concurrency Level:      {config.concurrency}",
         f"Time taken for tests:   {elapsed:.3f} seconds",
@@ -59,22 +64,79 @@ def format_text(result: RunResult) -> str:
         f"Transfer rate:          {kbytes_s:.2f} [Kbytes/sec] received",
     ]
     if tally.succeeded:
-        latency = result.latency_ms
-        lead = result.lead_phase
-        lines += ["", *_connection_times(latency), "", *_percentages(latency[lead], lead)]
+        lines += ["", *_connection_times(result.latency_ms, config.show_confidence)]
+        if config.show_percentiles:
+            lead = result.lead_phase
+            lines += ["", *_percentages(result.latency_ms[lead], lead)]
     lines += ["", *_beyond_ab(result)]
     return "\n".join(lines) + "\n"
 
 
-def _connection_times(latency: dict[str, dict[str, float]]) -> list[str]:
-    rows = ["Connection Times (ms)", "              min  mean[+/-sd] median   max"]
-    for phase, label in zip(PHASES, ("Connect:", "Processing:", "Waiting:", "Total:"), strict=True):
-        ms = latency[phase]
-        rows.append(
-            f"{label:<12}{round(ms['min']):5d} {round(ms['mean']):4d} {ms['sd']:5.1f}"
-            f" {round(ms['p50']):6d} {round(ms['max']):7d}"
-        )
+def _tls_lines(result: RunResult) -> list[str]:
+    """Over https, what ab says of the TLS session after "Server Port:" (the protocol only
+    once a handshake succeeded; the temporary key where the ssl module could tell it)."""
+    config, tally = result.config, result.tally
+    if not config.target.tls:
+        return []
+    lines = []
+    if tally.tls_protocol:
+        lines.append(f"SSL/TLS Protocol:       {tally.tls_protocol}")
+    if tally.tls_temp_key:
+        lines.append(f"Server Temp Key:        {tally.tls_temp_key}")
+    name = sni_name(config)
+    if name is not None:
+        lines.append(f"TLS Server Name:        {name}")
+    return lines
+
+
+_TIME_LABELS = ("Connect:", "Processing:", "Waiting:", "Total:")
+#: the words ab's sanity check uses for each phase.
+_SANE_NAMES = ("initial connection", "processing", "waiting", "total")
+
+
+def _connection_times(latency: dict[str, dict[str, float]], confidence: bool) -> list[str]:
+    """ab's "Connection Times" table: with ``confidence``, sd and median columns, then ab's
+    warnings; without (-S), ab's min, avg and max alone."""
+    rows = ["Connection Times (ms)"]
+    if not confidence:
+        rows.append("              min   avg   max")
+        # ab's format has no space before max: "%5d %5d%5d".
+        rows += [
+            f"{label:<12}{round(ms['min']):5d} {round(ms['mean']):5d}{round(ms['max']):5d}"
+            for label, ms in _rows(latency)
+        ]
+        return rows
+    rows.append("              min  mean[+/-sd] median   max")
+    rows += [
+        f"{label:<12}{round(ms['min']):5d} {round(ms['mean']):4d} {ms['sd']:5.1f}"
+        f" {round(ms['p50']):6d} {round(ms['max']):7d}"
+        for label, ms in _rows(latency)
+    ]
+    for phase, name in zip(PHASES, _SANE_NAMES, strict=True):
+        rows += _sanity_warning(latency[phase], name)
     return rows
+
+
+def _rows(latency: dict[str, dict[str, float]]) -> list[tuple[str, dict[str, float]]]:
+    """(label, figures) of each of ab's four phases, in ab's order."""
+    return [(label, latency[phase]) for phase, label in zip(PHASES, _TIME_LABELS, strict=True)]
+
+
+def _sanity_warning(ms: dict[str, float], name: str) -> list[str]:
+    """ab's check that a phase's mean and median are close, on the rounded figures it
+    prints: more than one standard deviation apart is a warning, more than two an error."""
+    apart = abs(round(ms["mean"]) - round(ms["p50"]))
+    if apart > 2 * ms["sd"]:
+        return [
+            f"ERROR: The median and mean for the {name} time are more than twice the standard",
+            "       deviation apart. These results are NOT reliable.",
+        ]
+    if apart > ms["sd"]:
+        return [
+            f"WARNING: The median and mean for the {name} time are not within a normal deviation",
+            "        These results are probably not that reliable.",
+        ]
+    return []
 
 
 def _percentages(total: dict[str, float], phase: str) -> list[str]:
@@ -112,7 +174,8 @@ def _beyond_ab(result: RunResult) -> list[str]:
         f"(user {result.cpu_user_s:.2f} s, sys {result.cpu_sys_s:.2f} s, "
         f"{result.config.workers} process{'es' if result.config.workers > 1 else ''})"
     )
-    if share >= BUSY_CLIENT_SHARE and result.elapsed_s >= BUSY_MIN_ELAPSED_S:
+    busy = share >= BUSY_CLIENT_SHARE and result.elapsed_s >= BUSY_MIN_ELAPSED_S
+    if busy and result.config.show_confidence:  # -S: "do not show ... warnings"
         rows.append(
             "Warning: trioload kept its core busy: the load generator, not the server, "
             "set the pace (try --workers auto)."

@@ -1,7 +1,7 @@
 """A run's result, and its JSON: built here, written here, and read back here.
 
 ``RunResult`` is what a finished (or interrupted) run measured, in one process or merged from
-``-w`` worker processes. Its JSON is the machine-readable report, and also how a worker
+``-W`` worker processes. Its JSON is the machine-readable report, and also how a worker
 process hands its tally to the parent: ``to_json_dict`` writes it, ``merge_reports`` reads it
 back. The histograms travel whole (hdrh's compressed encoding), so merging is exact.
 
@@ -134,6 +134,8 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "html_bytes": tally.html_bytes,
         "document_length": tally.document_length,
         "server_software": tally.server_software,
+        "tls_protocol": tally.tls_protocol,
+        "tls_temp_key": tally.tls_temp_key,
         "latency_ms": result.latency_ms,
         "hdr": {
             phase: histograms[phase].encode().decode("ascii")
@@ -186,6 +188,8 @@ def tally_from_json(report: dict[str, Any]) -> Tally:
     tally.html_bytes = report["html_bytes"]
     tally.document_length = report["document_length"]
     tally.server_software = report["server_software"]
+    tally.tls_protocol = report.get("tls_protocol", "")
+    tally.tls_temp_key = report.get("tls_temp_key", "")
     return tally
 
 
@@ -212,7 +216,7 @@ def union_length(windows: list[tuple[float, float]]) -> float:
 
 
 def merge_reports(config: LoadConfig, reports: list[dict[str, Any]], wall_s: float) -> RunResult:
-    """One result from the JSON reports of runs that went on side by side (``-w`` workers, or
+    """One result from the JSON reports of runs that went on side by side (``-W`` workers, or
     ``trioload merge``): histograms added, counts summed, the rate over the union of the
     runs' windows."""
     tally = Tally()

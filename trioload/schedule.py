@@ -6,7 +6,7 @@ slots is free, so a stalled server makes the due requests queue in trioload: the
 measured from when they were due (*corrected* for coordinated omission), and also from when
 they were sent (*uncorrected*, ab's figure).
 
-With ``-w``, worker ``part`` of ``parts`` takes every ``parts``-th request of the one schedule,
+With ``-W``, worker ``part`` of ``parts`` takes every ``parts``-th request of the one schedule,
 from a shared epoch, so together the workers still send one even stream.
 """
 

@@ -28,6 +28,7 @@ import errno
 import math
 import select
 import socket
+import ssl
 from collections import deque
 from time import perf_counter_ns
 
@@ -45,8 +46,8 @@ from trioload.wire import (
     Socket,
     failure_kind,
     first_send_failure,
-    new_socket,
     record_response,
+    socket_factory,
 )
 
 #: slots per shard: c=1000 runs in one shard. Shards share one thread, so more of them buy no
@@ -54,6 +55,9 @@ from trioload.wire import (
 #: nginx, four shards of 256 gave no more req/s than one and a worse p99 (one shard's long
 #: batch delays the others'). Past 1024 connections a run gets a shard per 1024.
 SLOTS_PER_SHARD = 1024
+#: what a non-blocking call raises when it would block: on a plain socket, and in TLS.
+_WOULD_BLOCK_READ = (BlockingIOError, ssl.SSLWantReadError)
+_WOULD_BLOCK_WRITE = (BlockingIOError, ssl.SSLWantWriteError)
 #: events taken from the epoll set per poll.
 MAX_EVENTS = 512
 #: while sockets keep being ready, a shard polls again at once and yields to trio (a scheduler
@@ -68,18 +72,27 @@ _IDLE = 0  # no request (finished, or waiting to start its next one)
 _CONNECTING = 1  # connect in progress, waiting to be writable
 _SENDING = 2  # connected, the rest of the request waits for room in the send buffer
 _RECEIVING = 3  # request sent, reading the response
+_HANDSHAKING = 4  # https: the TLS handshake is under way (trioload.tls_shards)
 
 _IN = select.EPOLLIN if AVAILABLE else 1
 _OUT = select.EPOLLOUT if AVAILABLE else 4
 
 
 async def run_shards(
-    state: EngineState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
+    state: EngineState,
+    family: socket.AddressFamily,
+    address: Address,
+    request: bytes,
+    slots: int,
+    *,
+    shard: type[_Shard] | None = None,
 ) -> None:
-    """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows."""
+    """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows
+    (``shard``: the class of shard, plain TCP unless given)."""
+    shard = _Shard if shard is None else shard
     async with trio.open_nursery() as nursery:
         for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
-            nursery.start_soon(_Shard(state, family, address, request, share).run)
+            nursery.start_soon(shard(state, family, address, request, share).run)
 
 
 class _Slot:
@@ -90,6 +103,7 @@ class _Slot:
         "due",
         "fd",
         "first_byte",
+        "first_data",
         "phase",
         "reader",
         "sent",
@@ -109,6 +123,8 @@ class _Slot:
         self.unsent = memoryview(b"")
         # perf_counter_ns readings of the request in flight.
         self.start = self.connected = self.sent = self.first_byte = 0
+        #: with ``-v``, the first bytes of the response (its head, for the log).
+        self.first_data = b""
         #: with a schedule, when the request in flight (or waiting) was due; else 0.
         self.due = 0
 
@@ -127,6 +143,10 @@ class _Shard:
         self.state = state
         self.tally = state.tally
         self.family = family
+        config = state.config
+        self.new_socket = socket_factory(family, config.local_address, config.socket_buffer)
+        self.log = state.log
+        self.keep_first_data = self.log is not None and self.log.wants_heads
         self.address = address
         self.request = request
         self.timeout_ns = int(state.config.timeout * 1e9)
@@ -254,7 +274,7 @@ class _Shard:
 
     def _connect(self, slot: _Slot) -> None:
         """Open a connection and send the request on it, as far as the kernel lets us now."""
-        sock = new_socket(self.family)
+        sock = self.new_socket()
         slot.sock = sock
         fd = slot.fd = sock.fileno()
         self.by_fd[fd] = slot
@@ -285,7 +305,7 @@ class _Shard:
         request = self.request
         try:
             sent = sock.send(request)
-        except BlockingIOError:
+        except _WOULD_BLOCK_WRITE:
             sent = 0
         except OSError:
             self._fail(slot, Failure.WRITE, later=True)
@@ -334,7 +354,7 @@ class _Shard:
         view = slot.unsent
         try:
             view = view[sock.send(view) :]
-        except BlockingIOError:
+        except _WOULD_BLOCK_WRITE:
             return
         except OSError:
             self._fail(slot, Failure.WRITE)
@@ -354,7 +374,7 @@ class _Shard:
         while True:
             try:
                 data = sock.recv(RECV_SIZE)
-            except BlockingIOError:
+            except _WOULD_BLOCK_READ:
                 return
             except OSError:
                 self._fail(slot, Failure.RECEIVE, reader.wire_bytes)
@@ -362,6 +382,8 @@ class _Shard:
             now = perf_counter_ns()
             if not slot.first_byte:
                 slot.first_byte = now
+                if self.keep_first_data:
+                    slot.first_data = data
             try:
                 if not data:
                     reader.feed_eof()
@@ -379,6 +401,8 @@ class _Shard:
     def _done(self, slot: _Slot, now: int, *, kept: bool) -> None:
         times = (slot.start, slot.connected, slot.sent, slot.first_byte, now)
         record_response(self.tally, slot.reader, times, kept=kept, due=slot.due)
+        if self.log is not None:
+            self.log.response(slot.reader, times, slot.first_data)
         slot.phase = _IDLE
         slot.serial += 1
         if not kept:
@@ -438,7 +462,8 @@ class _Shard:
                 return
             deadlines.popleft()
             if live:
-                kind = Failure.CONNECT if slot.phase == _CONNECTING else Failure.RECEIVE
+                connecting = slot.phase in {_CONNECTING, _HANDSHAKING}
+                kind = Failure.CONNECT if connecting else Failure.RECEIVE
                 self._fail(slot, kind, slot.reader.wire_bytes, later=True)
 
     def _compact(self) -> None:

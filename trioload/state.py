@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass, field
 from time import perf_counter_ns
 
 from trioload.config import LoadConfig
+from trioload.request_log import RequestLog
 from trioload.schedule import Schedule
 from trioload.tally import Tally
 
@@ -17,6 +19,12 @@ class EngineState:
 
     config: LoadConfig
     tally: Tally = field(default_factory=Tally)
+    #: ``-v``/``-g``: what is written about each response as it arrives (None: nothing).
+    log: RequestLog | None = None
+    #: https: the context every connection is made with (None for http).
+    tls_context: ssl.SSLContext | None = None
+    #: https: the name sent as SNI and checked against the certificate.
+    server_hostname: str | None = None
     started: int = 0
     #: set by a time limit or a signal: no new request is taken.
     stopping: bool = False
@@ -39,6 +47,7 @@ class EngineState:
         self.head_request = self.config.method == "HEAD"
         self.keep_alive = self.config.keep_alive
         self.schedule = self.config.schedule
+        self.tally.variable_length = self.config.variable_length
 
     def past_stop(self, now: int) -> bool:
         """Whether the run stopped taking requests by ``now`` (a signal, or ``-t`` is up)."""

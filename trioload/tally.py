@@ -150,6 +150,12 @@ class Tally:
     #: body length of the first good response; later ones that differ are Length failures.
     document_length: int | None = None
     server_software: str = ""
+    #: ``-l``: bodies may differ in length (no Length failures), as for dynamic pages.
+    variable_length: bool = False
+    #: over https, ab's "SSL/TLS Protocol" (protocol, cipher, its secret bits) and "Server
+    #: Temp Key" (where Python's ssl module can tell it), from the first connection.
+    tls_protocol: str = ""
+    tls_temp_key: str = ""
     #: scheduled requests (``-R``) that started ``LATE_US`` or more after they were due.
     late: int = 0
     #: per phase, counts recorded since the last ``_flush`` (same layout as the histograms').
@@ -190,7 +196,7 @@ class Tally:
         self.total_bytes += wire_bytes
         if self.document_length is None:
             self.document_length = body_bytes
-        elif body_bytes != self.document_length:
+        elif body_bytes != self.document_length and not self.variable_length:
             self.failures[Failure.LENGTH] += 1
             return
         self.succeeded += 1
@@ -253,3 +259,5 @@ class Tally:
         if self.document_length is None:
             self.document_length = other.document_length
         self.server_software = self.server_software or other.server_software
+        self.tls_protocol = self.tls_protocol or other.tls_protocol
+        self.tls_temp_key = self.tls_temp_key or other.tls_temp_key

@@ -2,7 +2,7 @@
 interval's HDR histograms.
 
 Intervals are cut on a grid of whole multiples of ``--interval`` seconds of Unix time (the first
-and the last are partial), so the timelines of runs made side by side, in ``-w`` workers or on
+and the last are partial), so the timelines of runs made side by side, in ``-W`` workers or on
 other machines, line up cell by cell and merge exactly (``merge_timelines``). The entries feed
 the JSON's ``timeline`` and the ``--hdr-log`` file (``trioload.hdrlog``).
 """

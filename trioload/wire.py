@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
+from functools import partial
 
 from trioload.response import (
     BodyLengthError,
@@ -39,6 +41,38 @@ def new_socket(family: socket.AddressFamily) -> socket.SocketType:
     if not NONBLOCK:
         sock.setblocking(False)
     return sock
+
+
+def socket_factory(
+    family: socket.AddressFamily, local_address: str | None, buffer_size: int | None
+) -> Callable[[], socket.SocketType]:
+    """What makes each connection's socket: ``new_socket``, plus ab's ``-B`` (local address)
+    and ``-b`` (buffer sizes) where given."""
+    if local_address is None and buffer_size is None:
+        return partial(new_socket, family)
+
+    def make() -> socket.SocketType:
+        sock = new_socket(family)
+        try:
+            if buffer_size is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffer_size)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_size)
+            if local_address is not None:
+                # Let connect pick the port (per destination), not bind: otherwise every
+                # connection from one address draws on one pool of ports for all servers.
+                if _BIND_NO_PORT:
+                    sock.setsockopt(socket.IPPROTO_IP, _BIND_NO_PORT, 1)
+                sock.bind((local_address, 0))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    return make
+
+
+#: Linux only: 0 elsewhere, where a bound socket keeps its port for every destination.
+_BIND_NO_PORT: int = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 0)
 
 
 #: what the response reader raises; ``failure_kind`` says which column each one is.

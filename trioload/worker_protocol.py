@@ -1,4 +1,4 @@
-"""The ``-w`` protocol between the parent and its worker processes, sans-IO.
+"""The ``-W`` protocol between the parent and its worker processes, sans-IO.
 
 - **Command line.** Each worker runs the parent's own command line, followed by its share of
   ``-c`` and ``-n`` and the hidden ``--as-worker`` flag (``worker_commands``).
@@ -19,7 +19,7 @@ import sys
 
 from trioload.config import LoadConfig, split
 
-#: the hidden flag that makes a process a worker of a ``-w`` parent.
+#: the hidden flag that makes a process a worker of a ``-W`` parent.
 AS_WORKER_FLAG = "--as-worker"
 #: the hidden flag that gives a worker its place in a ``-R`` schedule: ``I/W``.
 SCHEDULE_PART_FLAG = "--schedule-part"
@@ -39,7 +39,7 @@ def worker_commands(
     shares_n = split(config.requests, workers) if config.requests else None
     commands = []
     for i, c in enumerate(shares_c):
-        extra = ["-c", str(c), "-w", "1", "-q", AS_WORKER_FLAG, "--json", "-"]
+        extra = ["-c", str(c), "-W", "1", "-q", AS_WORKER_FLAG, "--json", "-"]
         if shares_n is not None:
             # Worker i takes requests i, i + w, ...: as many as its share of -n.
             extra += ["-n", str(shares_n[i])]

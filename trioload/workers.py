@@ -1,4 +1,4 @@
-"""``-w N``: runs N trioload worker processes side by side and merges what they measured.
+"""``-W N``: runs N trioload worker processes side by side and merges what they measured.
 
 One trio process saturates one core long before a fast server does. The parent starts the
 workers (``trioload.worker_protocol`` says what each runs, and what it says back), shows one
@@ -24,6 +24,7 @@ from trioload.preflight import find_target
 from trioload.process import PROGRESS_INTERVAL_S
 from trioload.progress import Progress
 from trioload.result import RunResult, merge_reports
+from trioload.tls import client_context, server_hostname
 from trioload.worker_protocol import REPORTING_STATUSES, parse_progress_line, worker_commands
 
 #: with -R, workers begin together this long after the parent starts them: enough for an
@@ -34,7 +35,9 @@ WORKER_START_S = 1.0
 
 async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
     """Run the worker processes, show their combined progress, merge their reports."""
-    await find_target(config.target, probe=True)  # once here, not once per worker
+    # once here, not once per worker
+    tls = (client_context(config), server_hostname(config)) if config.target.tls else None
+    await find_target(config.peer, probe=True, tls=tls, local_address=config.local_address)
     pool = _Workers(config)
     start = time.perf_counter()
     start_at = config.start_at

@@ -15,6 +15,7 @@ from trioserve.argtypes import positive_float, positive_int, worker_count
 from trioserve.config import DEFAULT_PORT, ServerConfig
 from trioserve.fdlimit import raise_nofile_limit
 from trioserve.lifecycle import serve_until_signalled
+from trioserve.tls_context import TlsFilesError, server_context
 from trioserve.workers import supervise
 
 DESCRIPTION = """\
@@ -136,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds each --stall-every pause lasts (both or neither; less than --stall-every)",
     )
+    add(
+        "--certfile",
+        metavar="FILE",
+        help="serve HTTPS: every connection is TLS (1.2+) with this PEM certificate chain "
+        "(the handshake counts against --head-timeout)",
+    )
+    add(
+        "--keyfile",
+        metavar="FILE",
+        help="PEM private key for --certfile (default: read from the certfile itself)",
+    )
     add("--version", action="version", version=f"trioserve {__version__}")
     add("--worker-process", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -162,6 +174,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         response_delay=args.delay / 1000,
         stall_every=args.stall_every or 0.0,
         stall_for=args.stall_for or 0.0,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
     )
 
 
@@ -179,13 +193,25 @@ def stall_flags_error(args: argparse.Namespace) -> str | None:
     return None
 
 
+def tls_flags_error(args: argparse.Namespace) -> str | None:
+    """What is wrong with --certfile/--keyfile, if anything: loads them once to find out
+    (each server process loads them again for itself)."""
+    if args.certfile is None:
+        return "--keyfile needs --certfile" if args.keyfile is not None else None
+    try:
+        server_context(args.certfile, args.keyfile)
+    except TlsFilesError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be 0..65535, got {args.port}")
-    if (problem := stall_flags_error(args)) is not None:
+    if (problem := stall_flags_error(args) or tls_flags_error(args)) is not None:
         parser.error(problem)
     if not hasattr(select, "epoll"):
         # The engine serves its connections from one epoll set (see trioserve.server).

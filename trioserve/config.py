@@ -49,3 +49,7 @@ class ServerConfig:
     #: a load generator whose latencies hide it suffers from coordinated omission.
     stall_every: float = 0.0
     stall_for: float = 0.0
+    #: PEM certificate chain: when set, every connection is TLS (``trioserve.tls_server``).
+    certfile: str | None = None
+    #: PEM private key; None when ``certfile`` holds it too.
+    keyfile: str | None = None

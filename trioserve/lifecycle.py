@@ -17,6 +17,7 @@ from trioserve.config import ServerConfig
 from trioserve.listener import bind_listener
 from trioserve.log import log
 from trioserve.server import Server
+from trioserve.tls_server import server_for
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: what a worker prints on stdout once it listens, for its supervisor to wait on.
@@ -35,8 +36,9 @@ def describe(config: ServerConfig, port: int) -> str:
     """The start line: where it listens and the settings that change its behaviour."""
     processes = "1 process" if config.workers == 1 else f"{config.workers} worker processes"
     keep_alive = "on" if config.keep_alive else "off"
+    scheme = "https" if config.certfile else "http"
     return (
-        f"trioserve listening on http://{config.host}:{port}/ "
+        f"trioserve listening on {scheme}://{config.host}:{port}/ "
         f"({processes}, keep-alive {keep_alive}, backlog {config.backlog}, "
         f"max connections {config.max_connections})"
     )
@@ -45,7 +47,7 @@ def describe(config: ServerConfig, port: int) -> str:
 async def serve_until_signalled(config: ServerConfig, *, worker: bool = False) -> int:
     """Serve; return 0 after a graceful stop, 128 + signal number after a forced one."""
     listener = bind_listener(config)  # before any nursery: a bind error is one plain OSError
-    server = Server(config)
+    server = server_for(config)
     exit_code = 0
 
     async def stop_on_signals(signals: AsyncIterator[int]) -> None:

@@ -38,12 +38,14 @@ import os
 import select
 import socket
 from collections import deque
+from collections.abc import Callable
 from functools import partial
+from typing import Protocol
 
 import trio
 
 from trioserve.config import ServerConfig
-from trioserve.exchange import CLOSED, LINGER, Exchange, Rules
+from trioserve.exchange import CLOSED, LINGER, AnswerLog, Exchange, Phase, Rules
 from trioserve.listener import bind_listener
 from trioserve.log import access_log, client_host, log
 from trioserve.pacing import StallSchedule
@@ -71,12 +73,26 @@ _WRITE = select.EPOLLOUT
 _HELD = -1
 
 
+class Conversation(Protocol):
+    """What the engine asks of a connection's exchange: ``Exchange``, or ``TlsExchange``."""
+
+    @property
+    def phase(self) -> Phase: ...
+    def received(self, data: bytes) -> bytes: ...
+    def timed_out(self) -> bytes: ...
+    def client_closed(self) -> None: ...
+
+
+#: Makes each accepted connection's exchange from (rules, stats, access log).
+ExchangeFactory = Callable[[Rules, ServerStats, AnswerLog | None], Conversation]
+
+
 class _Connection:
     """The engine's record of one open connection: its descriptor and what it waits for."""
 
     __slots__ = ("armed", "client", "deadline", "exchange", "fd", "pending", "watching")
 
-    def __init__(self, fd: int, exchange: Exchange) -> None:
+    def __init__(self, fd: int, exchange: Conversation) -> None:
         self.fd = fd
         self.exchange = exchange
         #: when its current phase (or a stalled write) runs out of time.
@@ -96,6 +112,8 @@ class Server:
         self.config = config
         self.stats = ServerStats()
         self._rules = Rules.build(config)
+        #: plain HTTP here; ``trioserve.tls_server`` puts TLS in its place, once, at start.
+        self._new_exchange: ExchangeFactory = Exchange
         # the ones in the epoll set, and those holding a --delay response, by fd
         self._connections: dict[int, _Connection] = {}
         self._timers: list[tuple[float, int, _Connection]] = []  # a heap
@@ -295,7 +313,7 @@ class Server:
         log_answer = None
         if self.config.access_log:
             log_answer = partial(access_log, client_host(peer))
-        conn = _Connection(fd, Exchange(self._rules, self.stats, log_answer))
+        conn = _Connection(fd, self._new_exchange(self._rules, self.stats, log_answer))
         try:
             set_nonblocking(fd)
             data = os.read(fd, RECV_SIZE)

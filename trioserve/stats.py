@@ -26,13 +26,18 @@ class ServerStats:
     #: connections accepted before their first bytes arrived: they waited in the epoll set
     #: (the rest were answered the moment they were accepted).
     waited: int = 0
+    #: TLS connections that ended in a TLS error: garbage or plain HTTP instead of a
+    #: ClientHello, a failed handshake, a broken record.
+    tls_errors: int = 0
 
     def summary(self) -> str:
         rejected = ", ".join(f"{s}: {n}" for s, n in sorted(self.rejected.items())) or "none"
+        # Only a TLS server has any: a plain server's line stays as it was.
+        tls = f", TLS errors {self.tls_errors}" if self.tls_errors else ""
         return (
             f"accepted {self.accepted}, responses {self.responses}, rejected ({rejected}), "
             f"timeouts {self.timeouts}, closed early {self.closed_early}, "
             f"socket errors {self.socket_errors}, internal errors {self.internal_errors}, "
             f"malformed chunked bodies {self.malformed_bodies}, "
-            f"accept back-offs {self.accept_backoffs}, waited for their request {self.waited}"
+            f"accept back-offs {self.accept_backoffs}, waited for their request {self.waited}{tls}"
         )

@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import inline_answer, peers, targets
+from . import certs, inline_answer, peers, targets
+from .certs import TlsFiles
 from .inline_answer import InlineTimings
 from .machine import REPO, which
 from .runner import ClientRun, Live, Runner, client_timeout
@@ -72,7 +73,7 @@ def trioload_run(
     concurrency: int,
     *extra: str,
 ) -> ClientRun:
-    """trioload with the given ``extra`` flags (``-w 2``, ``-k``, ``--engine tasks``)."""
+    """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``)."""
     argv = trioload_argv(str(opts.trioload), url, requests, concurrency, extra)
     return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
 
@@ -182,7 +183,7 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
         where = (targets.CLIENTS, targets.NGINX_ONE)
         clients += _if_trioload_runs(runner, opts, *where, [
             trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
-            trioload_run(opts, targets.TRIOLOAD_W2, peer.url, n, c, "-w", "2"),
+            trioload_run(opts, targets.TRIOLOAD_W2, peer.url, n, c, "-W", "2"),
             trioload_run(opts, targets.TRIOLOAD_TASKS, peer.url, n, c, "--engine", "tasks"),
         ])  # fmt: skip
         _rounds(runner, opts, where, peer, clients)
@@ -217,6 +218,63 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
             for name, peer in live.items():
                 for client in clients[name]:
                     runner.measure(targets.KEEPALIVE, name, peer, client)
+
+
+def https_url(peer: Live) -> str:
+    return f"https://{peer.host}:{peer.port}/"
+
+
+def tls_ab_run(url: str, requests: int) -> ClientRun:
+    """ab over https at the tls part's concurrency, keep-alive off, TLS 1.3 (ab never verifies
+    the certificate)."""
+    argv = ab_argv(url, requests, targets.TLS_CONCURRENCY, tls_protocol=targets.TLS_PROTOCOL)
+    # The handshake makes a request ~10x dearer: the safety net grows to match.
+    return ClientRun(targets.AB_TLS, argv, parse_ab, requests, client_timeout(requests * 10))
+
+
+def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
+    """trioload over https as ab runs it (keep-alive off, TLS 1.3): verifying the certificate
+    against the bench's CA, and with ``--insecure`` (ab's way)."""
+    c, protocol = targets.TLS_CONCURRENCY, ("-f", targets.TLS_PROTOCOL)
+    runs = [
+        trioload_run(opts, targets.TRIOLOAD_TLS, url, requests, c, *protocol,
+                     "--cacert", str(files.ca)),
+        trioload_run(opts, targets.TRIOLOAD_TLS_INSECURE, url, requests, c, *protocol,
+                     "--insecure"),
+    ]  # fmt: skip
+    return [
+        ClientRun(run.name, run.argv, run.parse, requests, client_timeout(requests * 10))
+        for run in runs
+    ]
+
+
+def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """https, keep-alive off, c=100: ab and trioload (verifying, and --insecure) against
+    one-worker nginx with TLS, and ab against ``trioserve --certfile``, interleaved."""
+    names = [targets.AB_TLS, targets.TRIOLOAD_TLS, targets.TRIOLOAD_TLS_INSECURE]
+    files = certs.make_certificates(run_dir / "tls", opts.host)
+    if isinstance(files, str):
+        runner.skip(targets.TLS, "(all)", names, f"not available: {files}")
+        return
+    specs = [
+        peers.nginx(targets.NGINX_TLS, opts.host, "1", run_dir, tls=files),
+        peers.trioserve(targets.TRIOSERVE_TLS, opts.host, opts.trioserve, None,
+                        *certs.trioserve_flags(files)),
+    ]  # fmt: skip
+    with runner.started(targets.TLS, specs, names) as live:
+        n = targets.tls_requests(opts.requests)
+        clients: dict[str, list[ClientRun]] = {}
+        for name, peer in live.items():
+            url = https_url(peer)
+            clients[name] = [tls_ab_run(url, n)]
+            if name == targets.NGINX_TLS:
+                clients[name] += _if_trioload_runs(
+                    runner, opts, targets.TLS, name, tls_trioload_runs(opts, files, url, n)
+                )
+        for _ in range(opts.rounds):
+            for name, peer in live.items():
+                for client in clients[name]:
+                    runner.measure(targets.TLS, name, peer, client)
 
 
 def run_latency(runner: Runner, opts: Options) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .certs import TlsFiles, nginx_ssl_lines
 from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python, which
 
 PEERS_VENV = OUT_DIR / "peers-venv"
@@ -54,15 +55,23 @@ def console_script_problem(exe: Path) -> str | None:
 
 
 def write_nginx_conf(
-    prefix: Path, host: str, port: int, workers: str, *, keep_alive: bool = False
+    prefix: Path,
+    host: str,
+    port: int,
+    workers: str,
+    *,
+    keep_alive: bool = False,
+    tls: TlsFiles | None = None,
 ) -> Path:
     """An nginx config answering "hello" to everything, no access log, keep-alive off unless
-    asked (then connections may carry any number of requests)."""
+    asked (then connections may carry any number of requests); HTTPS only with ``tls``."""
     keep = (
         "keepalive_timeout 75s;\n    keepalive_requests 100000000;"
         if keep_alive
         else ("keepalive_timeout 0;")
     )
+    ssl = "" if tls is None else " ssl"
+    ssl_lines = "".join(f"\n        {line}" for line in nginx_ssl_lines(tls)) if tls else ""
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -85,7 +94,7 @@ http {{
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
     server {{
-        listen {host}:{port} backlog={BACKLOG};
+        listen {host}:{port}{ssl} backlog={BACKLOG};{ssl_lines}
         location / {{
             return 200 "hello";
         }}
@@ -97,16 +106,23 @@ http {{
 
 
 def nginx(
-    name: str, host: str, workers: str, run_dir: Path, *, keep_alive: bool = False
+    name: str,
+    host: str,
+    workers: str,
+    run_dir: Path,
+    *,
+    keep_alive: bool = False,
+    tls: TlsFiles | None = None,
 ) -> PeerSpec:
-    """nginx from its own prefix under ``run_dir``; ``workers`` is "1" or "auto"."""
+    """nginx from its own prefix under ``run_dir``; ``workers`` is "1" or "auto"; with
+    ``tls``, it serves HTTPS with those files."""
     exe = which("nginx")
     if exe is None:
         return _unavailable(name, "nginx is not installed (apt-get install nginx)")
     prefix = run_dir / re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
     def argv(port: int) -> list[str]:
-        conf = write_nginx_conf(prefix, host, port, workers, keep_alive=keep_alive)
+        conf = write_nginx_conf(prefix, host, port, workers, keep_alive=keep_alive, tls=tls)
         return [exe, "-p", f"{prefix}/", "-e", f"{prefix}/logs/error.log", "-c", str(conf),
                 "-g", "daemon off;"]  # fmt: skip
 

@@ -7,14 +7,16 @@ can't drift apart.
 from __future__ import annotations
 
 from .inline_answer import InlineTimings
-from .report import RowTable, Verdict, ratio_verdict
+from .report import Row, RowTable, Verdict, ratio_verdict
 
 # Parts of the bench.
 SERVERS, WORKERS, CLIENTS, KEEPALIVE = "servers", "workers", "clients", "keepalive"
 LATENCY, MEMORY = "latency", "memory"
 #: trioserve's inline answer timed in-process (``inline_answer``), no sockets.
 INLINE = "inline"
-PARTS = (INLINE, SERVERS, WORKERS, CLIENTS, KEEPALIVE, LATENCY, MEMORY)
+#: https, keep-alive off: every request a full TLS handshake.
+TLS = "tls"
+PARTS = (INLINE, SERVERS, WORKERS, CLIENTS, KEEPALIVE, TLS, LATENCY, MEMORY)
 
 # Servers.
 NGINX_ONE = "nginx (1 worker)"
@@ -28,6 +30,8 @@ TRIOSERVE_KEEPALIVE = "trioserve --keep-alive"
 #: trioserve at the revision given by --trioserve-before.
 TRIOSERVE_BEFORE = "trioserve (before)"
 DELAY = "delay 20 ms"
+NGINX_TLS = "nginx TLS (1 worker)"
+TRIOSERVE_TLS = "trioserve --certfile"
 
 # Clients.
 AB = "ab"
@@ -36,7 +40,7 @@ WRK = "wrk -t2"
 WRK_T1 = "wrk -t1"
 WRK_T1_K = "wrk -t1 (keep-alive)"
 TRIOLOAD = "trioload"
-TRIOLOAD_W2 = "trioload -w 2"
+TRIOLOAD_W2 = "trioload -W 2"
 TRIOLOAD_K = "trioload -k"
 #: the per-connection-task engine (the fallback), to show what the shard engine changed.
 TRIOLOAD_TASKS = "trioload --engine tasks"
@@ -46,6 +50,11 @@ EPOLL_CLIENT = "bare epoll loop (ceiling)"
 BLOCKING = "blocking threads (reference)"
 #: the same client one request at a time: the server's own floor (delay + its wake-up slack).
 BLOCKING_FLOOR = "blocking, c=1 (floor)"
+AB_TLS = "ab (https)"
+#: verifying the server's certificate against the bench's CA (--cacert), as by default.
+TRIOLOAD_TLS = "trioload (https)"
+#: not verifying, as ab: what the verification costs.
+TRIOLOAD_TLS_INSECURE = "trioload (https, --insecure)"
 
 KEEPALIVE_CONCURRENCY = 100
 #: the client's own code per request (user CPU), keep-alive off.
@@ -61,6 +70,20 @@ LATENCY_CONCURRENCY = 100
 P50_TOLERANCE_MS = 0.5
 RSS_GROWTH_LIMIT = 1.1
 RSS_LIMIT_MB = 100.0
+#: handshakes are CPU-heavy: on a small machine c=100 keeps nginx's one worker busy already,
+#: and c=1000 only adds queueing (and slow connects) to what the target compares.
+TLS_CONCURRENCY = 100
+#: a request over https costs ~10 plain ones (the handshake): fewer of them, but no fewer than
+#: this many, so a run still lasts long enough to mean something.
+TLS_MIN_REQUESTS = 2000
+#: both clients pinned to the same protocol (ab's -f name; trioload takes the same flag).
+TLS_PROTOCOL = "TLS1.3"
+TLS_FACTOR = 1.0
+
+
+def tls_requests(requests: int) -> int:
+    """Requests per run in the tls part, from ``--requests``."""
+    return max(TLS_MIN_REQUESTS, requests // 10)
 
 
 def memory_client(requests: int) -> str:
@@ -168,6 +191,28 @@ def _user_cpu(table: RowTable) -> Verdict:
     return Verdict(target, measured, ours.client_user_us <= USER_CPU_LIMIT_US)
 
 
+def _client_cpu(row: Row | None) -> str:
+    """A client row's CPU a request: "total (user)" µs, or "-" when unknown."""
+    if row is None or row.client_cpu_us is None or row.client_user_us is None:
+        return "-"
+    return f"{row.client_cpu_us:.1f} ({row.client_user_us:.1f} user)"
+
+
+def _tls(table: RowTable) -> Verdict:
+    """trioload, verifying, makes >= ab's https req/s against nginx, with 0 failures; the
+    measured text adds both clients' CPU a request."""
+    target = f"{TRIOLOAD_TLS} >= {TLS_FACTOR:.1f}x {AB_TLS} (vs {NGINX_TLS}), 0 failed"
+    ours, theirs = (TLS, NGINX_TLS, TRIOLOAD_TLS), (TLS, NGINX_TLS, AB_TLS)
+    verdict = _at_least(table, target, ours, theirs, TLS_FACTOR)
+    if verdict.passed is None:
+        return verdict
+    cpu = (
+        f"client CPU µs/req: trioload {_client_cpu(table.get(*ours))},"
+        f" ab {_client_cpu(table.get(*theirs))}"
+    )
+    return Verdict(target, f"{verdict.measured}; {cpu}", verdict.passed)
+
+
 def _memory(table: RowTable, small: int, large: int) -> Verdict:
     target = (
         f"trioload peak RSS flat in -n ({small:,} -> {large:,}: <= {RSS_GROWTH_LIMIT}x)"
@@ -250,6 +295,8 @@ def judge(table: RowTable, parts: set[str], memory_sizes: tuple[int, int]) -> li
     if KEEPALIVE in parts:
         verdicts.append(_outruns(table, KEEPALIVE, NGINX_KEEPALIVE, TRIOLOAD_K, AB_K, factor=0.85))
         verdicts.append(_serves_as_fast(table))
+    if TLS in parts:
+        verdicts.append(_tls(table))
     if MEMORY in parts:
         verdicts.append(_memory(table, *memory_sizes))
     if LATENCY in parts:
@@ -270,6 +317,10 @@ _INFO_RATIOS = (
     ("the bare epoll loop vs ab (req/s vs nginx)", CLIENTS, NGINX_ONE, EPOLL_CLIENT, AB),
     ("trioload (shard engine) vs trioload --engine tasks (req/s vs nginx)",
      CLIENTS, NGINX_ONE, TRIOLOAD, TRIOLOAD_TASKS),
+    ("trioserve --certfile vs nginx TLS (1 worker) (TLS handshakes a second under ab)",
+     TLS, None, TRIOSERVE_TLS, NGINX_TLS),
+    ("trioload verifying (--cacert) vs --insecure (req/s vs nginx TLS)",
+     TLS, NGINX_TLS, TRIOLOAD_TLS, TRIOLOAD_TLS_INSECURE),
 )  # fmt: skip
 
 
@@ -281,8 +332,9 @@ def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
             continue
         if theirs == TRIOSERVE_BEFORE and table.get(part, theirs, AB) is None:
             continue  # only there with --trioserve-before
-        if server is None:  # the servers part: rows are by server, each under ab
-            mine, other = _rps(table, part, ours, AB), _rps(table, part, theirs, AB)
+        if server is None:  # servers (and tls): rows are by server, each under ab
+            ab = AB_TLS if part == TLS else AB
+            mine, other = _rps(table, part, ours, ab), _rps(table, part, theirs, ab)
         else:
             mine, other = _rps(table, part, server, ours), _rps(table, part, server, theirs)
         comparisons.append(ratio_verdict(what, mine, other, lambda _value: True))

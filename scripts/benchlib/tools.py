@@ -34,11 +34,20 @@ def _as_int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def ab_argv(url: str, requests: int, concurrency: int, *, keep_alive: bool = False) -> list[str]:
-    """ab (keep-alive off unless asked), going on after socket errors (-r)."""
+def ab_argv(
+    url: str,
+    requests: int,
+    concurrency: int,
+    *,
+    keep_alive: bool = False,
+    tls_protocol: str | None = None,
+) -> list[str]:
+    """ab (keep-alive off unless asked), going on after socket errors (-r); over https,
+    ``tls_protocol`` pins ab's protocol (``-f TLS1.3``)."""
     return [
         "ab",
         *(["-k"] if keep_alive else []),
+        *(["-f", tls_protocol] if tls_protocol else []),
         "-r",
         "-q",
         "-s",

@@ -60,7 +60,7 @@ def test_write_chart_without_matplotlib_is_skipped_with_how_to_install(
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes ``import matplotlib`` fail
     path = tmp_path / "chart.png"
     assert write_chart(ROWS, ["trioload", "ab"], path, "t") == SKIPPED
-    assert "[chart]" in SKIPPED
+    assert "[plot]" in SKIPPED
     assert not path.exists()
 
 

@@ -299,8 +299,8 @@ def test_judge_only_judges_the_parts_that_ran_in_the_issues_order() -> None:
     assert all(verdict.passed is None for verdict in verdicts)
 
 
-def test_judge_every_part_gives_twelve_targets() -> None:
-    assert len(t.judge(table(), set(t.PARTS), (SMALL, LARGE))) == 12
+def test_judge_every_part_gives_thirteen_targets() -> None:
+    assert len(t.judge(table(), set(t.PARTS), (SMALL, LARGE))) == 13
 
 
 def test_baseline_ratios_compare_servers_by_row_and_clients_by_column() -> None:

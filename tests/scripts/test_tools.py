@@ -74,9 +74,9 @@ def test_wrk_argv_runs_at_least_one_second() -> None:
 
 
 def test_trioload_argv_puts_extra_flags_before_the_url() -> None:
-    argv = trioload_argv("trioload", "http://127.0.0.1:8080/", 500, 20, ("-k", "-w", "2"))
+    argv = trioload_argv("trioload", "http://127.0.0.1:8080/", 500, 20, ("-k", "-W", "2"))
     assert argv == [
-        "trioload", "-c", "20", "-n", "500", "--json", "-", "-k", "-w", "2",
+        "trioload", "-c", "20", "-n", "500", "--json", "-", "-k", "-W", "2",
         "http://127.0.0.1:8080/",
     ]  # fmt: skip
 

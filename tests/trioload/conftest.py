@@ -26,6 +26,7 @@ from trioload.result import RunResult
 from trioload.tally import Tally
 from trioserve.config import ServerConfig
 from trioserve.server import Server
+from trioserve.tls_server import server_for
 
 TRIOLOAD = Path(sys.executable).parent / "trioload"
 REQUEST_END = b"\r\n\r\n"
@@ -94,10 +95,11 @@ def start_raw(nursery: trio.Nursery) -> StartRaw:
 
 @pytest.fixture
 def start_trioserve(nursery: trio.Nursery) -> StartTrioserve:
-    """The real trioserve in the test's nursery; (server, port)."""
+    """The real trioserve in the test's nursery (with TLS where ``certfile`` is given);
+    (server, port)."""
 
     async def start(**overrides: Any) -> tuple[Server, int]:
-        server = Server(ServerConfig(host="127.0.0.1", port=0, **overrides))
+        server = server_for(ServerConfig(host="127.0.0.1", port=0, **overrides))
         port: int = await nursery.start(server.serve)
         return server, port
 

@@ -20,9 +20,10 @@ from tests.trioload.conftest import (
     url,
 )
 from trioload import shards
-from trioload.cli import build_parser, config_from_args
+from trioload.cli import config_from_args
 from trioload.config import LoadConfig, UsageError
 from trioload.engine import default_engine
+from trioload.flags import build_parser
 
 
 def config_of(*argv: str) -> LoadConfig:
@@ -58,7 +59,7 @@ def test_config_from_args_p_reads_the_body_and_posts(tmp_path: Path) -> None:
 
 def test_config_from_args_headers_and_workers() -> None:
     config = config_of(
-        "-H", "X-A:  1 ", "-H", "Host: example.test", "-c", "3", "-n", "100", "-w", "8"
+        "-H", "X-A:  1 ", "-H", "Host: example.test", "-c", "3", "-n", "100", "-W", "8"
     )
     assert config.headers == (("X-A", "1"), ("Host", "example.test"))
     assert config.workers == 3  # never more processes than connections
@@ -77,7 +78,7 @@ def test_config_from_args_engine_auto_picks_shards_where_epoll_exists(
 
 @pytest.mark.parametrize(
     "argv",
-    [["-H", "no colon"], ["-H", ": empty name"], ["-m", "GE T"], ["https://127.0.0.1/"]],
+    [["-H", "no colon"], ["-H", ": empty name"], ["-m", "GE T"], ["-X", "no-port"]],
 )
 def test_config_from_args_rejects_bad_input(argv: list[str]) -> None:
     with pytest.raises(UsageError):
@@ -93,7 +94,7 @@ def test_config_from_args_rejects_bad_input(argv: list[str]) -> None:
         (["--no-such-flag"], "unrecognized arguments"),
         (["-c", "0"], "must be > 0"),
         (["http://127.0.0.1:notaport/"], "invalid URL"),
-        (["https://127.0.0.1/"], "https is not supported"),
+        (["--engine", "tasks", "https://127.0.0.1/"], "https needs the shard engine"),
         (["ftp://x/"], "must start with http://"),
         (["-p", "/nonexistent/body-file"], "cannot read -p"),
         (["-H", "no colon"], "bad header"),

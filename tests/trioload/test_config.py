@@ -34,11 +34,18 @@ def test_parse_url_defaults_port_80_and_path_slash() -> None:
     assert parse_url("http://localhost") == Target("localhost", 80, "/")
 
 
+def test_parse_url_https_defaults_port_443() -> None:
+    target = parse_url("https://example.test/x")
+    assert target == Target("example.test", 443, "/x", "https")
+    assert target.tls
+    assert target.host_header == "example.test"
+    assert parse_url("https://example.test:80/").host_header == "example.test:80"
+
+
 @pytest.mark.parametrize(
     ("bad", "why"),
     [
-        ("https://127.0.0.1/", "https is not supported"),
-        ("ftp://127.0.0.1/", "must start with http://"),
+        ("ftp://127.0.0.1/", "must start with http:// or https://"),
         ("127.0.0.1:8080/", "must start with http://"),
         ("http:///path", "no host"),
         ("http://:8080/", "no host"),

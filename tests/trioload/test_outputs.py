@@ -6,16 +6,38 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.trioload.conftest import LoadRun, StartTrioserve, run_trioload, url
-from trioload.config import UsageError
-from trioload.outputs import check_writable, output_paths
+from tests.trioload.conftest import (
+    LoadRun,
+    StartTrioserve,
+    known_tally,
+    result_of,
+    run_trioload,
+    url,
+)
+from trioload.config import LoadConfig, UsageError
+from trioload.outputs import check_writable, emit, output_paths
 
 
 def test_output_paths_leave_out_stdout_and_unset_flags() -> None:
-    assert output_paths("-", None, "x.hgrm") == {"--hgrm": "x.hgrm"}
+    assert output_paths(LoadConfig(json_path="-", hgrm_path="x.hgrm")) == {"--hgrm": "x.hgrm"}
+
+
+def test_output_paths_include_abs_csv_and_gnuplot_files() -> None:
+    config = LoadConfig(json_path="r.json", csv_path="p.csv", gnuplot_path="g.tsv")
+    assert output_paths(config) == {"--json": "r.json", "-e": "p.csv", "-g": "g.tsv"}
+
+
+@pytest.mark.parametrize(("flag", "field"), [("-e", "csv_path"), ("-g", "gnuplot_path")])
+def test_check_writable_names_abs_flags(flag: str, field: str, tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "out"
+    paths: dict[str, Any] = {field: str(path)}
+    config = LoadConfig(**paths)
+    with pytest.raises(UsageError, match=rf"^cannot write {flag} {path}: no directory"):
+        check_writable(output_paths(config))
 
 
 def test_check_writable_names_the_flag_and_the_reason(tmp_path: Path) -> None:
@@ -90,3 +112,48 @@ async def test_stderr_closed_early_loses_neither_the_run_nor_the_report(
     assert run.returncode == 0
     assert "Complete requests:      2000\n" in run.stdout
     assert json.loads(json_path.read_text())["finished"] == 2000
+
+
+def test_emit_with_html_prints_the_html_report_instead_of_the_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert emit(result_of(known_tally(), html=True, table_attributes="id=t"))
+    out = capsys.readouterr().out
+    assert out.startswith("\n<table id=t>\n")
+    assert out.endswith("</table>\n")
+    assert "Beyond ab" not in out
+    assert "Requests per second:    " not in out  # no text report besides
+
+
+def test_emit_with_html_and_json_on_stdout_puts_the_html_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert emit(result_of(known_tally(), html=True, json_path="-"))
+    captured = capsys.readouterr()
+    assert captured.err.startswith("\n<table >\n")
+    assert json.loads(captured.out)["finished"] == 4
+
+
+def test_emit_writes_the_percent_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "percent.csv"
+    assert emit(result_of(known_tally(), csv_path=str(path)))
+    rows = path.read_text().split("\n")
+    assert rows[0] == "Percentage served,Time in ms"
+    assert len(rows) == 1 + 101 + 1  # header, 0..100, the final newline
+    assert rows[101] == "100,40.031"
+    assert capsys.readouterr().err == ""
+
+
+def test_emit_leaves_the_gnuplot_file_to_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "run.tsv"
+    path.write_text("written during the run\n")
+    assert emit(result_of(known_tally(), gnuplot_path=str(path)))
+    assert path.read_text() == "written during the run\n"
+
+
+def test_emit_says_the_gnuplot_error_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    result = result_of(known_tally(), gnuplot_path="/dev/full")
+    assert not emit(result, gnuplot_error="No space left on device")
+    captured = capsys.readouterr()
+    assert "Complete requests:      4\n" in captured.out
+    assert captured.err == "trioload: could not write -g /dev/full: No space left on device\n"

@@ -53,7 +53,7 @@ async def test_find_target_probe_is_unseen_by_a_server_that_defers_accept(
 @pytest.mark.parametrize("workers", ["1", "2"])
 async def test_cli_nothing_listening_is_one_line_and_exit_2(workers: str) -> None:
     port = refused_port()
-    run = await run_trioload("-q", "-w", workers, "-c", "2", "-n", "10", url(port))
+    run = await run_trioload("-q", "-W", workers, "-c", "2", "-n", "10", url(port))
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr == (

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from typing import Any
 
 from tests.trioload.conftest import known_tally, result_of
 from trioload.report import format_text
-from trioload.result import format_json
+from trioload.result import RunResult, format_json
 from trioload.tally import Failure, Tally
 
 
@@ -184,3 +185,121 @@ def test_format_text_with_a_schedule_leads_with_corrected_latency() -> None:
     closed = format_text(result_of(known_tally()))
     assert "Schedule:" not in closed
     assert "from when each was due" not in closed
+
+
+def ab_plain_row(label: str, *figures: int) -> str:
+    """ab's printf for a Connection Times row under -S (no space before max)."""
+    return "%-12s" % label + "%5d %5d%5d" % figures  # noqa: UP031 -- ab's format
+
+
+def test_format_text_without_confidence_has_abs_min_avg_max_columns() -> None:
+    text = format_text(result_of(known_tally(), show_confidence=False))
+    times = text.split("Connection Times (ms)\n")[1].split("\n\n")[0]
+    assert times.split("\n") == [
+        "              min   avg   max",
+        ab_plain_row("Connect:", 1, 1, 1),
+        ab_plain_row("Processing:", 9, 24, 39),
+        ab_plain_row("Waiting:", 5, 5, 5),
+        ab_plain_row("Total:", 10, 25, 40),
+    ]
+    assert "median" not in text
+    assert "Percentage of the requests served" in text  # -S alone keeps the table
+
+
+def skewed_tally() -> Tally:
+    """Connect: mean and median 1 ms apart (rounded) with sd 0.3 ms: ab's ERROR. Processing:
+    1 ms apart with sd 0.6 ms: ab's WARNING. Waiting and total: no remark."""
+    tally = Tally()
+    for connect_us, processing_us in ((300, 10_000), (300, 10_000), (900, 11_200), (900, 11_200)):
+        tally.record_response(connect_us, processing_us, 0, 20_000, 200, 88, 5, False)
+    return tally
+
+
+def test_format_text_warns_like_ab_when_mean_and_median_are_apart() -> None:
+    text = format_text(result_of(skewed_tally()))
+    total_row = text.index("\nTotal: ")
+    after_table = text[text.index("\n", total_row + 1) + 1 :]
+    assert after_table.startswith(
+        "ERROR: The median and mean for the initial connection time are more than twice the "
+        "standard\n       deviation apart. These results are NOT reliable.\n"
+        "WARNING: The median and mean for the processing time are not within a normal "
+        "deviation\n        These results are probably not that reliable.\n"
+        "\nPercentage of the requests"
+    )
+
+
+def test_format_text_without_confidence_has_no_warnings() -> None:
+    text = format_text(result_of(skewed_tally(), show_confidence=False, cpu_s=1.9))
+    assert "ERROR:" not in text
+    assert "WARNING:" not in text
+    assert "Warning: trioload kept its core busy" not in text
+    # trioload's own figures stay: -S hides ab's estimators and warnings, not the run.
+    assert "Client CPU: 95% of a core per process" in text
+    assert re.search(r"\n  99\.99%\s+20\.\d+ ms\n", text)
+
+
+def test_format_text_without_percentiles_has_no_percentage_table() -> None:
+    text = format_text(result_of(known_tally(), show_percentiles=False))
+    assert "Percentage of the requests" not in text
+    assert "(longest request)" not in text
+    assert "Connection Times (ms)" in text
+    assert "\nBeyond ab" in text
+    assert "Total:" in text.split("Beyond ab")[0].rstrip().split("\n")[-1]
+
+
+def test_format_text_variable_length_says_variable() -> None:
+    assert "\nDocument Length:        5 bytes\n" in format_text(result_of(known_tally()))
+    text = format_text(result_of(known_tally(), variable_length=True))
+    assert "\nDocument Length:        Variable\n" in text
+
+
+def tls_result(url: str, tally: Tally, **config: Any) -> RunResult:
+    result = result_of(tally)
+    return dataclasses.replace(result, config=dataclasses.replace(result.config, url=url, **config))
+
+
+def tls_tally(temp_key: str = "ECDH x25519 253 bits") -> Tally:
+    tally = known_tally()
+    tally.tls_protocol = "TLSv1.3,TLS_AES_256_GCM_SHA384,2048,256"
+    tally.tls_temp_key = temp_key
+    return tally
+
+
+def test_format_text_tls_lines_follow_the_server_port_over_https() -> None:
+    text = format_text(tls_result("https://example.test:8443/x", tls_tally()))
+    assert text.startswith(
+        "Server Software:        trioserve\n"
+        "Server Hostname:        example.test\n"
+        "Server Port:            8443\n"
+        "SSL/TLS Protocol:       TLSv1.3,TLS_AES_256_GCM_SHA384,2048,256\n"
+        "Server Temp Key:        ECDH x25519 253 bits\n"
+        "TLS Server Name:        example.test\n"
+        "\n"
+        "Document Path:          /x\n"
+    )
+
+
+def test_format_text_tls_lines_only_those_known() -> None:
+    text = format_text(tls_result("https://example.test/x", tls_tally(temp_key="")))
+    assert "SSL/TLS Protocol:" in text
+    assert "Server Temp Key:" not in text
+    no_handshake = format_text(tls_result("https://example.test/x", known_tally()))
+    assert "SSL/TLS Protocol:" not in no_handshake
+    assert "TLS Server Name:        example.test\n" in no_handshake
+
+
+def test_format_text_tls_server_name_only_when_sni_was_sent() -> None:
+    for url in ("https://127.0.0.1/x", "https://[::1]:8443/x"):
+        text = format_text(tls_result(url, tls_tally()))
+        assert "SSL/TLS Protocol:" in text
+        assert "TLS Server Name:" not in text, url  # SNI carries no IP address
+    text = format_text(tls_result("https://example.test/x", tls_tally(), sni=False))
+    assert "TLS Server Name:" not in text
+
+
+def test_format_text_no_tls_lines_over_http() -> None:
+    text = format_text(tls_result("http://example.test/x", tls_tally()))
+    assert "SSL/TLS" not in text
+    assert "Server Temp Key" not in text
+    assert "TLS Server Name" not in text
+    assert "Server Port:            80\n\nDocument Path:" in text

@@ -28,7 +28,7 @@ def test_worker_commands_carry_each_share_after_the_parents_flags() -> None:
         # argparse keeps the last -c/-n/-w, so the shares win over the parent's own flags.
         assert extra[extra.index("-c") + 1] == str(c)
         assert extra[extra.index("-n") + 1] == str(n)
-        assert extra[extra.index("-w") + 1] == "1"
+        assert extra[extra.index("-W") + 1] == "1"
         assert AS_WORKER_FLAG in extra
         assert extra[extra.index("--json") + 1] == "-"
 

@@ -13,7 +13,7 @@ from trioload.tally import PHASES
 async def test_workers_merge_counts_to_exactly_n(start_trioserve: StartTrioserve) -> None:
     server, port = await start_trioserve()
     n = 301  # odd: the shares differ
-    run = await run_trioload("-q", "-w", "2", "-c", "4", "-n", str(n), "--json", "-", url(port))
+    run = await run_trioload("-q", "-W", "2", "-c", "4", "-n", str(n), "--json", "-", url(port))
     assert run.returncode == 0, run.stderr
     report = run.report
     assert report["workers"] == 2
@@ -28,9 +28,9 @@ async def test_workers_merge_counts_to_exactly_n(start_trioserve: StartTrioserve
 
 
 async def test_workers_with_fewer_requests_than_workers(start_trioserve: StartTrioserve) -> None:
-    # -n 1 -c 2 -w 2: one process gets no request at all; the run must still do exactly one.
+    # -n 1 -c 2 -W 2: one process gets no request at all; the run must still do exactly one.
     server, port = await start_trioserve()
-    run = await run_trioload("-q", "-w", "2", "-c", "2", "-n", "1", "--json", "-", url(port))
+    run = await run_trioload("-q", "-W", "2", "-c", "2", "-n", "1", "--json", "-", url(port))
     assert run.returncode == 0, run.stderr
     assert run.report["finished"] == 1
     assert server.stats.responses == 1
@@ -41,7 +41,7 @@ async def test_workers_time_taken_leaves_out_child_start_up(
 ) -> None:
     _, port = await start_trioserve()
     began = trio.current_time()
-    run = await run_trioload("-q", "-w", "2", "-c", "4", "-n", "200", "--json", "-", url(port))
+    run = await run_trioload("-q", "-W", "2", "-c", "4", "-n", "200", "--json", "-", url(port))
     wall_s = trio.current_time() - began
     assert run.returncode == 0, run.stderr
     start, end = run.report["window_unix_s"]
@@ -55,7 +55,7 @@ async def test_workers_show_one_progress_for_all_children(
     start_trioserve: StartTrioserve,
 ) -> None:
     _, port = await start_trioserve()
-    run = await run_trioload("-w", "2", "-c", "4", "-n", "2000", url(port))
+    run = await run_trioload("-W", "2", "-c", "4", "-n", "2000", url(port))
     assert run.returncode == 0, run.stderr
     completed = re.findall(r"^Completed (\d+) requests$", run.stderr, re.MULTILINE)
     assert completed == [str(200 * i) for i in range(1, 10)]
@@ -72,7 +72,7 @@ async def test_workers_share_a_schedule_and_count_as_one_process(
     _, port = await start_trioserve()
     runs = [
         await run_trioload(
-            "-q", "-w", w, "-R", "1000", "-c", "4", "-n", "300", "--json", "-", url(port)
+            "-q", "-W", w, "-R", "1000", "-c", "4", "-n", "300", "--json", "-", url(port)
         )
         for w in ("1", "2")
     ]

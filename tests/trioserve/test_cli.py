@@ -12,6 +12,7 @@ import resource
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -21,8 +22,10 @@ from pathlib import Path
 
 import pytest
 import trio
+import trustme
 
-from tests.trioserve.conftest import AB_REQUEST, EXACT_RESPONSE, exchange
+from tests.conftest import TlsFiles
+from tests.trioserve.conftest import AB_REQUEST, EXACT_RESPONSE, exchange, tls_exchange
 from trioserve.cli import build_parser, config_from_args, main
 
 # The console script installed beside this interpreter (the venv that runs the tests).
@@ -74,7 +77,7 @@ async def trioserve(
     server = RunningServer(process, 0)
     try:
         await server.read_stderr_until(b"/ (")
-        match = re.search(rb"listening on http://127\.0\.0\.1:(\d+)/", server.stderr)
+        match = re.search(rb"listening on https?://127\.0\.0\.1:(\d+)/", server.stderr)
         assert match, server.stderr.decode()
         server.port = int(match.group(1))
         yield server
@@ -282,3 +285,94 @@ async def test_cli_delay_holds_the_response() -> None:
         server.process.send_signal(signal.SIGTERM)
         assert await server.finish() == 0
     assert delay <= elapsed < HANG_S  # the lower bound is the claim; the upper one, a hang
+
+
+def tls_flags(tls_files: TlsFiles) -> list[str]:
+    return ["--certfile", str(tls_files.cert), "--keyfile", str(tls_files.key)]
+
+
+async def test_cli_tls_serves_https_and_stops_gracefully(
+    tls_files: TlsFiles, client_context: ssl.SSLContext
+) -> None:
+    async with trioserve(*tls_flags(tls_files)) as server:
+        assert b"listening on https://127.0.0.1:" in server.stderr
+        for _ in range(3):
+            assert await tls_exchange(server.port, client_context, AB_REQUEST) == EXACT_RESPONSE
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+    assert b"stopped: accepted 3, responses 3" in server.stderr
+
+
+async def test_cli_tls_certfile_holding_the_key_needs_no_keyfile(
+    tls_files: TlsFiles, client_context: ssl.SSLContext, tmp_path: Path
+) -> None:
+    both = tmp_path / "both.pem"
+    both.write_bytes(tls_files.key.read_bytes() + tls_files.cert.read_bytes())
+    async with trioserve("--certfile", str(both)) as server:
+        assert await tls_exchange(server.port, client_context, AB_REQUEST) == EXACT_RESPONSE
+
+
+async def test_cli_tls_workers_answer(tls_files: TlsFiles, client_context: ssl.SSLContext) -> None:
+    async with trioserve("--workers", "2", *tls_flags(tls_files)) as server:
+        assert b"https://" in server.stderr
+        assert b"2 worker processes" in server.stderr
+        for _ in range(10):
+            assert await tls_exchange(server.port, client_context, AB_REQUEST) == EXACT_RESPONSE
+        server.process.send_signal(signal.SIGTERM)
+        assert await server.finish() == 0
+    assert server.stderr.count(b"stopped: ") == 2
+
+
+def test_cli_config_tls_flags(tls_files: TlsFiles) -> None:
+    assert config_from_args(build_parser().parse_args([])).certfile is None
+    config = config_from_args(build_parser().parse_args(tls_flags(tls_files)))
+    assert (config.certfile, config.keyfile) == (str(tls_files.cert), str(tls_files.key))
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--keyfile", "{key}"], "--keyfile needs --certfile"),
+        (["--certfile", "{tmp}/none.pem"], "cannot read --certfile {tmp}/none.pem: No such file"),
+        (["--certfile", "{cert}", "--keyfile", "{tmp}"], "cannot read --keyfile {tmp}: Is a dir"),
+        (["--certfile", "{cert}"], "no PEM private key in --certfile {cert}"),
+        (["--certfile", "{tmp}/junk.pem", "--keyfile", "{key}"], "no PEM certificate in"),
+        (["--certfile", "{cert}", "--keyfile", "{tmp}/other.pem"], "the private key in --keyfile"),
+    ],
+    ids=["keyfile-alone", "missing-cert", "unreadable-key", "no-key", "bad-pem", "wrong-key"],
+)
+def test_cli_bad_tls_flags_exit_2_with_one_line(
+    flags: list[str],
+    message: str,
+    tls_files: TlsFiles,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    # A key of another certificate: a valid PEM key that does not match --certfile.
+    other = trustme.CA().issue_cert("127.0.0.1").private_key_pem
+    other.write_to_path(str(tmp_path / "other.pem"))
+    names = {"key": tls_files.key, "cert": tls_files.cert, "tmp": tmp_path}
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", "0", *(flag.format(**names) for flag in flags)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"trioserve: error: {message.format(**names)}")
+
+
+def test_cli_tls_missing_cert_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    missing = str(tmp_path / "none.pem")
+    done = subprocess.run(
+        [TRIOSERVE, "--port", "0", "--certfile", missing],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines()[-1] == (
+        f"trioserve: error: cannot read --certfile {missing}: No such file or directory"
+    )
+    assert b"Traceback" not in done.stderr

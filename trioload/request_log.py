@@ -1,0 +1,42 @@
+"""What a run writes about each request as it goes, besides counting it: ab's ``-v`` heads and
+``-g`` lines. Off by default: the engines then skip it with one test per response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trioload.abfiles import GnuplotWriter
+from trioload.outputs import write_stdout
+from trioload.response import ResponseReader
+from trioload.verbose import HEADS, response_log
+
+
+class RequestLog:
+    """Called by the engine once per response that arrived whole."""
+
+    def __init__(
+        self, verbosity: int, gnuplot: GnuplotWriter | None, unix_time: Callable[[int], float]
+    ) -> None:
+        self.verbosity = verbosity
+        #: the engine keeps each response's first bytes for this (its head, for ``-v``).
+        self.wants_heads = verbosity >= HEADS
+        self.gnuplot = gnuplot
+        self.unix_time = unix_time
+
+    def response(
+        self, reader: ResponseReader, times: tuple[int, int, int, int, int], first_data: bytes
+    ) -> None:
+        """``times`` as ``trioload.wire.record_response`` takes them; ``first_data``: the first
+        bytes received (empty unless ``wants_heads``)."""
+        start, connected, sent, first_byte, done = times
+        if self.gnuplot is not None:
+            self.gnuplot.write(
+                self.unix_time(start),
+                (connected - start) // 1000,
+                (done - connected) // 1000,
+                (done - start) // 1000,
+                (first_byte - sent) // 1000,
+            )
+        if self.wants_heads:
+            head = first_data[: reader.head_bytes] if reader.head_bytes else first_data
+            write_stdout(response_log(head, reader.status, self.verbosity))
