@@ -55,9 +55,9 @@ from trioload.wire import (
 #: nginx, four shards of 256 gave no more req/s than one and a worse p99 (one shard's long
 #: batch delays the others'). Past 1024 connections a run gets a shard per 1024.
 SLOTS_PER_SHARD = 1024
-#: what a non-blocking call raises when it would block: on a plain socket, and in TLS.
-_WOULD_BLOCK_READ = (BlockingIOError, ssl.SSLWantReadError)
-_WOULD_BLOCK_WRITE = (BlockingIOError, ssl.SSLWantWriteError)
+#: what a TLS socket (``trioload.tls_shards``) raises where a plain one raises BlockingIOError:
+#: OSErrors too, so they are told apart on the error path only, at no cost to plain requests.
+_TLS_WOULD_BLOCK = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 #: events taken from the epoll set per poll.
 MAX_EVENTS = 512
 #: while sockets keep being ready, a shard polls again at once and yields to trio (a scheduler
@@ -305,11 +305,13 @@ class _Shard:
         request = self.request
         try:
             sent = sock.send(request)
-        except _WOULD_BLOCK_WRITE:
+        except BlockingIOError:
             sent = 0
-        except OSError:
-            self._fail(slot, Failure.WRITE, later=True)
-            return
+        except OSError as exc:
+            if not isinstance(exc, _TLS_WOULD_BLOCK):
+                self._fail(slot, Failure.WRITE, later=True)
+                return
+            sent = 0
         self._after_send(slot, sent, new=False)
 
     def _after_send(self, slot: _Slot, sent: int, *, new: bool) -> None:
@@ -354,10 +356,11 @@ class _Shard:
         view = slot.unsent
         try:
             view = view[sock.send(view) :]
-        except _WOULD_BLOCK_WRITE:
+        except BlockingIOError:
             return
-        except OSError:
-            self._fail(slot, Failure.WRITE)
+        except OSError as exc:
+            if not isinstance(exc, _TLS_WOULD_BLOCK):
+                self._fail(slot, Failure.WRITE)
             return
         slot.unsent = view
         if not view:
@@ -374,10 +377,11 @@ class _Shard:
         while True:
             try:
                 data = sock.recv(RECV_SIZE)
-            except _WOULD_BLOCK_READ:
+            except BlockingIOError:
                 return
-            except OSError:
-                self._fail(slot, Failure.RECEIVE, reader.wire_bytes)
+            except OSError as exc:
+                if not isinstance(exc, _TLS_WOULD_BLOCK):
+                    self._fail(slot, Failure.RECEIVE, reader.wire_bytes)
                 return
             now = perf_counter_ns()
             if not slot.first_byte:

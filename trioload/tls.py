@@ -94,8 +94,9 @@ def sni_name(config: LoadConfig) -> str | None:
 def describe(sock: ssl.SSLSocket) -> tuple[str, str]:
     """ab's "SSL/TLS Protocol" (protocol, cipher, secret bits) and "Server Temp Key" lines.
 
-    ab also prints the server key's size, which Python's ssl module does not expose; the
-    key exchange group (the temp key) it exposes only from Python 3.15 (``group()``).
+    ab also prints the server key's size, which Python's ssl module does not expose; the key
+    exchange group (ab's temp key) only where the module offers ``SSLSocket.group()`` (added
+    after 3.14), so elsewhere that line is left out.
     """
     cipher = sock.cipher()
     protocol = sock.version() or ""

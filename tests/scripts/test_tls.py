@@ -25,7 +25,7 @@ def rows(ours: float, ab: float = 1000.0, failed: int | None = 0, **cpu: float) 
         [
             Row(t.TLS, t.NGINX_TLS, t.AB_TLS, runs=1, requests_per_second=ab, failed=0,
                 client_cpu_us=cpu.get("ab_cpu"), client_user_us=cpu.get("ab_user")),
-            Row(t.TLS, t.NGINX_TLS, t.TRIOLOAD_TLS, runs=1, requests_per_second=ours,
+            Row(t.TLS, t.NGINX_TLS, t.TRIOLOAD_TLS_INSECURE, runs=1, requests_per_second=ours,
                 failed=failed, client_cpu_us=cpu.get("cpu"), client_user_us=cpu.get("user")),
         ]
     )  # fmt: skip
@@ -41,7 +41,10 @@ def judged(table: RowTable) -> list[str | bool | None]:
 
 def test_tls_target_names_both_clients_and_nginx() -> None:
     target = judged(rows(1000.0))[0]
-    assert target == "trioload (https) >= 1.0x ab (https) (vs nginx TLS (1 worker)), 0 failed"
+    # ab never verifies certificates: the judged trioload does the same work (--insecure).
+    assert target == (
+        "trioload (https, --insecure) >= 1.0x ab (https) (vs nginx TLS (1 worker)), 0 failed"
+    )
 
 
 @pytest.mark.parametrize(("ours", "passed"), [(1000.0, True), (999.0, False), (1500.0, True)])
@@ -60,8 +63,8 @@ def test_tls_unknown_failures_are_not_judged() -> None:
 
 
 def test_tls_without_ab_is_not_judged() -> None:
-    table = RowTable([Row(t.TLS, t.NGINX_TLS, t.TRIOLOAD_TLS, runs=1, requests_per_second=9.0)])
-    _, measured, passed = judged(table)
+    ours = Row(t.TLS, t.NGINX_TLS, t.TRIOLOAD_TLS_INSECURE, runs=1, requests_per_second=9.0)
+    _, measured, passed = judged(RowTable([ours]))
     assert passed is None
     assert measured == f"n/a ({t.AB_TLS} vs {t.NGINX_TLS} was not run)"
 
@@ -103,6 +106,10 @@ def test_tls_ratios_compare_the_servers_under_ab_and_verifying_with_not() -> Non
         (
             "trioload verifying (--cacert) vs --insecure (req/s vs nginx TLS)",
             "0.900x (900.0 / 1,000.0)",
+        ),
+        (
+            "trioload verifying (--cacert) vs ab, which never verifies (req/s vs nginx TLS)",
+            "0.450x (900.0 / 2,000.0)",
         ),
     ]
 

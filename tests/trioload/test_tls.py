@@ -16,7 +16,7 @@ from tests.trioload.conftest import (
 )
 from trioload.cli import config_from_args
 from trioload.flags import build_parser
-from trioload.tls import server_hostname
+from trioload.tls import describe, server_hostname
 
 
 def https(port: int, host: str = "127.0.0.1") -> str:
@@ -175,3 +175,24 @@ def test_tls_hostname_follows_a_host_header_like_ab() -> None:
     with_host = config("-H", "Host: b.test:8443", "https://a.test/")
     assert server_hostname(with_host) == "b.test"  # type: ignore[arg-type]
     assert server_hostname(config("-I", "https://a.test/")) is None  # type: ignore[arg-type]
+
+
+class _Negotiated:
+    """What ``describe`` reads of a finished handshake, without one."""
+
+    def __init__(self, *, group: str | None) -> None:
+        if group is not None:
+            self.group = lambda: group
+
+    def cipher(self) -> tuple[str, str, int]:
+        return ("TLS_AES_128_GCM_SHA256", "TLSv1.3", 128)
+
+    def version(self) -> str:
+        return "TLSv1.3"
+
+
+def test_tls_describe_gives_abs_fields_and_the_group_where_ssl_names_it() -> None:
+    plain = describe(_Negotiated(group=None))  # type: ignore[arg-type]
+    assert plain == ("TLSv1.3,TLS_AES_128_GCM_SHA256,128", "")
+    named = describe(_Negotiated(group="x25519"))  # type: ignore[arg-type]
+    assert named == ("TLSv1.3,TLS_AES_128_GCM_SHA256,128", "x25519")
