@@ -4,8 +4,10 @@ certificate checks, SNI, session resumption with -k, and ab's TLS flags."""
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 import trio
+import trustme
 
 from tests.conftest import TlsFiles
 from tests.trioload.conftest import (
@@ -196,3 +198,44 @@ def test_tls_describe_gives_abs_fields_and_the_group_where_ssl_names_it() -> Non
     assert plain == ("TLSv1.3,TLS_AES_128_GCM_SHA256,128", "")
     named = describe(_Negotiated(group="x25519"))  # type: ignore[arg-type]
     assert named == ("TLSv1.3,TLS_AES_128_GCM_SHA256,128", "x25519")
+
+
+async def test_tls_z_picks_the_cipher(start_trioserve: StartTrioserve, tls_files: TlsFiles) -> None:
+    _, port = await start_trioserve(certfile=str(tls_files.cert), keyfile=str(tls_files.key))
+    cipher = "ECDHE-ECDSA-AES128-GCM-SHA256"
+    args = ("-q", "-n", "2", "-f", "TLS1.2", "-Z", cipher, "--cacert", str(tls_files.ca))
+    run = await run_trioload(*args, "--json", "-", https(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["tls_protocol"] == f"TLSv1.2,{cipher},128"
+
+
+async def test_tls_e_presents_the_client_certificate(
+    start_raw: StartRaw, tls_files: TlsFiles, tmp_path: Path
+) -> None:
+    clients = trustme.CA()
+    client_pem = tmp_path / "client.pem"
+    clients.issue_cert("client.test").private_key_and_cert_chain_pem.write_to_path(str(client_pem))
+    context = server_context(tls_files)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=clients.cert_pem.bytes().decode("ascii"))
+    subjects: list[object] = []
+
+    async def handler(stream: trio.SocketStream) -> None:
+        tls = trio.SSLStream(stream, context, server_side=True)
+        try:
+            async with tls:
+                await tls.do_handshake()
+                subjects.append(tls.getpeercert()["subjectAltName"])
+                if await RequestReader(tls).next_request() is not None:  # type: ignore[arg-type]
+                    await tls.send_all(LAST_RESPONSE)
+        except trio.BrokenResourceError:
+            pass  # the probe resets after its handshake; a client without a certificate fails
+
+    port = await start_raw(handler)
+    ca = ("--cacert", str(tls_files.ca))
+    with_cert = await run_trioload("-q", "-n", "2", *ca, "-E", str(client_pem), https(port))
+    assert with_cert.returncode == 0, with_cert.stderr
+    assert len(subjects) == 3  # the probe and two requests
+    assert subjects[-1] == (("DNS", "client.test"),)
+    without = await run_trioload("-q", "-n", "2", *ca, "--json", "-", https(port))
+    assert without.returncode != 0

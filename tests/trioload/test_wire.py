@@ -6,7 +6,7 @@ import socket
 
 from trioload.response import BodyLengthError, IncompleteResponseError, ProtocolError
 from trioload.tally import Failure
-from trioload.wire import connected_to_itself, failure_kind
+from trioload.wire import connected_to_itself, failure_kind, socket_factory
 
 
 def self_connected_socket() -> socket.socket:
@@ -40,3 +40,17 @@ def test_failure_kind_counts_reading_its_own_request_as_connect() -> None:
         assert failure_kind(bad_status, other) is Failure.EXCEPTIONS
         assert failure_kind(BodyLengthError("short"), other) is Failure.LENGTH
         assert failure_kind(IncompleteResponseError("eof"), other) is Failure.RECEIVE
+
+
+def test_socket_factory_sets_buffer_sizes_and_local_address() -> None:
+    sock = socket_factory(socket.AF_INET, "127.0.0.2", 32768)()
+    plain = socket_factory(socket.AF_INET, None, None)()
+    try:
+        # Linux doubles what it is given (bookkeeping); no platform gives less.
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 32768
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) >= 32768
+        assert sock.getsockname()[0] == "127.0.0.2"
+        assert plain.getsockname() == ("0.0.0.0", 0)
+    finally:
+        sock.close()
+        plain.close()
