@@ -375,22 +375,14 @@ class Server:
         else:
             exchange.client_closed()
             out = b""
-        answered = self._answered(exchange, out)
         if out:
-            if answered and self._delaying:
+            if self._delaying:
                 self._hold(conn, out)
                 return
             if not self._write(conn, out, now):
                 return
-        # A response that went out starts the next phase's clock, as does a new phase.
-        restart = restart or answered or exchange.phase is not phase
-        self._follow(conn, now, restart=restart, answered=answered)
-
-    def _answered(self, exchange: Conversation, out: bytes) -> bool:
-        """Whether ``out`` (what the exchange just said) answers a request: here, all of it;
-        TLS also sends handshake records (``trioserve.tls_server``)."""
-        del exchange
-        return bool(out)
+            restart = True  # a response went out: the next phase starts its clock now
+        self._follow(conn, now, restart=restart or exchange.phase is not phase, answered=bool(out))
 
     def _write(self, conn: _Connection, out: bytes, now: float) -> bool:
         """Send ``out``; True when it all went. A short write waits for room, under a deadline."""

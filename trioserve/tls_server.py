@@ -17,7 +17,7 @@ from functools import partial
 from typing import cast
 
 from trioserve.config import ServerConfig
-from trioserve.server import Conversation, Server
+from trioserve.server import Server, _Connection
 from trioserve.tls_context import server_context
 from trioserve.tls_exchange import TlsExchange
 
@@ -37,8 +37,21 @@ class TlsServer(Server):
         context = server_context(config.certfile, config.keyfile)
         self._new_exchange = partial(TlsExchange, context)
 
-    def _answered(self, exchange: Conversation, out: bytes) -> bool:
-        """Only a response answers: handshake records neither restart the head's deadline
-        (one --head-timeout covers handshake and head) nor wait out --delay."""
-        del out
-        return cast(TlsExchange, exchange).answered
+    def _received(self, conn: _Connection, data: bytes, now: float, *, restart: bool) -> None:
+        """As the plain engine's, but handshake records neither restart a deadline nor wait."""
+        exchange = cast(TlsExchange, conn.exchange)
+        phase = exchange.phase
+        if data:
+            out = exchange.received(data)
+        else:
+            exchange.client_closed()
+            out = b""
+        answered = exchange.answered
+        if out:
+            if answered and self._delaying:
+                self._hold(conn, out)
+                return
+            if not self._write(conn, out, now):
+                return
+        restart = restart or answered or exchange.phase is not phase
+        self._follow(conn, now, restart=restart, answered=answered)
