@@ -38,7 +38,11 @@ class TlsServer(Server):
         self._new_exchange = partial(TlsExchange, context)
 
     def _received(self, conn: _Connection, data: bytes, now: float, *, restart: bool) -> None:
-        """As the plain engine's, but handshake records neither restart a deadline nor wait."""
+        """As the plain engine's, but handshake records neither restart a deadline nor wait.
+
+        A copy, not a hook in the plain ``_received``: that one answers every request inline,
+        and a method call there for ``answered`` measured +0.2-0.3 µs a request (bench.py's
+        inline part), for a difference only TLS has."""
         exchange = cast(TlsExchange, conn.exchange)
         phase = exchange.phase
         if data:
