@@ -12,10 +12,10 @@ import contextlib
 import errno
 import time
 from io import FileIO
-from itertools import compress
-from typing import Any
 
 from hdrh.histogram import HdrHistogram
+
+from trioload.result import filled_buckets, ranked_values
 
 CSV_HEADER = "Percentage served,Time in ms"
 GNUPLOT_HEADER = "starttime\tseconds\tctime\tdtime\tttime\twait\n"
@@ -39,26 +39,14 @@ def format_percent_csv(histogram: HdrHistogram) -> str:
 
 
 def percent_times_us(histogram: HdrHistogram) -> list[int]:
-    """The time of each whole percentage 0..100 of ``histogram``'s count, in one pass over
-    its filled buckets (hdrh's getter walks every bucket, in Python, once per percentage)."""
-    counts: Any = histogram.counts
-    filled = list(compress(range(histogram.counts_len), counts))
-    total = sum(counts[index] for index in filled)
+    """The time of each whole percentage 0..100 of ``histogram``'s count: 0 is the lowest
+    value, 100 the highest, and between them the text report's rule (``ranked_values``)."""
+    buckets, total = filled_buckets(histogram)
     if not total:
         return []
-    value_at = histogram.get_value_from_index
     highest = histogram.get_highest_equivalent_value
-    times = [value_at(filled[0])]  # 0%: the lowest value of the first bucket, the report's min
-    buckets = iter(filled)
-    seen, index = 0, filled[0]
-    for pct in range(1, 100):
-        wanted = max(int(pct * total / 100 + 0.5), 1)
-        while seen < wanted:
-            index = next(buckets)
-            seen += counts[index]
-        times.append(highest(value_at(index)))
-    times.append(highest(value_at(filled[-1])))
-    return times
+    between = ranked_values(buckets, total, range(1, 100))
+    return [buckets[0][0], *(highest(value) for value in between), highest(buckets[-1][0])]
 
 
 def ab_ctime(unix_s: float) -> str:
@@ -71,19 +59,25 @@ def ab_ctime(unix_s: float) -> str:
     )
 
 
-def round_ms(us: int) -> int:
-    """ab's ``ap_round_ms``: microseconds to whole milliseconds, halves up."""
-    return (us + 500) // 1000
-
-
 def gnuplot_line(
     start_unix_s: float, connect_us: int, processing_us: int, total_us: int, waiting_us: int
 ) -> str:
     """One request's line: its start (ctime, then Unix seconds), then connect, processing,
     total and waiting time in whole milliseconds; tab-separated."""
+    return _date_columns(start_unix_s) + _time_columns(
+        connect_us, processing_us, total_us, waiting_us
+    )
+
+
+def _date_columns(start_unix_s: float) -> str:
+    return f"{ab_ctime(start_unix_s)}\t{int(start_unix_s)}\t"
+
+
+def _time_columns(connect_us: int, processing_us: int, total_us: int, waiting_us: int) -> str:
+    # ab's ap_round_ms: whole milliseconds, halves up.
     return (
-        f"{ab_ctime(start_unix_s)}\t{int(start_unix_s)}\t{round_ms(connect_us)}\t"
-        f"{round_ms(processing_us)}\t{round_ms(total_us)}\t{round_ms(waiting_us)}\n"
+        f"{(connect_us + 500) // 1000}\t{(processing_us + 500) // 1000}\t"
+        f"{(total_us + 500) // 1000}\t{(waiting_us + 500) // 1000}\n"
     )
 
 
@@ -120,17 +114,13 @@ class GnuplotWriter:
         total_us: int,
         waiting_us: int,
     ) -> None:
-        """One request (see ``gnuplot_line``); cheap unless a block is due. (``round_ms``
-        inlined: a call costs more than the rounding.)"""
+        """One request's ``gnuplot_line``, its date columns made once a second."""
         if self._file is None:
             return
         second = int(start_unix_s)
         if second != self._second:
-            self._second, self._date = second, f"{ab_ctime(start_unix_s)}\t{second}\t"
-        line = (
-            f"{self._date}{(connect_us + 500) // 1000}\t{(processing_us + 500) // 1000}\t"
-            f"{(total_us + 500) // 1000}\t{(waiting_us + 500) // 1000}\n"
-        )
+            self._second, self._date = second, _date_columns(start_unix_s)
+        line = self._date + _time_columns(connect_us, processing_us, total_us, waiting_us)
         self._lines.append(line)
         self._pending += len(line)
         if self._pending >= self._block_bytes:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from html import escape
 
+from trioload.report import document_length, failure_columns, tls_fields
 from trioload.result import RunResult
 from trioload.tally import Failure
-from trioload.tls import sni_name
 
 
 def format_html(result: RunResult) -> str:
@@ -50,14 +50,13 @@ def _summary(result: RunResult, row: _Rows) -> list[str]:
     """Every row above the connection times."""
     config, tally = result.config, result.tally
     target = config.target
-    length = "Variable" if config.variable_length else f"{tally.document_length or 0} bytes"
     lines = [
         row.pair("Server Software:", tally.server_software),
         row.pair("Server Hostname:", target.host),
         row.pair("Server Port:", target.port),
-        *_tls_rows(result, row),
+        *(row.pair(label, value) for label, value in tls_fields(result)),
         row.pair("Document Path:", target.path),
-        row.pair("Document Length:", length),
+        row.pair("Document Length:", document_length(result)),
         row.pair("Concurrency Level:", config.concurrency),
         row.pair("Time taken for tests:", f"{result.elapsed_s:.3f} seconds"),
         row.pair("Complete requests:", tally.finished),
@@ -67,28 +66,11 @@ def _summary(result: RunResult, row: _Rows) -> list[str]:
         row.pair("HTML transferred:", f"{tally.html_bytes} bytes"),
     ]
     if result.elapsed_s > 0:
-        kbytes_s = tally.total_bytes / 1024 / result.elapsed_s
         lines += [
             row.pair("Requests per second:", f"{result.requests_per_second:.2f}"),
-            row.pair("Transfer rate:", f"{kbytes_s:.2f} kb/s received"),
+            row.pair("Transfer rate:", f"{result.kbytes_per_second:.2f} kb/s received"),
         ]
     return lines
-
-
-def _tls_rows(result: RunResult, row: _Rows) -> list[str]:
-    """The text report's TLS lines, as rows (ab's HTML has none)."""
-    tally = result.tally
-    if not result.config.target.tls:
-        return []
-    rows = []
-    if tally.tls_protocol:
-        rows.append(row.pair("SSL/TLS Protocol:", tally.tls_protocol))
-    if tally.tls_temp_key:
-        rows.append(row.pair("Server Temp Key:", tally.tls_temp_key))
-    name = sni_name(result.config)
-    if name is not None:
-        rows.append(row.pair("TLS Server Name:", name))
-    return rows
 
 
 def _failure_rows(result: RunResult, row: _Rows) -> list[str]:
@@ -96,12 +78,7 @@ def _failure_rows(result: RunResult, row: _Rows) -> list[str]:
     tally, f = result.tally, result.tally.failures
     rows = []
     if tally.failed:
-        rows.append(
-            row.wide(
-                f"   (Connect: {f[Failure.CONNECT]}, Receive: {f[Failure.RECEIVE]}, "
-                f"Length: {f[Failure.LENGTH]}, Exceptions: {f[Failure.EXCEPTIONS]})"
-            )
-        )
+        rows.append(row.wide(failure_columns(f)))
     if f[Failure.WRITE]:
         rows.append(row.pair("Write errors:", f[Failure.WRITE]))
     if tally.non_2xx:

@@ -26,6 +26,7 @@ from trioload.argtypes import OneLineParser
 from trioload.config import UsageError
 from trioload.merge import load_report
 from trioload.outputs import check_writable
+from trioload.result import lead_phase_of
 
 DEFAULT_OUTPUT = "trioload-plot.png"
 NO_MATPLOTLIB = "trioload plot needs matplotlib: pip install 'trioserve-trioload[plot]'"
@@ -76,16 +77,10 @@ class RunSeries:
 # -- reading (sans-IO) -------------------------------------------------------------------------
 
 
-def lead_phase(report: dict[str, Any]) -> str:
-    """The latency a report leads with (``RunResult.lead_phase``): from when due with a
-    schedule, else ab's total."""
-    return "corrected" if report.get("rate") is not None else "total"
-
-
 def run_series(report: dict[str, Any], label: str | None = None) -> RunSeries:
     """A parsed report's series; the label defaults to its URL. UsageError without the
     histogram to draw."""
-    phase = lead_phase(report)
+    phase = lead_phase_of(report.get("rate"))
     encoded = (report.get("hdr") or {}).get(phase)
     if not encoded:
         raise UsageError(f"has no '{phase}' hdr histogram (no request finished?)")

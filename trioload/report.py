@@ -25,15 +25,14 @@ def format_text(result: RunResult) -> str:
     target = config.target
     elapsed = result.elapsed_s
     finished = tally.finished
-    length = "Variable" if config.variable_length else f"{tally.document_length or 0} bytes"
     lines = [
         f"Server Software:        {tally.server_software}",
         f"Server Hostname:        {target.host}",
         f"Server Port:            {target.port}",
-        *_tls_lines(result),
+        *(f"{label:<24}{value}" for label, value in tls_fields(result)),
         "",
         f"Document Path:          {target.path}",
-        f"Document Length:        {length}",
+        f"Document Length:        {document_length(result)}",
         "",
         f"Concurrency Level:      {config.concurrency}",
         f"Time taken for tests:   {elapsed:.3f} seconds",
@@ -42,10 +41,7 @@ def format_text(result: RunResult) -> str:
     ]
     f = tally.failures
     if tally.failed:
-        lines.append(
-            f"   (Connect: {f[Failure.CONNECT]}, Receive: {f[Failure.RECEIVE]}, "
-            f"Length: {f[Failure.LENGTH]}, Exceptions: {f[Failure.EXCEPTIONS]})"
-        )
+        lines.append(failure_columns(f))
     if f[Failure.WRITE]:
         lines.append(f"Write errors:           {f[Failure.WRITE]}")
     if tally.non_2xx:
@@ -54,14 +50,13 @@ def format_text(result: RunResult) -> str:
         lines.append(f"Keep-Alive requests:    {tally.keep_alive_requests}")
     per_request_ms = config.concurrency * elapsed * 1000 / finished if finished else 0.0
     across_ms = elapsed * 1000 / finished if finished else 0.0
-    kbytes_s = tally.total_bytes / 1024 / elapsed if elapsed > 0 else 0.0
     lines += [
         f"Total transferred:      {tally.total_bytes} bytes",
         f"HTML transferred:       {tally.html_bytes} bytes",
         f"Requests per second:    {result.requests_per_second:.2f} [#/sec] (mean)",
         f"Time per request:       {per_request_ms:.3f} [ms] (mean)",
         f"Time per request:       {across_ms:.3f} [ms] (mean, across all concurrent requests)",
-        f"Transfer rate:          {kbytes_s:.2f} [Kbytes/sec] received",
+        f"Transfer rate:          {result.kbytes_per_second:.2f} [Kbytes/sec] received",
     ]
     if tally.succeeded:
         lines += ["", *_connection_times(result.latency_ms, config.show_confidence)]
@@ -72,21 +67,35 @@ def format_text(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tls_lines(result: RunResult) -> list[str]:
-    """Over https, what ab says of the TLS session after "Server Port:" (the protocol only
-    once a handshake succeeded; the temporary key where the ssl module could tell it)."""
+def tls_fields(result: RunResult) -> list[tuple[str, str]]:
+    """Over https, what ab says of the TLS session after "Server Port:", as (label, value):
+    the protocol once a handshake succeeded, the temporary key where the ssl module could
+    tell it, the SNI name where one was sent. The HTML report shows the same."""
     config, tally = result.config, result.tally
     if not config.target.tls:
         return []
-    lines = []
-    if tally.tls_protocol:
-        lines.append(f"SSL/TLS Protocol:       {tally.tls_protocol}")
-    if tally.tls_temp_key:
-        lines.append(f"Server Temp Key:        {tally.tls_temp_key}")
     name = sni_name(config)
-    if name is not None:
-        lines.append(f"TLS Server Name:        {name}")
-    return lines
+    fields = [
+        ("SSL/TLS Protocol:", tally.tls_protocol),
+        ("Server Temp Key:", tally.tls_temp_key),
+        ("TLS Server Name:", name or ""),
+    ]
+    return [(label, value) for label, value in fields if value]
+
+
+def document_length(result: RunResult) -> str:
+    """ab's "Document Length": the first response's body, or Variable with ``-l``."""
+    if result.config.variable_length:
+        return "Variable"
+    return f"{result.tally.document_length or 0} bytes"
+
+
+def failure_columns(failures: dict[Failure, int]) -> str:
+    """ab's breakdown of "Failed requests" (Write errors have their own line)."""
+    return (
+        f"   (Connect: {failures[Failure.CONNECT]}, Receive: {failures[Failure.RECEIVE]}, "
+        f"Length: {failures[Failure.LENGTH]}, Exceptions: {failures[Failure.EXCEPTIONS]})"
+    )
 
 
 _TIME_LABELS = ("Connect:", "Processing:", "Waiting:", "Total:")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -56,12 +57,16 @@ class RunResult:
 
     @property
     def lead_phase(self) -> str:
-        """The latency a report leads with: from when due with a schedule, else ab's total."""
-        return "corrected" if self.config.rate is not None else "total"
+        return lead_phase_of(self.config.rate)
 
     @property
     def requests_per_second(self) -> float:
         return self.tally.finished / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def kbytes_per_second(self) -> float:
+        """ab's "Transfer rate": every byte received, in KiB a second."""
+        return self.tally.total_bytes / 1024 / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
     def client_cpu_share(self) -> float:
@@ -69,6 +74,12 @@ class RunResult:
         if self.elapsed_s <= 0:
             return 0.0
         return (self.cpu_user_s + self.cpu_sys_s) / self.elapsed_s / self.config.workers
+
+
+def lead_phase_of(rate: float | None) -> str:
+    """The latency a report leads with: from when due with a schedule (``-R``), else ab's
+    total (a JSON report says which with its ``rate``)."""
+    return "corrected" if rate is not None else "total"
 
 
 def _ms(value_us: float) -> float:
@@ -82,30 +93,45 @@ def phase_summary(hist: HdrHistogram) -> dict[str, float]:
     value for a percentile), but found in one pass over the buckets that hold samples:
     hdrh's own getters walk every bucket once per figure in pure Python (~0.7 s a report).
     """
-    counts: Any = hist.counts
-    filled = [(i, n) for i, n in enumerate(counts) if n]
-    total = sum(n for _, n in filled)
+    buckets, total = filled_buckets(hist)
     if total == 0:
         return {}
-    value_at = hist.get_value_from_index
     highest = hist.get_highest_equivalent_value
     middle = hist._hdr_median_equiv_value  # hdrh's own midpoint rule, for equal means
-    buckets = [(value_at(i), n) for i, n in filled]
     midpoints = [(middle(v), n) for v, n in buckets]
     mean = sum(m * n for m, n in midpoints) / total
     variance = sum((m - mean) ** 2 * n for m, n in midpoints) / total
     summary = {"min": _ms(buckets[0][0]), "mean": _ms(mean), "sd": _ms(math.sqrt(variance))}
-    seen = 0
+    values = ranked_values(buckets, total, JSON_PERCENTILES)
+    for pct, value in zip(JSON_PERCENTILES, values, strict=True):
+        summary[f"p{pct:g}"] = _ms(highest(value))
+    summary["max"] = _ms(highest(buckets[-1][0]))
+    return summary
+
+
+def filled_buckets(hist: HdrHistogram) -> tuple[list[tuple[int, int]], int]:
+    """(lowest value, count) of each bucket that holds samples, in order, and their total."""
+    counts: Any = hist.counts
+    value_at = hist.get_value_from_index
+    buckets = [(value_at(i), n) for i, n in enumerate(counts) if n]
+    return buckets, sum(n for _, n in buckets)
+
+
+def ranked_values(
+    buckets: list[tuple[int, int]], total: int, percents: Iterable[float]
+) -> list[int]:
+    """The bucket value (lowest) holding each of ``percents`` (ascending) of ``total``: the
+    sample of rank round(p% of total), at least the first; one pass over ``buckets``."""
+    values = []
+    seen, value = 0, 0
     bucket = iter(buckets)
-    value = 0
-    for pct in JSON_PERCENTILES:
+    for pct in percents:
         wanted = max(int(pct * total / 100 + 0.5), 1)
         while seen < wanted:
             value, count = next(bucket)
             seen += count
-        summary[f"p{pct:g}"] = _ms(highest(value))
-    summary["max"] = _ms(highest(buckets[-1][0]))
-    return summary
+        values.append(value)
+    return values
 
 
 def to_json_dict(result: RunResult) -> dict[str, Any]:

@@ -43,13 +43,15 @@ async def run_tasks(
 class _Attempt:
     """How far the current request got: a timeout before connecting is a Connect failure."""
 
-    __slots__ = ("connected", "due", "start")
+    __slots__ = ("connected", "due", "first_data", "start")
 
     def __init__(self) -> None:
         self.start = 0
         #: with a schedule, when the request was due; else 0.
         self.due = 0
         self.connected = False
+        #: with ``-v``, the response's first bytes (its head, for the log).
+        self.first_data = b""
 
 
 async def _slot(
@@ -155,7 +157,7 @@ async def _one_request(
             connected = await _connect_and_send(sock, address, request, attempt)
         sent = perf_counter_ns()
         reader = ResponseReader(state.head_request)
-        first_byte = await _receive(sock, reader, keep_alive=state.keep_alive)
+        first_byte = await _receive(sock, reader, attempt, state)
         done = perf_counter_ns()
         close = not (state.keep_alive and reader.keep_alive)
     finally:
@@ -163,6 +165,8 @@ async def _one_request(
             sock.close()
     times = (attempt.start, connected, sent, first_byte, done)
     record_response(state.tally, reader, times, kept=not close, due=attempt.due)
+    if state.log is not None:
+        state.log.response(reader, times, attempt.first_data)
     return None if close else sock
 
 
@@ -202,8 +206,12 @@ async def _send(sock: Socket, view: memoryview) -> None:
             raise RequestFailedError(Failure.WRITE) from None
 
 
-async def _receive(sock: Socket, reader: ResponseReader, *, keep_alive: bool) -> int:
+async def _receive(
+    sock: Socket, reader: ResponseReader, attempt: _Attempt, state: EngineState
+) -> int:
     """Read the response (to EOF, or to its framed end with keep-alive); first-byte time."""
+    keep_alive = state.keep_alive
+    keep_first_data = state.log is not None and state.log.wants_heads
     first_byte = 0
     # The request has only just left: a recv now would nearly always fail with EAGAIN, so
     # wait for readability first and spare that system call and its exception.
@@ -218,6 +226,8 @@ async def _receive(sock: Socket, reader: ResponseReader, *, keep_alive: bool) ->
             raise RequestFailedError(Failure.RECEIVE, reader.wire_bytes) from None
         if not first_byte:
             first_byte = perf_counter_ns()
+            if keep_first_data:
+                attempt.first_data = data
         try:
             if not data:
                 reader.feed_eof()

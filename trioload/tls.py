@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from urllib.parse import urlsplit
 
 from trioload.config import LoadConfig, UsageError
 
@@ -74,7 +75,7 @@ def server_hostname(config: LoadConfig) -> str | None:
         return None
     for name, value in config.headers:
         if name.lower() == "host":
-            return value.rsplit(":", 1)[0] if not value.endswith("]") else value.strip("[]")
+            return urlsplit(f"//{value}").hostname or value  # host[:port], [v6][:port]
     return config.target.host
 
 

@@ -213,11 +213,12 @@ async def test_flags_l_accepts_variable_length(start_raw: StartRaw) -> None:
     assert "Failed requests:        0" in lenient.stdout
 
 
+@pytest.mark.parametrize("engine", ["shards", "tasks"])
 async def test_flags_v_prints_the_request_and_each_response_head(
-    start_trioserve: StartTrioserve,
+    start_trioserve: StartTrioserve, engine: str
 ) -> None:
     _, port = await start_trioserve()
-    run = await run_trioload("-q", "-n", "2", "-v", "3", url(port))
+    run = await run_trioload("-q", "-n", "2", "-v", "3", "--engine", engine, url(port))
     assert run.returncode == 0
     out = run.stdout
     assert out.startswith("INFO: GET header == \n---\nGET / HTTP/1.0\r\n")
@@ -251,12 +252,14 @@ async def test_flags_d_and_s_trim_the_report(start_trioserve: StartTrioserve) ->
     assert "min   avg   max" in trimmed.stdout
 
 
+@pytest.mark.parametrize("engine", ["shards", "tasks"])
 async def test_flags_e_and_g_write_abs_files(
-    start_trioserve: StartTrioserve, tmp_path: Path
+    start_trioserve: StartTrioserve, tmp_path: Path, engine: str
 ) -> None:
     _, port = await start_trioserve()
     csv, tsv = tmp_path / "out.csv", tmp_path / "out.tsv"
-    run = await run_trioload("-q", "-n", "25", "-c", "5", "-e", str(csv), "-g", str(tsv), url(port))
+    files = ("-e", str(csv), "-g", str(tsv), "--engine", engine)
+    run = await run_trioload("-q", "-n", "25", "-c", "5", *files, url(port))
     assert run.returncode == 0, run.stderr
     rows = csv.read_text().splitlines()
     assert rows[0] == "Percentage served,Time in ms"
