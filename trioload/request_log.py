@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from trioload.abfiles import GnuplotWriter
 from trioload.outputs import write_stdout
-from trioload.response import ResponseReader
+from trioload.response import Response
 from trioload.verbose import HEADS, response_log
 
 
@@ -24,10 +24,11 @@ class RequestLog:
         self.unix_time = unix_time
 
     def response(
-        self, reader: ResponseReader, times: tuple[int, int, int, int, int], first_data: bytes
+        self, response: Response, times: tuple[int, int, int, int, int], first_data: bytes
     ) -> None:
-        """``times`` as ``trioload.wire.record_response`` takes them; ``first_data``: the first
-        bytes received (empty unless ``wants_heads``)."""
+        """``times``: started, connected, sent, first byte, done, as
+        ``trioload.wire.record_response`` takes them; ``first_data``: the first bytes received
+        (empty unless ``wants_heads``)."""
         start, connected, sent, first_byte, done = times
         if self.gnuplot is not None:
             self.gnuplot.write(
@@ -38,5 +39,5 @@ class RequestLog:
                 (first_byte - sent) // 1000,
             )
         if self.wants_heads:
-            head = first_data[: reader.head_bytes] if reader.head_bytes else first_data
-            write_stdout(response_log(head, reader.status, self.verbosity))
+            head = first_data[: response.head_bytes] if response.head_bytes else first_data
+            write_stdout(response_log(head, response.status, self.verbosity))

@@ -16,7 +16,8 @@ Problems are exceptions, each mapping to one of ab's failure columns:
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Final, NamedTuple
 
 #: A blank line ends the head; like h11 (and ab) we accept bare LF line endings.
 _HEAD_END: Final = re.compile(rb"\n\r?\n")
@@ -41,12 +42,8 @@ MAX_HEAD: Final = 64 * 1024
 _KNOWN_HEADS: dict[
     tuple[bytes, bool], tuple[int, bytes, bytes | None, int | None, bool, bool, int]
 ] = {}
-_KNOWN_HEADS_MAX: Final = 256
-#: Whole responses that arrived in one read and were complete in it, by HEAD request? then
-#: bytes: a benchmark's responses repeat, so the second one costs a dict look-up. Bounded as
-#: the heads are.
-_Verdict = tuple[int, bytes, bytes | None, int | None, bool, bool, int, int]
-_KNOWN_RESPONSES: tuple[dict[bytes, _Verdict], dict[bytes, _Verdict]] = ({}, {})
+#: at most this many heads (and, below, whole responses) are remembered.
+_MAX_KNOWN: Final = 256
 _MAX_CHUNK_LINE: Final = 4096
 
 # Reader states.
@@ -70,6 +67,37 @@ class IncompleteResponseError(Exception):
 
 class BodyLengthError(Exception):
     """The body is shorter or longer than its Content-Length said."""
+
+
+class Response(NamedTuple):
+    """A complete response: what the engines record of it, and what a reader found."""
+
+    status: int
+    version: bytes
+    server: bytes | None
+    content_length: int | None
+    keep_alive: bool
+    chunked: bool
+    head_bytes: int
+    #: payload bytes (ab's "HTML transferred").
+    body_bytes: int
+    #: every byte received, head and framing included (ab's "Total transferred").
+    wire_bytes: int
+
+
+#: Whole responses that arrived in one read and were complete in it, by HEAD request? then
+#: bytes: a benchmark's responses repeat, so the second one costs a dict look-up. Bounded as
+#: the heads are.
+_KNOWN_RESPONSES: tuple[dict[bytes, Response], dict[bytes, Response]] = ({}, {})
+
+
+def known_responses(head_request: bool) -> Callable[[bytes], Response | None]:
+    """A look-up of the responses that arrived whole in one read before, by their bytes.
+
+    An engine that finds a read there has the whole response without building a reader: a
+    benchmark's responses repeat, so that is nearly every one of them. The look-up stays
+    valid for the whole run."""
+    return _KNOWN_RESPONSES[head_request].get
 
 
 class ResponseReader:
@@ -154,7 +182,7 @@ class ResponseReader:
         known = known_responses.get(data)
         if known is not None:
             (self.status, self.version, self.server, self.content_length, self.keep_alive,
-             self.chunked, self.head_bytes, self.body_bytes) = known  # fmt: skip
+             self.chunked, self.head_bytes, self.body_bytes, _) = known  # fmt: skip
             self._state = _DONE
             return True
         self._buf = data
@@ -162,13 +190,17 @@ class ResponseReader:
         if self._state != _DONE:
             return False
         if not self.excess_bytes:  # only a response that is exactly these bytes is reused
-            if len(known_responses) >= _KNOWN_HEADS_MAX:
+            if len(known_responses) >= _MAX_KNOWN:
                 known_responses.clear()
-            known_responses[data] = (
-                self.status, self.version, self.server, self.content_length, self.keep_alive,
-                self.chunked, self.head_bytes, self.body_bytes,
-            )  # fmt: skip
+            known_responses[data] = self.response()
         return True
+
+    def response(self) -> Response:
+        """What was read, once the response is complete."""
+        return Response(
+            self.status, self.version, self.server, self.content_length, self.keep_alive,
+            self.chunked, self.head_bytes, self.body_bytes, self.wire_bytes,
+        )  # fmt: skip
 
     def feed_eof(self) -> None:
         """The peer closed; raise unless that ends a complete response with nothing extra."""
@@ -248,7 +280,7 @@ class ResponseReader:
             return
         self._parse_head_fields(head)
         if self.status:  # a final head (interim 1xx heads leave status at 0)
-            if len(_KNOWN_HEADS) >= _KNOWN_HEADS_MAX:
+            if len(_KNOWN_HEADS) >= _MAX_KNOWN:
                 _KNOWN_HEADS.clear()
             _KNOWN_HEADS[key] = (
                 self.status, self.version, self.server, self.content_length, self.keep_alive,

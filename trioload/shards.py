@@ -14,9 +14,15 @@ through connect → send → receive as a small state machine driven by readines
 times are ``perf_counter_ns`` readings taken right around the system calls, as in
 ``trioload.tasks``.
 
-Timeouts: every request of a run has the same ``-s``, so a shard's deadlines, taken in start
-order, form a FIFO queue. The oldest live one says when the shard must wake (``move_on_at``
-around the wait): no heap, no cancel scope per request.
+Timeouts: every request of a run has the same ``-s``, so no request needs a timer of its own. A
+shard sweeps its slots every ``-s``/16 and fails the requests that have run for ``-s``, and
+wakes for the next sweep (``move_on_at`` around the wait) while any is in flight: no heap, no
+queue, no cancel scope, nothing at all per request. A hung request ends between ``-s`` and
+17/16 of it after it started.
+
+The response: nearly every read is a whole response seen before (a benchmark's responses
+repeat), found by its bytes in ``trioload.response``'s table of known responses; only the
+others get a ``ResponseReader``.
 
 With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
 queue: requests are taken in schedule order, so the queue's head is always the next one due.
@@ -35,7 +41,7 @@ from time import perf_counter_ns
 import trio
 
 from trioload.config import split
-from trioload.response import ResponseReader
+from trioload.response import Response, ResponseReader, known_responses
 from trioload.schedule import EARLY_NS
 from trioload.state import EngineState
 from trioload.tally import Failure
@@ -58,6 +64,10 @@ SLOTS_PER_SHARD = 1024
 #: what a TLS socket (``trioload.tls_shards``) raises where a plain one raises BlockingIOError:
 #: OSErrors too, so they are told apart on the error path only, at no cost to plain requests.
 _TLS_WOULD_BLOCK = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+#: a shard looks for requests past ``-s`` every ``-s`` / SWEEPS_PER_TIMEOUT, and not more
+#: often than every MIN_SWEEP_NS.
+SWEEPS_PER_TIMEOUT = 16
+MIN_SWEEP_NS = 1_000_000
 #: events taken from the epoll set per poll.
 MAX_EVENTS = 512
 #: while sockets keep being ready, a shard polls again at once and yields to trio (a scheduler
@@ -106,8 +116,8 @@ class _Slot:
         "first_data",
         "phase",
         "reader",
+        "response",
         "sent",
-        "serial",
         "sock",
         "start",
         "unsent",
@@ -115,18 +125,25 @@ class _Slot:
 
     def __init__(self) -> None:
         self.phase = _IDLE
-        #: bumped when a request ends: a deadline entry with an older serial is stale.
-        self.serial = 0
         self.sock: Socket | None = None
         self.fd = -1
-        self.reader = ResponseReader()
+        #: the response in flight, once its first bytes are in: a known whole one, or else a
+        #: reader that parses it.
+        self.response: Response | None = None
+        self.reader: ResponseReader | None = None
         self.unsent = memoryview(b"")
         # perf_counter_ns readings of the request in flight.
         self.start = self.connected = self.sent = self.first_byte = 0
-        #: with ``-v``, the first bytes of the response (its head, for the log).
+        #: the first bytes of the response (its head, for ``-v``).
         self.first_data = b""
         #: with a schedule, when the request in flight (or waiting) was due; else 0.
         self.due = 0
+
+    def received(self) -> int:
+        """Bytes of the response in flight received so far (a failure counts them)."""
+        if self.reader is not None:
+            return self.reader.wire_bytes
+        return self.response.wire_bytes if self.response is not None else 0
 
 
 class _Shard:
@@ -146,7 +163,9 @@ class _Shard:
         config = state.config
         self.new_socket = socket_factory(family, config.local_address, config.socket_buffer)
         self.log = state.log
-        self.keep_first_data = self.log is not None and self.log.wants_heads
+        self.keep_alive = state.keep_alive
+        self.head_request = state.head_request
+        self.known_response = known_responses(state.head_request)
         self.address = address
         self.request = request
         self.timeout_ns = int(state.config.timeout * 1e9)
@@ -157,9 +176,8 @@ class _Shard:
         #: fails at once, as on a refused port, would otherwise chain without a checkpoint).
         self.to_start: list[_Slot] = list(self.slots)
         self.by_fd: dict[int, _Slot] = {}
-        #: (deadline_ns, slot, serial) in start order; stale entries are skipped lazily.
-        self.deadlines: deque[tuple[int, _Slot, int]] = deque()
-        self.compact_at = 4 * slots + 64
+        self.sweep_ns = max(self.timeout_ns // SWEEPS_PER_TIMEOUT, MIN_SWEEP_NS)
+        self.next_sweep_ns = 0
         self.schedule = state.schedule
         #: with a schedule: slots holding a request that is not due yet, in due order.
         self.waiting: deque[_Slot] = deque()
@@ -191,8 +209,9 @@ class _Shard:
                     slot = by_fd.get(fd)
                     if slot is not None:
                         self._on_ready(slot)
-                if self.deadlines:
-                    self._expire(perf_counter_ns())
+                now = perf_counter_ns()
+                if now >= self.next_sweep_ns:
+                    self._sweep(now)
         finally:
             for slot in self.slots:
                 if slot.sock is not None:
@@ -261,11 +280,7 @@ class _Shard:
         """Send the slot's request: on its kept-alive connection, or on a new one."""
         slot.start = start
         slot.first_byte = 0
-        slot.reader = ResponseReader(self.state.head_request)
-        deadlines = self.deadlines
-        deadlines.append((start + self.timeout_ns, slot, slot.serial))
-        if len(deadlines) > self.compact_at:
-            self._compact()
+        slot.response = slot.reader = None
         if slot.sock is not None:
             slot.connected = start
             self._send_again(slot)
@@ -368,12 +383,11 @@ class _Shard:
             slot.phase = _RECEIVING
             self.poller.modify(slot.fd, _IN)
 
-    def _receive(self, slot: _Slot) -> None:
+    def _receive(self, slot: _Slot) -> None:  # noqa: PLR0911 -- a return per way a read ends
         """Read what is there: to EOF, or to the framed end of a kept-alive response."""
         sock = slot.sock
         assert sock is not None
-        reader = slot.reader
-        keep_alive = self.state.keep_alive
+        keep_alive = self.keep_alive
         while True:
             try:
                 data = sock.recv(RECV_SIZE)
@@ -381,20 +395,37 @@ class _Shard:
                 return
             except OSError as exc:
                 if not isinstance(exc, _TLS_WOULD_BLOCK):
-                    self._fail(slot, Failure.RECEIVE, reader.wire_bytes)
+                    self._fail(slot, Failure.RECEIVE, slot.received())
                 return
             now = perf_counter_ns()
             if not slot.first_byte:
                 slot.first_byte = now
-                if self.keep_first_data:
-                    slot.first_data = data
+                slot.first_data = data
+                whole = self.known_response(data)
+                if whole is not None:  # nearly every response: one seen before, whole
+                    if keep_alive and whole.keep_alive:
+                        self._done(slot, whole, now, kept=True)
+                        return
+                    slot.response = whole  # then its EOF
+                    continue
+                slot.reader = ResponseReader(self.head_request)
+            elif slot.response is not None:
+                if not data:
+                    self._done(slot, slot.response, now, kept=False)
+                    return
+                # Bytes after a whole response: a reader counts them, as for any response.
+                slot.reader = ResponseReader(self.head_request)
+                slot.reader.feed(slot.first_data)
+                slot.response = None
+            reader = slot.reader
+            assert reader is not None
             try:
                 if not data:
                     reader.feed_eof()
-                    self._done(slot, now, kept=False)
+                    self._done(slot, reader.response(), now, kept=False)
                     return
                 if reader.feed(data) and keep_alive and reader.keep_alive:
-                    self._done(slot, now, kept=True)
+                    self._done(slot, reader.response(), now, kept=True)
                     return
             except READ_ERRORS as exc:
                 self._fail(slot, failure_kind(exc, sock), reader.wire_bytes)
@@ -402,13 +433,14 @@ class _Shard:
 
     # -- ending requests ---------------------------------------------------------------------
 
-    def _done(self, slot: _Slot, now: int, *, kept: bool) -> None:
-        times = (slot.start, slot.connected, slot.sent, slot.first_byte, now)
-        record_response(self.tally, slot.reader, times, kept=kept, due=slot.due)
+    def _done(self, slot: _Slot, response: Response, now: int, *, kept: bool) -> None:
+        start, connected, sent, first_byte = slot.start, slot.connected, slot.sent, slot.first_byte
+        record_response(
+            self.tally, response, start, connected, sent, first_byte, now, kept, slot.due
+        )
         if self.log is not None:
-            self.log.response(slot.reader, times, slot.first_data)
+            self.log.response(response, (start, connected, sent, first_byte, now), slot.first_data)
         slot.phase = _IDLE
-        slot.serial += 1
         if not kept:
             self._close(slot)
         self._start_next(slot)
@@ -419,7 +451,6 @@ class _Shard:
         """Count the failure, drop the connection; the next request starts now or ``later``."""
         self.tally.record_failure(kind, wire_bytes)
         slot.phase = _IDLE
-        slot.serial += 1
         self._close(slot)
         if later:
             self.to_start.append(slot)
@@ -435,41 +466,27 @@ class _Shard:
             slot.sock = None
             slot.fd = -1
 
-    # -- deadlines ---------------------------------------------------------------------------
+    # -- timeouts --------------------------------------------------------------------------
 
     def _wake_at(self) -> float:
-        """The oldest live deadline or the next due request, on trio's clock (inf when there
-        is neither)."""
-        wake_ns = None
+        """When the shard must wake without an event, on trio's clock: for the next sweep
+        while requests are in flight, for the next due request, or never (inf)."""
+        wake_ns = self.next_sweep_ns if self.active > len(self.waiting) else None
         if self.waiting:
-            wake_ns = self.waiting[0].due - EARLY_NS
+            due_ns = self.waiting[0].due - EARLY_NS
             if self.state.stop_ns:
-                wake_ns = min(wake_ns, self.state.stop_ns)
-        deadlines = self.deadlines
-        while deadlines:
-            deadline_ns, slot, serial = deadlines[0]
-            if slot.serial == serial:
-                wake_ns = deadline_ns if wake_ns is None else min(wake_ns, deadline_ns)
-                break
-            deadlines.popleft()
+                due_ns = min(due_ns, self.state.stop_ns)
+            wake_ns = due_ns if wake_ns is None else min(wake_ns, due_ns)
         if wake_ns is None:
             return math.inf
         return trio.current_time() + (wake_ns - perf_counter_ns()) / 1e9
 
-    def _expire(self, now: int) -> None:
-        """Fail every request past its deadline: Connect before the connection was up."""
-        deadlines = self.deadlines
-        while deadlines:
-            deadline_ns, slot, serial = deadlines[0]
-            live = slot.serial == serial
-            if live and deadline_ns > now:
-                return
-            deadlines.popleft()
-            if live:
+    def _sweep(self, now: int) -> None:
+        """Fail every request that has run for ``-s``: Connect before the connection was up."""
+        self.next_sweep_ns = now + self.sweep_ns
+        started_by = now - self.timeout_ns
+        for slot in self.slots:
+            if slot.phase != _IDLE and slot.start <= started_by:
                 connecting = slot.phase in {_CONNECTING, _HANDSHAKING}
                 kind = Failure.CONNECT if connecting else Failure.RECEIVE
-                self._fail(slot, kind, slot.reader.wire_bytes, later=True)
-
-    def _compact(self) -> None:
-        """Drop the entries of finished requests (keeps memory flat however long the run)."""
-        self.deadlines = deque(entry for entry in self.deadlines if entry[1].serial == entry[2])
+                self._fail(slot, kind, slot.received(), later=True)

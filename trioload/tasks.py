@@ -163,10 +163,11 @@ async def _one_request(
     finally:
         if close:
             sock.close()
-    times = (attempt.start, connected, sent, first_byte, done)
-    record_response(state.tally, reader, times, kept=not close, due=attempt.due)
+    response = reader.response()
+    start, due = attempt.start, attempt.due
+    record_response(state.tally, response, start, connected, sent, first_byte, done, not close, due)
     if state.log is not None:
-        state.log.response(reader, times, attempt.first_data)
+        state.log.response(response, (start, connected, sent, first_byte, done), attempt.first_data)
     return None if close else sock
 
 

@@ -13,7 +13,7 @@ from trioload.response import (
     BodyLengthError,
     IncompleteResponseError,
     ProtocolError,
-    ResponseReader,
+    Response,
 )
 from trioload.tally import Failure, Tally
 
@@ -110,32 +110,35 @@ def first_send_failure(exc: OSError) -> Failure:
     return Failure.CONNECT if exc.errno in _CONNECT_ERRNOS else Failure.WRITE
 
 
-def record_response(
+def record_response(  # noqa: PLR0917 -- positional: this runs once a request
     tally: Tally,
-    reader: ResponseReader,
-    times: tuple[int, int, int, int, int],
-    *,
+    response: Response,
+    start: int,
+    connected: int,
+    sent: int,
+    first_byte: int,
+    done: int,
     kept: bool,
-    due: int = 0,
+    due: int,
 ) -> None:
     """Count a response that arrived whole.
 
-    ``times`` are ``perf_counter_ns`` readings: (started, connected, request sent, first
-    response byte, done). ab's phases: Connect = started→connected, Processing =
-    connected→done, Waiting = sent→first byte, Total = started→done. With a schedule,
-    ``due`` is when the request was due: corrected latency = due→done.
+    The times are ``perf_counter_ns`` readings: started, connected, request sent, first
+    response byte, done. ab's phases: Connect = started→connected, Processing =
+    connected→done, Waiting = sent→first byte, Total = started→done. ``kept``: the connection
+    stays open for the next request. With a schedule, ``due`` is when the request was due
+    (corrected latency = due→done); else 0.
     """
-    start, connected, sent, first_byte, done = times
-    if reader.server and not tally.server_software:
-        tally.server_software = reader.server.decode("latin-1")
-    tally.record_response(  # positional: this runs once a request, keywords cost ~0.1 µs
+    if response.server and not tally.server_software:
+        tally.server_software = response.server.decode("latin-1")
+    tally.record_response(
         (connected - start) // 1000,  # connect
         (done - connected) // 1000,  # processing
         (first_byte - sent) // 1000,  # waiting
         (done - start) // 1000,  # total
-        reader.status,
-        reader.wire_bytes,
-        reader.body_bytes,
+        response.status,
+        response.wire_bytes,
+        response.body_bytes,
         kept,  # ab counts every response that kept the connection
         (done - due) // 1000 if due else -1,
     )

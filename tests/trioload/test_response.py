@@ -15,6 +15,7 @@ from trioload.response import (
     IncompleteResponseError,
     ProtocolError,
     ResponseReader,
+    known_responses,
 )
 
 OK_88 = (
@@ -358,6 +359,12 @@ def test_reader_second_sight_of_a_whole_response_reads_as_the_first(
 
     first, second = once(), once()
     assert first == second
+    # What an engine finds by the bytes alone, without a reader: the same response, and only
+    # for bytes that were one whole response with nothing after it.
+    known = known_responses(generated.head_request)(data)
+    reader = ResponseReader(head_request=generated.head_request)
+    whole = first != "protocol" and reader.feed(data) and not reader.excess_bytes
+    assert known == (reader.response() if whole else None)
 
 
 def test_reader_remembers_a_response_apart_for_head_requests() -> None:

@@ -1,6 +1,6 @@
 """The shard engine's own promises, end to end with the real ``trioload``: exactly ``-c``
 requests in flight across shards, request bodies larger than a socket buffer, and per-request
-deadlines kept in one queue per shard while other requests go on.
+timeouts, found by a sweep of the slots, while other requests go on.
 """
 
 from __future__ import annotations
@@ -20,8 +20,18 @@ from tests.trioload.conftest import (
     url,
 )
 from trioload.config import LoadConfig
-from trioload.shards import SLOTS_PER_SHARD, _Shard
+from trioload.response import ResponseReader
+from trioload.shards import (
+    _CONNECTING,
+    _IDLE,
+    _RECEIVING,
+    _SENDING,
+    SLOTS_PER_SHARD,
+    SWEEPS_PER_TIMEOUT,
+    _Shard,
+)
 from trioload.state import EngineState
+from trioload.tally import Failure
 
 
 @dataclass
@@ -136,19 +146,27 @@ async def test_shards_count_a_connect_that_never_completes_as_connect() -> None:
     assert failures["connect"] + failures["receive"] == 6
 
 
-def test_shard_deadline_queue_keeps_only_live_requests_when_compacted() -> None:
-    shard = _Shard(EngineState(LoadConfig()), socket.AF_INET, ("127.0.0.1", 9), b"", 2)
+def test_shard_sweep_fails_only_the_requests_that_have_run_for_s() -> None:
+    state = EngineState(LoadConfig(timeout=2.0))
+    shard = _Shard(state, socket.AF_INET, ("127.0.0.1", 9), b"", 5)
     try:
-        live, done = shard.slots
-        live.phase = 3  # receiving its request number 5
-        live.serial = 5
-        done.serial = 6  # its request number 5 has ended (an ending bumps the serial)
-        # One live entry among many left behind by requests that finished long ago.
-        for serial in range(1, 5):
-            shard.deadlines.extend([(serial, live, serial), (serial, done, serial)])
-        shard.deadlines.append((99, live, 5))
-        shard.deadlines.append((100, done, 5))  # finished
-        shard._compact()
-        assert list(shard.deadlines) == [(99, live, 5)]
+        shard.to_start.clear()  # none is started: the test sets each slot's request itself
+        connecting, reading, young, idle, sending = shard.slots
+        now = 100 * 10**9
+        connecting.phase, connecting.start = _CONNECTING, now - 2 * 10**9  # exactly -s ago
+        reading.phase, reading.start = _RECEIVING, now - 5 * 10**9
+        reading.reader = ResponseReader()
+        reading.reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhel")
+        young.phase, young.start = _RECEIVING, now - 2 * 10**9 + 1  # one ns short of -s
+        idle.start = now - 5 * 10**9  # idle: a kept connection between requests
+        sending.phase, sending.start = _SENDING, now - 3 * 10**9
+        partial = len(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhel")
+        shard._sweep(now)
+        failures = state.tally.failures
+        assert (failures[Failure.CONNECT], failures[Failure.RECEIVE]) == (1, 2)
+        assert state.tally.total_bytes == partial  # what the timed-out response had sent
+        assert shard.to_start == [connecting, reading, sending]  # each starts its next request
+        assert (young.phase, idle.phase) == (_RECEIVING, _IDLE)
+        assert shard.next_sweep_ns == now + 2 * 10**9 // SWEEPS_PER_TIMEOUT
     finally:
         shard.poller.close()
