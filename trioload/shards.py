@@ -186,7 +186,6 @@ class _Shard:
     async def run(self) -> None:
         """Serve the slots until the run wants no more requests (or the task is cancelled)."""
         poller = self.poller
-        by_fd = self.by_fd
         served = 0  # events and starts handled since this task last let trio run the others
         try:
             while True:
@@ -205,10 +204,7 @@ class _Shard:
                     served = 0
                     await trio.lowlevel.checkpoint()
                 served += len(events)
-                for fd, _mask in events:
-                    slot = by_fd.get(fd)
-                    if slot is not None:
-                        self._on_ready(slot)
+                self._serve(events)
                 now = perf_counter_ns()
                 if now >= self.next_sweep_ns:
                     self._sweep(now)
@@ -217,6 +213,18 @@ class _Shard:
                 if slot.sock is not None:
                     slot.sock.close()
             poller.close()
+
+    def _serve(self, events: list[tuple[int, int]]) -> None:
+        """Move each ready connection's request on."""
+        by_fd = self.by_fd
+        for fd, _mask in events:
+            slot = by_fd.get(fd)
+            if slot is None:
+                continue
+            if slot.phase == _RECEIVING:  # nearly every event: straight to the read
+                self._receive(slot)
+            else:
+                self._on_ready(slot)
 
     # -- starting requests -------------------------------------------------------------------
 
@@ -327,6 +335,10 @@ class _Shard:
                 self._fail(slot, Failure.WRITE, later=True)
                 return
             sent = 0
+        if sent == len(request):  # nearly always: as _after_send does, without the call
+            slot.sent = perf_counter_ns()
+            slot.phase = _RECEIVING
+            return
         self._after_send(slot, sent, new=False)
 
     def _after_send(self, slot: _Slot, sent: int, *, new: bool) -> None:

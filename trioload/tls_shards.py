@@ -1,7 +1,7 @@
 """https in the shard engine: a shard whose connections speak TLS.
 
 The shard loop is the same (``trioload.shards``): one epoll set, slots as state machines, one
-FIFO queue of deadlines. A TLS connection adds one phase, the handshake, between the TCP
+sweep for timeouts. A TLS connection adds one phase, the handshake, between the TCP
 connect and the request: each step of ``do_handshake`` says what it waits for (to read, to
 write), and the slot waits for that in the epoll set, as it waits for anything else. The
 handshake counts in Connect, as in ab. After it, requests and responses go through the

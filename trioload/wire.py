@@ -49,7 +49,8 @@ def socket_factory(
     """What makes each connection's socket: ``new_socket``, plus ab's ``-B`` (local address)
     and ``-b`` (buffer sizes) where given."""
     if local_address is None and buffer_size is None:
-        return partial(new_socket, family)
+        # The plain case makes a socket a request: straight from the C type where it can.
+        return partial(Socket, family, STREAM_TYPE) if NONBLOCK else partial(new_socket, family)
 
     def make() -> socket.SocketType:
         sock = new_socket(family)
