@@ -289,6 +289,10 @@ class _Shard:
         slot.start = start
         slot.first_byte = 0
         slot.response = slot.reader = None
+        # Let the last response's bytes go before the next read: each read is a 64 KiB block
+        # shrunk to its bytes, and blocks held across the next read fragmented malloc's heap
+        # (peak RSS 35 MB at 100,000 requests, 53 MB at 1,000,000; flat without them).
+        slot.first_data = b""
         if slot.sock is not None:
             slot.connected = start
             self._send_again(slot)
