@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+
+from hdrh.histogram import HdrHistogram
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trioload.tally import Tally, new_histogram
-from trioload.timeline import Interval, Timeline, grid_cell, merge_timelines
+from trioload.timeline import Interval, Timeline, decode_into, grid_cell, merge_timelines
 
 
 def record(tally: Tally, total_us: int) -> None:
@@ -77,3 +80,21 @@ def test_merge_timelines_adds_the_entries_of_each_cell() -> None:
     assert first.finished == total.get_total_count() == 5
     assert total.get_max_value() == total.get_highest_equivalent_value(500)
     assert (second.start_unix_s, second.end_unix_s, second.finished) == (11.0, 11.4, 2)
+
+
+def test_decode_into_leaves_no_decoded_histogram_behind() -> None:
+    # hdrh decodes each interval into a histogram in a reference cycle; a run's JSON decodes
+    # one per interval, so any left for the collector would pile up (~190 KB each).
+    source = new_histogram()
+    source.record_value(1234)
+    encoded = source.encode().decode("ascii")
+    scratch = new_histogram()
+    gc.collect()
+
+    def histograms() -> int:
+        return sum(isinstance(thing, HdrHistogram) for thing in gc.get_objects())
+
+    before = histograms()
+    for _ in range(20):
+        assert decode_into(scratch, [encoded]).get_total_count() == 1
+    assert histograms() == before
