@@ -134,7 +134,8 @@ class _Slot:
         self.unsent = memoryview(b"")
         # perf_counter_ns readings of the request in flight.
         self.start = self.connected = self.sent = self.first_byte = 0
-        #: the first bytes of the response (its head, for ``-v``).
+        #: the first read of the response: its head for ``-v``, and what a reader is fed first
+        #: when bytes follow a known whole response.
         self.first_data = b""
         #: with a schedule, when the request in flight (or waiting) was due; else 0.
         self.due = 0
