@@ -10,20 +10,23 @@ from pathlib import Path
 
 import trio
 
-from trioload import __version__, merge, plot, shards
-from trioload.abfiles import GnuplotWriter
+from trioload import __version__
 from trioload.config import LoadConfig, UsageError, parse_url
-from trioload.engine import default_engine
-from trioload.fdlimit import check_fd_limit
+from trioload.engine import shards
+from trioload.engine.load import default_engine
+from trioload.engine.schedule import tight_concurrency_warning
+from trioload.engine.tls import client_context
 from trioload.flags import build_parser
-from trioload.outputs import check_writable, emit, output_paths, write_stderr, write_stdout
-from trioload.preflight import TargetError
-from trioload.process import run_in_process
-from trioload.result import RunResult
-from trioload.schedule import tight_concurrency_warning
-from trioload.tls import client_context
-from trioload.verbose import request_info
-from trioload.workers import run_workers
+from trioload.output import plot
+from trioload.output.abfiles import GnuplotWriter
+from trioload.output.outputs import check_writable, emit, output_paths, write_stderr, write_stdout
+from trioload.output.verbose import request_info
+from trioload.results import merge
+from trioload.results.result import RunResult
+from trioload.run.fdlimit import check_fd_limit
+from trioload.run.preflight import TargetError
+from trioload.run.process import run_in_process
+from trioload.run.workers import run_workers
 
 
 def _header(text: str) -> tuple[str, str]:

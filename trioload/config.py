@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from trioload import __version__
-from trioload.schedule import Schedule
+from trioload.engine.schedule import Schedule
 
 DEFAULT_URL = "http://127.0.0.1:60000/"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -80,12 +80,12 @@ class LoadConfig:
     body: bytes | None = None
     content_type: str = "text/plain"
     progress: bool = True
-    #: this process is a ``-W`` worker (see ``trioload.worker_protocol``).
+    #: this process is a ``-W`` worker (see ``trioload.run.worker_protocol``).
     as_worker: bool = False
     json_path: str | None = None
     workers: int = 1
     #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see
-    #: ``trioload.engine``).
+    #: ``trioload.engine.load``).
     engine: str = "auto"
     #: ``-R``: requests per second of the whole run (an open-model schedule); None: closed
     #: loop like ab, each slot sends its next request when the previous one ends.

@@ -22,8 +22,8 @@ import pytest
 import trio
 
 from trioload.config import LoadConfig
-from trioload.result import RunResult
-from trioload.tally import Tally
+from trioload.results.result import RunResult
+from trioload.results.tally import Tally
 from trioserve.config import ServerConfig
 from trioserve.server import Server
 from trioserve.tls_server import server_for
@@ -77,7 +77,7 @@ def start_raw(nursery: trio.Nursery) -> StartRaw:
 
     async def start(handler: Handler) -> int:
         async def serve(stream: trio.SocketStream) -> None:
-            # trioload's probe (trioload.preflight) resets before sending a byte: it is not
+            # trioload's probe (trioload.run.preflight) resets before sending a byte: it is not
             # a request, and must not reach (or be counted by) the handler.
             try:
                 if not await stream.socket.recv(1, socket.MSG_PEEK):

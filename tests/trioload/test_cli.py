@@ -19,10 +19,10 @@ from tests.trioload.conftest import (
     run_trioload,
     url,
 )
-from trioload import shards
 from trioload.cli import config_from_args
 from trioload.config import LoadConfig, UsageError
-from trioload.engine import default_engine
+from trioload.engine import shards
+from trioload.engine.load import default_engine
 from trioload.flags import build_parser
 
 

@@ -1,0 +1,172 @@
+"""The shard engine's own promises, end to end with the real ``trioload``: exactly ``-c``
+requests in flight across shards, request bodies larger than a socket buffer, and per-request
+timeouts, found by a sweep of the slots, while other requests go on.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from tests.trioload.conftest import (
+    Handler,
+    RequestReader,
+    StartRaw,
+    response,
+    run_trioload,
+    url,
+)
+from trioload.config import LoadConfig
+from trioload.engine.response import ResponseReader
+from trioload.engine.shards import (
+    _CONNECTING,
+    _IDLE,
+    _RECEIVING,
+    _SENDING,
+    SLOTS_PER_SHARD,
+    SWEEPS_PER_TIMEOUT,
+    _Shard,
+)
+from trioload.engine.state import EngineState
+from trioload.results.tally import Failure
+
+
+@dataclass
+class Gauge:
+    """How many connections a server holds now, and the most it held at once."""
+
+    now: int = 0
+    peak: int = 0
+
+
+def held_until(count: int, gauge: Gauge, *, at_most: float = 10.0) -> Handler:
+    """Hold every request until ``count`` connections are held at once (or ``at_most``
+    seconds passed: a client that never gets there still finishes, and the peak says so),
+    keeping count of connections held at once. An event, not a sleep: however slowly a busy
+    machine accepts them, the first ``count`` all meet."""
+    full = trio.Event()
+
+    async def handler(stream: trio.SocketStream) -> None:
+        gauge.now += 1
+        gauge.peak = max(gauge.peak, gauge.now)
+        if gauge.now >= count:
+            full.set()
+        try:
+            async with stream:
+                await RequestReader(stream).next_request()
+                with trio.move_on_after(at_most):
+                    await full.wait()
+                await stream.send_all(response(b"hello"))
+        finally:
+            gauge.now -= 1
+
+    return handler
+
+
+async def test_shards_keep_exactly_c_requests_in_flight_across_shards(
+    start_raw: StartRaw,
+) -> None:
+    c = SLOTS_PER_SHARD + 7  # two shards
+    gauge = Gauge()
+    port = await start_raw(held_until(c, gauge))
+    run = await run_trioload("-q", "-c", str(c), "-n", str(2 * c), "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["succeeded"] == 2 * c
+    assert gauge.peak == c
+
+
+async def test_shards_send_a_body_larger_than_the_socket_buffers(
+    start_raw: StartRaw, tmp_path: Path
+) -> None:
+    body = bytes(range(256)) * (16 * 1024)  # 4 MiB: many times what one send can take
+    body_file = tmp_path / "body"
+    body_file.write_bytes(body)
+    received: list[int] = []
+
+    async def slow_reader(stream: trio.SocketStream) -> None:
+        async with stream:
+            data = b""
+            # Let the client's send buffer fill up first: it must wait for room, not fail.
+            await trio.sleep(0.2)
+            while b"\r\n\r\n" not in data:
+                data += await stream.receive_some(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            while len(rest) < length:
+                rest += await stream.receive_some(65536)
+            received.append(len(rest))
+            await stream.send_all(response(b"hello"))
+
+    port = await start_raw(slow_reader)
+    run = await run_trioload("-q", "-n", "2", "-p", str(body_file), "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    assert run.report["succeeded"] == 2
+    assert received == [len(body), len(body)]
+
+
+async def test_shards_time_out_hung_requests_while_the_others_complete(
+    start_raw: StartRaw,
+) -> None:
+    answered = 0
+
+    async def every_other_hangs(stream: trio.SocketStream) -> None:
+        nonlocal answered
+        async with stream:
+            await RequestReader(stream).next_request()
+            answered += 1
+            if answered % 2 == 0:
+                await trio.sleep_forever()
+            await stream.send_all(response(b"hello"))
+
+    port = await start_raw(every_other_hangs)
+    run = await run_trioload("-q", "-c", "4", "-n", "20", "-s", "0.4", "--json", "-", url(port))
+    assert run.returncode == 1
+    assert run.report["failures"]["receive"] == 10
+    assert run.report["succeeded"] == 10
+    # Ten hung requests of 0.4 s each, four at a time: at least 1 s, and no slot waits twice.
+    assert 1.0 <= run.report["time_taken_s"] < 4.0
+    # Each answered request was timed on its own, not behind a hung one.
+    assert run.report["latency_ms"]["total"]["max"] < 400
+
+
+async def test_shards_count_a_connect_that_never_completes_as_connect() -> None:
+    # A listener that never accepts, with the smallest backlog: once its queue is full the
+    # kernel drops further SYNs, so those connects hang until -s.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        run = await run_trioload("-q", "-c", "6", "-n", "6", "-s", "0.5", "--json", "-", url(port))
+    failures = run.report["failures"]
+    assert run.returncode == 1
+    assert failures["connect"] >= 1
+    assert failures["connect"] + failures["receive"] == 6
+
+
+def test_shard_sweep_fails_only_the_requests_that_have_run_for_s() -> None:
+    state = EngineState(LoadConfig(timeout=2.0))
+    shard = _Shard(state, socket.AF_INET, ("127.0.0.1", 9), b"", 5)
+    try:
+        shard.to_start.clear()  # none is started: the test sets each slot's request itself
+        connecting, reading, young, idle, sending = shard.slots
+        now = 100 * 10**9
+        connecting.phase, connecting.start = _CONNECTING, now - 2 * 10**9  # exactly -s ago
+        reading.phase, reading.start = _RECEIVING, now - 5 * 10**9
+        reading.reader = ResponseReader()
+        reading.reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhel")
+        young.phase, young.start = _RECEIVING, now - 2 * 10**9 + 1  # one ns short of -s
+        idle.start = now - 5 * 10**9  # idle: a kept connection between requests
+        sending.phase, sending.start = _SENDING, now - 3 * 10**9
+        partial = len(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhel")
+        shard._sweep(now)
+        failures = state.tally.failures
+        assert (failures[Failure.CONNECT], failures[Failure.RECEIVE]) == (1, 2)
+        assert state.tally.total_bytes == partial  # what the timed-out response had sent
+        assert shard.to_start == [connecting, reading, sending]  # each starts its next request
+        assert (young.phase, idle.phase) == (_RECEIVING, _IDLE)
+        assert shard.next_sweep_ns == now + 2 * 10**9 // SWEEPS_PER_TIMEOUT
+    finally:
+        shard.poller.close()

@@ -1,0 +1,102 @@
+"""One run in this process: the result it builds, its progress records, and a signal's stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import trio
+
+from tests.trioload.conftest import RequestReader, StartRaw, StartTrioserve, url
+from trioload.config import LoadConfig
+from trioload.run.process import run_in_process
+from trioload.run.worker_protocol import parse_progress_line
+
+
+async def test_run_in_process_counts_every_request_within_its_window(
+    start_trioserve: StartTrioserve,
+) -> None:
+    server, port = await start_trioserve()
+    config = LoadConfig(url=url(port), concurrency=5, requests=50, progress=False)
+    result = await run_in_process(config, live_progress=False)
+    assert (result.tally.finished, result.tally.succeeded) == (50, 50)
+    assert server.stats.responses == 50
+    assert not result.interrupted
+    assert result.window_s is not None
+    first_start, last_end = result.window_s
+    # Unix times near 1.8e9 s keep ~0.2 µs in a double.
+    assert result.elapsed_s == pytest.approx(last_end - first_start, abs=1e-6)
+    assert result.cpu_user_s + result.cpu_sys_s > 0
+
+
+async def test_run_in_process_as_worker_ends_with_a_progress_record(
+    start_trioserve: StartTrioserve, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, port = await start_trioserve()
+    config = LoadConfig(url=url(port), concurrency=2, requests=7, progress=False, as_worker=True)
+    await run_in_process(config, live_progress=False)
+    records = [parse_progress_line(line) for line in capsys.readouterr().err.splitlines(True)]
+    assert records, "a worker reports its counters at least once, at the end"
+    assert records[-1] == (7, 0)
+    assert None not in records  # a worker writes nothing else on stderr
+
+
+async def test_run_in_process_stops_on_sigterm_and_says_so(start_raw: StartRaw) -> None:
+    arrived = trio.Event()
+
+    async def hold_the_request(stream: trio.SocketStream) -> None:
+        await RequestReader(stream).next_request()
+        arrived.set()
+        await trio.sleep_forever()
+
+    port = await start_raw(hold_the_request)
+    config = LoadConfig(url=url(port), concurrency=1, requests=3, timeout=60, progress=False)
+    with trio.fail_after(60):  # a run that ignored the signal would hang: fail instead
+        await _run_and_signal(config, arrived)
+
+
+async def _run_and_signal(config: LoadConfig, arrived: trio.Event) -> None:
+    async with trio.open_nursery() as nursery:
+
+        async def run() -> None:
+            result = await run_in_process(config, live_progress=False)
+            assert result.interrupted
+            # The request in flight was abandoned, not counted as a failure.
+            assert (result.tally.finished, result.tally.failed) == (0, 0)
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(run)
+        await arrived.wait()  # the run is under way, so its signal receiver is in place
+        os.kill(os.getpid(), signal.SIGTERM)
+        await trio.sleep_forever()
+
+
+async def test_run_in_process_begins_at_start_at(start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    start_at = time.time() + 0.5
+    config = LoadConfig(url=url(port), requests=3, progress=False, start_at=start_at)
+    result = await run_in_process(config, live_progress=False)
+    assert result.window_s is not None
+    assert start_at <= result.window_s[0] < start_at + 0.25
+    assert result.tally.finished == 3
+
+
+async def test_run_in_process_cuts_its_timeline_on_the_wall_clock_grid(
+    start_trioserve: StartTrioserve,
+) -> None:
+    _, port = await start_trioserve()
+    config = LoadConfig(
+        url=url(port), requests=40, rate=100.0, interval=0.1, progress=False, concurrency=2
+    )
+    result = await run_in_process(config, live_progress=False)
+    entries = result.timeline
+    assert sum(entry.finished for entry in entries) == 40
+    # Every cut but the last falls on a multiple of 0.1 s (a little after it).
+    for entry in entries[:-1]:
+        offset = entry.end_unix_s / 0.1 - round(entry.end_unix_s / 0.1)
+        assert 0 <= offset < 0.3, entry
+    # 40 requests at 100/s: 0.4 s, so cut mid-run. Not necessarily into 4 entries: on a loaded
+    # machine a cut can come after the next grid line, or a cell see nothing finish (no entry).
+    assert len(entries) >= 2

@@ -1,0 +1,12 @@
+"""The engines: what moves a run's bytes and stamps its times (trio at the edge, sans-IO inside).
+
+- ``load``: the run's nursery and time limit, and which engine serves it
+- ``shards``: the default on Linux, a few tasks each multiplexing its connections over epoll
+- ``tls_shards``: the shard whose connections speak TLS (its override points of ``shards``)
+- ``tasks``: the fallback elsewhere, a trio task per connection
+- ``state``: what every engine task of a run shares (the tally, the next request, the stop)
+- ``wire``: one request on the wire (socket kind, errno to failure column, the record)
+- ``response``: sans-IO response reader, and the responses a run has seen whole
+- ``schedule``: sans-IO ``-R`` open-model schedule
+- ``tls``: the client's TLS context from ab's flags, and what the report says of a session
+"""

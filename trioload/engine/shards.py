@@ -1,0 +1,509 @@
+"""The shard engine: one trio task per 1024 connections, each serving them from one epoll set.
+
+Why it looks like this: a trio task parked in ``wait_readable`` per request costs a task switch
+and two epoll registrations, more CPU than the Python work of the request itself. A shard
+instead registers each of its sockets once in a private ``select.epoll`` set and waits on that
+set's own descriptor with ``trio.lowlevel.wait_readable``: one wake-up serves every socket of
+the shard that is ready, with no task switch and no trio registration per request. trio still
+owns the run (the nursery, cancellation, the time limit, signals, progress): only the
+per-request scheduling is batched.
+
+Each shard holds a fixed number of *slots* (its share of ``-c``); a slot has at most one
+request in flight, so exactly ``-c`` requests run at once across the shards. A request moves
+through connect → send → receive as a small state machine driven by readiness events, and its
+times are ``perf_counter_ns`` readings taken right around the system calls, as in
+``trioload.engine.tasks``.
+
+Timeouts: every request of a run has the same ``-s``, so no request needs a timer of its own. A
+shard sweeps its slots every ``-s``/16 and fails the requests that have run for ``-s``, and
+wakes for the next sweep (``move_on_at`` around the wait) while any is in flight: no heap, no
+queue, no cancel scope, nothing at all per request. A hung request ends between ``-s`` and
+17/16 of it after it started.
+
+The response: nearly every read is a whole response seen before (a benchmark's responses
+repeat), found by its bytes in ``trioload.engine.response``'s table of known responses; only the
+others get a ``ResponseReader``.
+
+With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
+queue: requests are taken in schedule order, so the queue's head is always the next one due.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import select
+import socket
+import ssl
+from collections import deque
+from time import perf_counter_ns
+
+import trio
+
+from trioload.config import split
+from trioload.engine.response import Response, ResponseReader, known_responses
+from trioload.engine.schedule import EARLY_NS
+from trioload.engine.state import EngineState
+from trioload.engine.wire import (
+    READ_ERRORS,
+    RECV_SIZE,
+    Address,
+    Socket,
+    failure_kind,
+    first_send_failure,
+    record_response,
+    socket_factory,
+)
+from trioload.results.tally import Failure
+
+#: slots per shard: c=1000 runs in one shard. Shards share one thread, so more of them buy no
+#: parallelism: each costs its own trio wake-up per batch, and measured at c=1000 against
+#: nginx, four shards of 256 gave no more req/s than one and a worse p99 (one shard's long
+#: batch delays the others'). Past 1024 connections a run gets a shard per 1024.
+SLOTS_PER_SHARD = 1024
+#: what a TLS socket (``engine.tls_shards``) raises where a plain one raises BlockingIOError:
+#: OSErrors too, so they are told apart on the error path only, at no cost to plain requests.
+_TLS_WOULD_BLOCK = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+#: a shard looks for requests past ``-s`` every ``-s`` / SWEEPS_PER_TIMEOUT, and not more
+#: often than every MIN_SWEEP_NS.
+SWEEPS_PER_TIMEOUT = 16
+MIN_SWEEP_NS = 1_000_000
+#: events taken from the epoll set per poll.
+MAX_EVENTS = 512
+#: while sockets keep being ready, a shard polls again at once and yields to trio (a scheduler
+#: pass: its own epoll_wait, the other tasks) only after this many events. With keep-alive at
+#: c=100 a poll finds ~10 ready sockets; a yield per poll cost ~1 µs a request.
+YIELD_EVERY = 256
+
+AVAILABLE = hasattr(select, "epoll")
+
+# A slot's phases.
+_IDLE = 0  # no request (finished, or waiting to start its next one)
+_CONNECTING = 1  # connect in progress, waiting to be writable
+_SENDING = 2  # connected, the rest of the request waits for room in the send buffer
+_RECEIVING = 3  # request sent, reading the response
+_HANDSHAKING = 4  # https: the TLS handshake is under way (trioload.engine.tls_shards)
+
+_IN = select.EPOLLIN if AVAILABLE else 1
+_OUT = select.EPOLLOUT if AVAILABLE else 4
+
+
+async def run_shards(
+    state: EngineState,
+    family: socket.AddressFamily,
+    address: Address,
+    request: bytes,
+    slots: int,
+    *,
+    shard: type[_Shard] | None = None,
+) -> None:
+    """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows
+    (``shard``: the class of shard, plain TCP unless given)."""
+    shard = _Shard if shard is None else shard
+    async with trio.open_nursery() as nursery:
+        for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
+            nursery.start_soon(shard(state, family, address, request, share).run)
+
+
+class _Slot:
+    """One connection's worth of the shard: its socket and the request in flight on it."""
+
+    __slots__ = (
+        "connected",
+        "due",
+        "fd",
+        "first_byte",
+        "first_data",
+        "phase",
+        "reader",
+        "response",
+        "sent",
+        "sock",
+        "start",
+        "unsent",
+    )
+
+    def __init__(self) -> None:
+        self.phase = _IDLE
+        self.sock: Socket | None = None
+        self.fd = -1
+        #: the response in flight, once its first bytes are in: a known whole one, or else a
+        #: reader that parses it.
+        self.response: Response | None = None
+        self.reader: ResponseReader | None = None
+        self.unsent = memoryview(b"")
+        # perf_counter_ns readings of the request in flight.
+        self.start = self.connected = self.sent = self.first_byte = 0
+        #: the first read of the response: its head for ``-v``, and what a reader is fed first
+        #: when bytes follow a known whole response.
+        self.first_data = b""
+        #: with a schedule, when the request in flight (or waiting) was due; else 0.
+        self.due = 0
+
+    def received(self) -> int:
+        """Bytes of the response in flight received so far (a failure counts them)."""
+        if self.reader is not None:
+            return self.reader.wire_bytes
+        return self.response.wire_bytes if self.response is not None else 0
+
+
+class _Shard:
+    """A trio task multiplexing ``slots`` connections over one epoll set."""
+
+    def __init__(
+        self,
+        state: EngineState,
+        family: socket.AddressFamily,
+        address: Address,
+        request: bytes,
+        slots: int,
+    ) -> None:
+        self.state = state
+        self.tally = state.tally
+        self.family = family
+        config = state.config
+        self.new_socket = socket_factory(family, config.local_address, config.socket_buffer)
+        self.log = state.log
+        self.keep_alive = state.keep_alive
+        self.head_request = state.head_request
+        self.known_response = known_responses(state.head_request)
+        self.address = address
+        self.request = request
+        self.timeout_ns = int(state.config.timeout * 1e9)
+        self.slots = [_Slot() for _ in range(slots)]
+        #: slots that still take part in the run (in flight, or about to start a request).
+        self.active = slots
+        #: slots whose next request starts at the top of the loop (not inline: a request that
+        #: fails at once, as on a refused port, would otherwise chain without a checkpoint).
+        self.to_start: list[_Slot] = list(self.slots)
+        self.by_fd: dict[int, _Slot] = {}
+        self.sweep_ns = max(self.timeout_ns // SWEEPS_PER_TIMEOUT, MIN_SWEEP_NS)
+        self.next_sweep_ns = 0
+        self.schedule = state.schedule
+        #: with a schedule: slots holding a request that is not due yet, in due order.
+        self.waiting: deque[_Slot] = deque()
+        self.poller = select.epoll()
+
+    async def run(self) -> None:
+        """Serve the slots until the run wants no more requests (or the task is cancelled)."""
+        poller = self.poller
+        served = 0  # events and starts handled since this task last let trio run the others
+        try:
+            while True:
+                if self.to_start or self.waiting:
+                    served += self._start_pending()
+                if not self.active:
+                    return
+                events = poller.poll(0, MAX_EVENTS)
+                if not events and not self.to_start:
+                    served = 0
+                    with trio.move_on_at(self._wake_at()):
+                        await trio.lowlevel.wait_readable(poller.fileno())
+                    events = poller.poll(0, MAX_EVENTS)
+                elif served >= YIELD_EVERY:
+                    # Always ready: still let the other tasks (progress, signals) run.
+                    served = 0
+                    await trio.lowlevel.checkpoint()
+                served += len(events)
+                self._serve(events)
+                now = perf_counter_ns()
+                if now >= self.next_sweep_ns:
+                    self._sweep(now)
+        finally:
+            for slot in self.slots:
+                if slot.sock is not None:
+                    slot.sock.close()
+            poller.close()
+
+    def _serve(self, events: list[tuple[int, int]]) -> None:
+        """Move each ready connection's request on."""
+        by_fd = self.by_fd
+        for fd, _mask in events:
+            slot = by_fd.get(fd)
+            if slot is None:
+                continue
+            if slot.phase == _RECEIVING:  # nearly every event: straight to the read
+                self._receive(slot)
+            else:
+                self._on_ready(slot)
+
+    # -- starting requests -------------------------------------------------------------------
+
+    def _start_pending(self) -> int:
+        """Start the requests of the slots freed by a failure, and the scheduled ones whose
+        time has come; how many slots that was."""
+        starting, self.to_start = self.to_start, []
+        for idle in starting:
+            self._start_next(idle)
+        return len(starting) + (self._start_due(perf_counter_ns()) if self.waiting else 0)
+
+    def _start_next(self, slot: _Slot) -> None:
+        """Start the slot's next request, or retire the slot once the run wants no more."""
+        state = self.state
+        if not state.take():
+            self._retire(slot)
+            return
+        start = perf_counter_ns()
+        if self.schedule is not None:
+            due = state.due_ns()
+            if not due:  # due after -t is up
+                self._retire(slot)
+                return
+            slot.due = due
+            if due > start + EARLY_NS:
+                self.waiting.append(slot)
+                return
+            self._begin_scheduled(slot, start)
+            return
+        self._begin(slot, start)
+
+    def _start_due(self, now: int) -> int:
+        """Begin the waiting requests whose time has come; how many."""
+        waiting = self.waiting
+        begun = 0
+        if self.state.past_stop(now):  # -t is up, or a signal came: none of them will begin
+            begun = len(waiting)
+            while waiting:
+                self._retire(waiting.popleft())
+        now += EARLY_NS
+        while waiting and waiting[0].due <= now:
+            begun += 1
+            slot = waiting.popleft()
+            self._begin_scheduled(slot, perf_counter_ns())
+        return begun
+
+    def _begin_scheduled(self, slot: _Slot, start: int) -> None:
+        """Begin a scheduled request (sent up to ``EARLY_NS`` early: its latency then counts
+        from the send), recording how late it is."""
+        slot.due = min(slot.due, start)
+        self.tally.record_lag((start - slot.due) // 1000)
+        self._begin(slot, start)
+
+    def _retire(self, slot: _Slot) -> None:
+        """The run wants no more requests from this slot."""
+        if slot.sock is not None:  # a kept-alive connection with nothing left to do
+            self._close(slot)
+        self.active -= 1
+
+    def _begin(self, slot: _Slot, start: int) -> None:
+        """Send the slot's request: on its kept-alive connection, or on a new one."""
+        slot.start = start
+        slot.first_byte = 0
+        slot.response = slot.reader = None
+        # Let the last response's bytes go before the next read: each read is a 64 KiB block
+        # shrunk to its bytes, and blocks held across the next read fragmented malloc's heap
+        # (peak RSS 35 MB at 100,000 requests, 53 MB at 1,000,000; flat without them).
+        slot.first_data = b""
+        if slot.sock is not None:
+            slot.connected = start
+            self._send_again(slot)
+        else:
+            self._connect(slot)
+
+    def _connect(self, slot: _Slot) -> None:
+        """Open a connection and send the request on it, as far as the kernel lets us now."""
+        sock = self.new_socket()
+        slot.sock = sock
+        fd = slot.fd = sock.fileno()
+        self.by_fd[fd] = slot
+        err = sock.connect_ex(self.address)
+        if err and err != errno.EINPROGRESS:
+            self._fail(slot, Failure.CONNECT, later=True)
+            return
+        slot.connected = perf_counter_ns()
+        # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
+        # once, and wait for writability (then check the outcome) only if the kernel says so.
+        request = self.request
+        try:
+            sent = sock.send(request)
+        except BlockingIOError:
+            slot.phase = _CONNECTING
+            slot.unsent = memoryview(request)
+            self.poller.register(fd, _OUT)
+            return
+        except OSError as exc:
+            self._fail(slot, first_send_failure(exc), later=True)
+            return
+        self._after_send(slot, sent, new=True)
+
+    def _send_again(self, slot: _Slot) -> None:
+        """Send the next request on a kept-alive connection (already in the epoll set)."""
+        sock = slot.sock
+        assert sock is not None
+        request = self.request
+        try:
+            sent = sock.send(request)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            if not isinstance(exc, _TLS_WOULD_BLOCK):
+                self._fail(slot, Failure.WRITE, later=True)
+                return
+            sent = 0
+        if sent == len(request):  # nearly always: as _after_send does, without the call
+            slot.sent = perf_counter_ns()
+            slot.phase = _RECEIVING
+            return
+        self._after_send(slot, sent, new=False)
+
+    def _after_send(self, slot: _Slot, sent: int, *, new: bool) -> None:
+        """After the first send: wait for room for the rest, or else for the response (a kept
+        connection already waits for it: it stays in the epoll set between requests)."""
+        request = self.request
+        if sent < len(request):
+            slot.phase = _SENDING
+            slot.unsent = memoryview(request)[sent:]
+            (self.poller.register if new else self.poller.modify)(slot.fd, _OUT)
+            return
+        slot.sent = perf_counter_ns()
+        slot.phase = _RECEIVING
+        if new:
+            self.poller.register(slot.fd, _IN)
+
+    # -- readiness ---------------------------------------------------------------------------
+
+    def _on_ready(self, slot: _Slot) -> None:
+        phase = slot.phase
+        if phase == _RECEIVING:
+            self._receive(slot)
+        elif phase == _IDLE:
+            # A kept-alive connection waiting for its next request's due time, and the
+            # server closed it (or sent something unasked): the request will reconnect.
+            self._close(slot)
+        elif phase == _CONNECTING:
+            sock = slot.sock
+            assert sock is not None
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                self._fail(slot, Failure.CONNECT)
+                return
+            slot.connected = perf_counter_ns()
+            slot.phase = _SENDING
+            self._send_rest(slot)
+        elif phase == _SENDING:
+            self._send_rest(slot)
+
+    def _send_rest(self, slot: _Slot) -> None:
+        sock = slot.sock
+        assert sock is not None
+        view = slot.unsent
+        try:
+            view = view[sock.send(view) :]
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if not isinstance(exc, _TLS_WOULD_BLOCK):
+                self._fail(slot, Failure.WRITE)
+            return
+        slot.unsent = view
+        if not view:
+            slot.sent = perf_counter_ns()
+            slot.phase = _RECEIVING
+            self.poller.modify(slot.fd, _IN)
+
+    def _receive(self, slot: _Slot) -> None:  # noqa: PLR0911 -- a return per way a read ends
+        """Read what is there: to EOF, or to the framed end of a kept-alive response."""
+        sock = slot.sock
+        assert sock is not None
+        keep_alive = self.keep_alive
+        while True:
+            try:
+                data = sock.recv(RECV_SIZE)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if not isinstance(exc, _TLS_WOULD_BLOCK):
+                    self._fail(slot, Failure.RECEIVE, slot.received())
+                return
+            now = perf_counter_ns()
+            if not slot.first_byte:
+                slot.first_byte = now
+                slot.first_data = data
+                whole = self.known_response(data)
+                if whole is not None:  # nearly every response: one seen before, whole
+                    if keep_alive and whole.keep_alive:
+                        self._done(slot, whole, now, kept=True)
+                        return
+                    slot.response = whole  # then its EOF
+                    continue
+                slot.reader = ResponseReader(self.head_request)
+            elif slot.response is not None:
+                if not data:
+                    self._done(slot, slot.response, now, kept=False)
+                    return
+                # Bytes after a whole response: a reader counts them, as for any response.
+                slot.reader = ResponseReader(self.head_request)
+                slot.reader.feed(slot.first_data)
+                slot.response = None
+            reader = slot.reader
+            assert reader is not None
+            try:
+                if not data:
+                    reader.feed_eof()
+                    self._done(slot, reader.response(), now, kept=False)
+                    return
+                if reader.feed(data) and keep_alive and reader.keep_alive:
+                    self._done(slot, reader.response(), now, kept=True)
+                    return
+            except READ_ERRORS as exc:
+                self._fail(slot, failure_kind(exc, sock), reader.wire_bytes)
+                return
+
+    # -- ending requests ---------------------------------------------------------------------
+
+    def _done(self, slot: _Slot, response: Response, now: int, *, kept: bool) -> None:
+        start, connected, sent, first_byte = slot.start, slot.connected, slot.sent, slot.first_byte
+        record_response(
+            self.tally, response, start, connected, sent, first_byte, now, kept, slot.due
+        )
+        if self.log is not None:
+            self.log.response(response, (start, connected, sent, first_byte, now), slot.first_data)
+        slot.phase = _IDLE
+        if not kept:
+            self._close(slot)
+        self._start_next(slot)
+
+    def _fail(
+        self, slot: _Slot, kind: Failure, wire_bytes: int = 0, *, later: bool = False
+    ) -> None:
+        """Count the failure, drop the connection; the next request starts now or ``later``."""
+        self.tally.record_failure(kind, wire_bytes)
+        slot.phase = _IDLE
+        self._close(slot)
+        if later:
+            self.to_start.append(slot)
+        else:
+            self._start_next(slot)
+
+    def _close(self, slot: _Slot) -> None:
+        """Close the slot's socket (which also takes it out of the epoll set)."""
+        sock = slot.sock
+        if sock is not None:
+            del self.by_fd[slot.fd]
+            sock.close()
+            slot.sock = None
+            slot.fd = -1
+
+    # -- timeouts --------------------------------------------------------------------------
+
+    def _wake_at(self) -> float:
+        """When the shard must wake without an event, on trio's clock: for the next sweep
+        while requests are in flight, for the next due request, or never (inf)."""
+        wake_ns = self.next_sweep_ns if self.active > len(self.waiting) else None
+        if self.waiting:
+            due_ns = self.waiting[0].due - EARLY_NS
+            if self.state.stop_ns:
+                due_ns = min(due_ns, self.state.stop_ns)
+            wake_ns = due_ns if wake_ns is None else min(wake_ns, due_ns)
+        if wake_ns is None:
+            return math.inf
+        return trio.current_time() + (wake_ns - perf_counter_ns()) / 1e9
+
+    def _sweep(self, now: int) -> None:
+        """Fail every request that has run for ``-s``: Connect before the connection was up."""
+        self.next_sweep_ns = now + self.sweep_ns
+        started_by = now - self.timeout_ns
+        for slot in self.slots:
+            if slot.phase != _IDLE and slot.start <= started_by:
+                connecting = slot.phase in {_CONNECTING, _HANDSHAKING}
+                kind = Failure.CONNECT if connecting else Failure.RECEIVE
+                self._fail(slot, kind, slot.received(), later=True)

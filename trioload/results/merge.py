@@ -1,0 +1,130 @@
+"""``trioload merge A.json B.json ...``: one exact report from runs made at the same time in
+other processes or on other machines.
+
+Each run's ``--json`` carries its HDR histograms whole, its counters, its timeline and the
+Unix times it began and ended, so the merge is exact: histograms are added, counts summed, and
+the rate is every request over the union of the runs' windows (machines share no monotonic
+clock; their wall clocks are assumed in sync, as ``--start-at`` already assumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from trioload.argtypes import OneLineParser
+from trioload.config import LoadConfig, UsageError
+from trioload.output.outputs import check_writable, emit, output_paths
+from trioload.results.result import merge_reports, run_windows
+
+DESCRIPTION = """\
+Combine the --json reports of runs made side by side (other processes or other machines) into
+one report in ab's layout: histograms are added exactly, counts summed, and the rate is all
+requests over the union of the runs' time windows. The runs must share URL, method and
+--interval, and overlap in time (--force merges anyway).
+
+Recipe: start one trioload per machine with the same --start-at and its own --json, then
+merge the files.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="trioload merge",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("reports", nargs="+", metavar="RUN.json", help="JSON reports written by trioload --json")
+    add(
+        "--json",
+        dest="json_path",
+        metavar="FILE",
+        help="write the merged JSON to FILE ('-': stdout)",
+    )
+    add("--hdr-log", dest="hdr_log_path", metavar="FILE", help="write the merged interval log")
+    add("--hgrm", dest="hgrm_path", metavar="FILE", help="write the merged .hgrm")
+    add(
+        "--force",
+        action="store_true",
+        help="merge runs of different URLs, methods or intervals, or that do not overlap",
+    )
+    return parser
+
+
+def load_report(path: str) -> dict[str, Any]:
+    """A trioload JSON report; UsageError for anything else."""
+    try:
+        report = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise UsageError(f"{path} is not JSON") from None
+    needed = {"url", "hdr", "failures", "window_unix_s", "timeline", "interval_s"}
+    if not isinstance(report, dict) or not needed <= report.keys():
+        raise UsageError(f"{path} is not a trioload --json report (0.2 or later)")
+    return report
+
+
+def incompatibilities(reports: list[dict[str, Any]]) -> list[str]:
+    """Why these runs should not be merged (empty when they may)."""
+    problems = []
+    for key, what in (("url", "URLs"), ("method", "methods"), ("interval_s", "--interval")):
+        values = sorted({str(report.get(key)) for report in reports})
+        if len(values) > 1:
+            problems.append(f"different {what}: {', '.join(values)}")
+    windows = sorted(run_windows(reports))
+    reach = windows[0][1] if windows else 0.0
+    for start, end in windows[1:]:
+        if start >= reach:
+            problems.append("the runs do not overlap in time (a gap between their windows)")
+            break
+        reach = max(reach, end)
+    return problems
+
+
+def check_mergeable(reports: list[dict[str, Any]]) -> None:
+    """UsageError when the runs should not be merged."""
+    problems = incompatibilities(reports)
+    if problems:
+        raise UsageError(f"will not merge: {'; '.join(problems)} (--force merges anyway)")
+
+
+def merged_config(reports: list[dict[str, Any]], args: argparse.Namespace) -> LoadConfig:
+    """The config the merged report describes: the first run's target, everyone's totals."""
+    first = reports[0]
+    rates = [report.get("rate") for report in reports]
+    requests = [report.get("requests") for report in reports]
+    return LoadConfig(
+        url=first["url"],
+        method=first.get("method", "GET"),
+        keep_alive=first.get("keep_alive", False),
+        concurrency=sum(report["concurrency"] for report in reports),
+        requests=sum(requests) if None not in requests else None,  # type: ignore[arg-type]
+        rate=sum(rates) if None not in rates else None,  # type: ignore[arg-type]
+        workers=sum(report["workers"] for report in reports),
+        interval=first["interval_s"],
+        progress=False,
+        json_path=args.json_path,
+        hdr_log_path=args.hdr_log_path,
+        hgrm_path=args.hgrm_path,
+    )
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        reports = [load_report(path) for path in args.reports]
+        if not args.force:
+            check_mergeable(reports)
+        config = merged_config(reports, args)
+        check_writable(output_paths(config))
+    except UsageError as exc:
+        print(f"trioload merge: {exc}", file=sys.stderr)
+        return 2
+    result = merge_reports(config, reports, wall_s=0.0)
+    written = emit(result)
+    return 1 if result.tally.failed or not written else 0

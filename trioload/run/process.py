@@ -1,0 +1,109 @@
+"""One load run in this process: the engine under signal handling, progress and CPU accounting.
+
+SIGINT/SIGTERM stop the run at once (in-flight requests are abandoned, not counted) and the
+report still covers every request that finished.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import time
+from collections.abc import AsyncIterator
+
+import trio
+
+from trioload.config import LoadConfig
+from trioload.engine.load import run_load
+from trioload.engine.state import EngineState
+from trioload.engine.tls import client_context, server_hostname
+from trioload.output.abfiles import GnuplotWriter
+from trioload.output.outputs import write_stderr
+from trioload.output.request_log import RequestLog
+from trioload.output.verbose import HEADS
+from trioload.results.result import RunResult
+from trioload.results.timeline import Timeline
+from trioload.run.preflight import find_target
+from trioload.run.progress import Progress
+from trioload.run.worker_protocol import progress_line
+
+PROGRESS_INTERVAL_S = 0.25
+
+
+async def run_in_process(
+    config: LoadConfig, *, live_progress: bool, gnuplot: GnuplotWriter | None = None
+) -> RunResult:
+    """Run the load described by ``config`` to its end, or until a signal (``gnuplot``: the
+    open ``-g`` file)."""
+    tls_context = client_context(config) if config.target.tls else None
+    hostname = server_hostname(config) if tls_context is not None else None
+    # A worker's parent has knocked already.
+    family, address = await find_target(
+        config.peer,
+        probe=not config.as_worker,
+        tls=(tls_context, hostname) if tls_context is not None else None,
+        local_address=config.local_address,
+    )
+    state = EngineState(config, tls_context=tls_context, server_hostname=hostname)
+    if gnuplot is not None or config.verbosity >= HEADS:
+        state.log = RequestLog(config.verbosity, gnuplot, state.unix_time)
+    progress = Progress(config.requests, config.time_limit, live=live_progress)
+    timeline = Timeline(config.interval)
+    interrupted = False
+    before = resource.getrusage(resource.RUSAGE_SELF)
+
+    async def stop_on_signal(signals: AsyncIterator[int], load: trio.CancelScope) -> None:
+        nonlocal interrupted
+        async for _ in signals:
+            interrupted = True
+            state.stopping = True
+            load.cancel()
+
+    def report_progress() -> None:
+        tally = state.tally
+        if config.as_worker:
+            write_stderr(progress_line(tally.finished, tally.failed))
+        else:
+            write_stderr(progress.tick(tally.finished, tally.failed, state.elapsed_s))
+
+    async def show_progress() -> None:
+        while True:
+            await trio.sleep(PROGRESS_INTERVAL_S)
+            report_progress()
+
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            with trio.CancelScope() as load:
+                nursery.start_soon(stop_on_signal, signals, load)
+                if config.start_at is not None:
+                    await trio.sleep(max(0.0, config.start_at - time.time()))
+                if config.progress or config.as_worker:
+                    nursery.start_soon(show_progress)
+                nursery.start_soon(_cut_intervals, state, timeline)
+                await run_load(state, family, address)
+            nursery.cancel_scope.cancel()
+    if state.start_ns:
+        timeline.cut(state.tally, state.start_unix, state.unix_time(state.end_ns))
+    if config.progress or config.as_worker:
+        report_progress()
+    if config.progress:
+        write_stderr(progress.finish(state.tally.finished))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return RunResult(
+        config=config,
+        tally=state.tally,
+        elapsed_s=state.elapsed_s,
+        cpu_user_s=after.ru_utime - before.ru_utime,
+        cpu_sys_s=after.ru_stime - before.ru_stime,
+        interrupted=interrupted,
+        window_s=(state.start_unix, state.unix_time(state.end_ns)) if state.start_ns else None,
+        timeline=tuple(timeline.entries),
+    )
+
+
+async def _cut_intervals(state: EngineState, timeline: Timeline) -> None:
+    """Cut the timeline at each of its grid lines while the run goes on."""
+    while True:
+        now = time.time()
+        await trio.sleep(max(0.0, timeline.next_boundary(now) - now))
+        timeline.cut(state.tally, state.start_unix, time.time())
