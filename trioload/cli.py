@@ -26,6 +26,7 @@ from trioload.results.result import RunResult
 from trioload.run.fdlimit import check_fd_limit
 from trioload.run.preflight import TargetError
 from trioload.run.process import run_in_process
+from trioload.run.progress import Progress
 from trioload.run.workers import run_workers
 
 
@@ -50,10 +51,6 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     proxy = _proxy(args.proxy) if args.proxy else None
     if proxy and target.tls:
         raise UsageError("-X with an https:// URL needs a CONNECT tunnel, which trioload lacks")
-    # A -W worker writes its JSON on stdout; its parent writes the files.
-    files = (None,) * 4 if args.as_worker else (
-        args.hdr_log_path, args.hgrm_path, args.csv_path, args.gnuplot_path
-    )  # fmt: skip
     config = LoadConfig(
         url=args.url,
         concurrency=args.concurrency,
@@ -66,23 +63,21 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         body=body,
         content_type=args.content_type,
         progress=not args.quiet,
-        as_worker=args.as_worker,
         json_path=args.json_path,
         engine=args.engine,
         workers=min(args.workers, args.concurrency, requests or args.concurrency),
         rate=args.rate,
-        schedule_part=args.schedule_part or (0, 1),
         start_at=args.start_at,
         interval=args.interval,
-        hdr_log_path=files[0],
-        hgrm_path=files[1],
-        csv_path=files[2],
-        gnuplot_path=files[3],
+        hdr_log_path=args.hdr_log_path,
+        hgrm_path=args.hgrm_path,
+        csv_path=args.csv_path,
+        gnuplot_path=args.gnuplot_path,
         variable_length=args.variable_length,
         proxy=proxy,
         local_address=args.local_address,
         socket_buffer=args.socket_buffer,
-        verbosity=0 if args.as_worker else args.verbosity,  # a worker's stdout is its JSON
+        verbosity=args.verbosity,
         show_percentiles=not args.hide_percentiles,
         show_confidence=not args.hide_confidence,
         html=args.html,
@@ -167,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
-    if config.rate is not None and not config.as_worker:
+    if config.rate is not None:
         warning = tight_concurrency_warning(config.rate, config.concurrency)
         if warning:
             write_stderr(f"trioload: {warning}\n")
@@ -179,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     write_stdout(request_info(config.method, config.encode_request(), config.verbosity))
     gnuplot = GnuplotWriter(config.gnuplot_path) if config.gnuplot_path else None
     try:
-        result = _run(config, argv, gnuplot)
+        result = _run(config, gnuplot)
     except (TargetError, OSError) as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
@@ -192,11 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if result.tally.failed or not written else 0
 
 
-def _run(config: LoadConfig, argv: list[str], gnuplot: GnuplotWriter | None) -> RunResult:
+def _run(config: LoadConfig, gnuplot: GnuplotWriter | None) -> RunResult:
     if config.workers > 1:
-        return trio.run(run_workers, config, argv)
-    live = sys.stderr.isatty()
-    return trio.run(partial(run_in_process, config, live_progress=live, gnuplot=gnuplot))
+        return trio.run(run_workers, config)
+    progress = (
+        Progress(config.requests, config.time_limit, live=sys.stderr.isatty())
+        if config.progress
+        else None
+    )
+    return trio.run(partial(run_in_process, config, progress=progress, gnuplot=gnuplot))
 
 
 if __name__ == "__main__":

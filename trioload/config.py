@@ -80,8 +80,6 @@ class LoadConfig:
     body: bytes | None = None
     content_type: str = "text/plain"
     progress: bool = True
-    #: this process is a ``-W`` worker (see ``trioload.run.worker_protocol``).
-    as_worker: bool = False
     json_path: str | None = None
     workers: int = 1
     #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see

@@ -13,7 +13,6 @@ from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL
 from trioload.engine.load import ENGINES
 from trioload.engine.tls import PROTOCOLS
-from trioload.run.worker_protocol import AS_WORKER_FLAG, SCHEDULE_PART_FLAG, schedule_part
 
 DESCRIPTION = f"""\
 An HTTP load generator with ApacheBench's flags and report, on trio.
@@ -72,9 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ab_flags(ab.add_argument)
     own = parser.add_argument_group("trioload's own")
     _add_own_flags(own.add_argument)
-    # A -W worker process (trioload.run.worker_protocol): progress records on stderr, JSON alone.
-    add(AS_WORKER_FLAG, dest="as_worker", action="store_true", help=argparse.SUPPRESS)
-    add(SCHEDULE_PART_FLAG, dest="schedule_part", type=schedule_part, help=argparse.SUPPRESS)
     return parser
 
 

@@ -55,21 +55,17 @@ def emit(result: RunResult, gnuplot_error: str | None = None) -> bool:
     ``GnuplotWriter.error`` of the run, if it had one, is ``gnuplot_error``.
 
     A report that stdout refuses (a reader that quit early, ``| head``; a full disk under a
-    redirect) goes to stderr instead, after one line saying why. A worker process writes JSON
-    on stdout alone: its parent prints the one report, merged, and writes the files.
+    redirect) goes to stderr instead, after one line saying why.
     """
     config = result.config
     written = True
-    if not config.as_worker:
-        text = "\n" + (format_html(result) if config.html else format_text(result))
-        if config.json_path == "-":
-            write_stderr(text)
-        else:
-            written = _to_stdout(text, "report")
+    text = "\n" + (format_html(result) if config.html else format_text(result))
+    if config.json_path == "-":
+        write_stderr(text)
+    else:
+        written = _to_stdout(text, "report")
     if config.json_path == "-":
         written = _to_stdout(format_json(result), "JSON report") and written
-    if config.as_worker:
-        return written
     contents = {
         "--json": lambda: format_json(result),
         "--hdr-log": lambda: format_interval_log(

@@ -10,6 +10,7 @@ import resource
 import signal
 import time
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 import trio
 
@@ -24,30 +25,40 @@ from trioload.output.verbose import HEADS
 from trioload.results.result import RunResult
 from trioload.results.timeline import Timeline
 from trioload.run.preflight import find_target
-from trioload.run.progress import Progress
-from trioload.run.worker_protocol import progress_line
 
 PROGRESS_INTERVAL_S = 0.25
 
 
+class ProgressSink(Protocol):
+    """What a run tells of its progress, as text for stderr: a display (``run.progress``) for a
+    user, records for a ``-W`` parent (``run.worker``)."""
+
+    def tick(self, finished: int, failed: int, elapsed_s: float) -> str: ...
+
+    def finish(self, finished: int) -> str: ...
+
+
 async def run_in_process(
-    config: LoadConfig, *, live_progress: bool, gnuplot: GnuplotWriter | None = None
+    config: LoadConfig,
+    *,
+    progress: ProgressSink | None,
+    probe: bool = True,
+    gnuplot: GnuplotWriter | None = None,
 ) -> RunResult:
-    """Run the load described by ``config`` to its end, or until a signal (``gnuplot``: the
-    open ``-g`` file)."""
+    """Run the load described by ``config`` to its end, or until a signal. ``progress``: where
+    its progress goes, if anywhere; ``probe``: knock once before the run (a worker's parent has
+    knocked already); ``gnuplot``: the open ``-g`` file."""
     tls_context = client_context(config) if config.target.tls else None
     hostname = server_hostname(config) if tls_context is not None else None
-    # A worker's parent has knocked already.
     family, address = await find_target(
         config.peer,
-        probe=not config.as_worker,
+        probe=probe,
         tls=(tls_context, hostname) if tls_context is not None else None,
         local_address=config.local_address,
     )
     state = EngineState(config, tls_context=tls_context, server_hostname=hostname)
     if gnuplot is not None or config.verbosity >= HEADS:
         state.log = RequestLog(config.verbosity, gnuplot, state.unix_time)
-    progress = Progress(config.requests, config.time_limit, live=live_progress)
     timeline = Timeline(config.interval)
     interrupted = False
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -59,17 +70,14 @@ async def run_in_process(
             state.stopping = True
             load.cancel()
 
-    def report_progress() -> None:
+    def report_progress(progress: ProgressSink) -> None:
         tally = state.tally
-        if config.as_worker:
-            write_stderr(progress_line(tally.finished, tally.failed))
-        else:
-            write_stderr(progress.tick(tally.finished, tally.failed, state.elapsed_s))
+        write_stderr(progress.tick(tally.finished, tally.failed, state.elapsed_s))
 
-    async def show_progress() -> None:
+    async def show_progress(progress: ProgressSink) -> None:
         while True:
             await trio.sleep(PROGRESS_INTERVAL_S)
-            report_progress()
+            report_progress(progress)
 
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
@@ -77,16 +85,15 @@ async def run_in_process(
                 nursery.start_soon(stop_on_signal, signals, load)
                 if config.start_at is not None:
                     await trio.sleep(max(0.0, config.start_at - time.time()))
-                if config.progress or config.as_worker:
-                    nursery.start_soon(show_progress)
+                if progress is not None:
+                    nursery.start_soon(show_progress, progress)
                 nursery.start_soon(_cut_intervals, state, timeline)
                 await run_load(state, family, address)
             nursery.cancel_scope.cancel()
     if state.start_ns:
         timeline.cut(state.tally, state.start_unix, state.unix_time(state.end_ns))
-    if config.progress or config.as_worker:
-        report_progress()
-    if config.progress:
+    if progress is not None:
+        report_progress(progress)
         write_stderr(progress.finish(state.tally.finished))
     after = resource.getrusage(resource.RUSAGE_SELF)
     return RunResult(

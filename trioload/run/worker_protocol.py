@@ -1,7 +1,9 @@
 """The ``-W`` protocol between the parent and its worker processes, sans-IO.
 
-- **Command line.** Each worker runs the parent's own command line, followed by its share of
-  ``-c`` and ``-n`` and the hidden ``--as-worker`` flag (``worker_commands``).
+- **Command and stdin.** Each worker runs ``WORKER_COMMAND`` (``trioload.run.worker``) and reads
+  its whole configuration on stdin (``encode_config``): the parent's, already checked, with this
+  worker's share of ``-c`` and ``-n``, its place in a ``-R`` schedule and the time all begin
+  (``worker_configs``). Nothing is parsed twice, and no flag exists only for workers.
 - **stderr: progress.** A worker writes ``progress_line(finished, failed)`` records a few times
   a second; the parent reads them back with ``parse_progress_line`` and shows one display for
   all. Any other line a worker writes is passed on to the user.
@@ -15,48 +17,67 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import sys
 
 from trioload.config import LoadConfig, split
 
-#: the hidden flag that makes a process a worker of a ``-W`` parent.
-AS_WORKER_FLAG = "--as-worker"
-#: the hidden flag that gives a worker its place in a ``-R`` schedule: ``I/W``.
-SCHEDULE_PART_FLAG = "--schedule-part"
+#: how the parent starts a worker; its configuration follows on stdin.
+WORKER_COMMAND = (sys.executable, "-m", "trioload.run.worker")
 #: statuses with which a worker's report is still valid.
 REPORTING_STATUSES = frozenset({0, 1, 130})
 #: a worker's progress records on stderr start so.
 PROGRESS_PREFIX = "trioload-progress "
 
 
-def worker_commands(
-    config: LoadConfig, argv: list[str], start_at: float | None = None
-) -> list[list[str]]:
-    """One command line per worker: the parent's, then its share of -c and -n, and with a
-    schedule its place in it and the time all begin (``start_at``)."""
+def worker_configs(config: LoadConfig, start_at: float | None = None) -> list[LoadConfig]:
+    """Each worker's configuration: its share of -c and -n, and with a schedule its place in it
+    and the time all begin (``start_at``). Workers show nothing and write no files: the parent
+    prints the one report, merged, and writes the files."""
     workers = config.workers
     shares_c = split(config.concurrency, workers)
     shares_n = split(config.requests, workers) if config.requests else None
-    commands = []
-    for i, c in enumerate(shares_c):
-        extra = ["-c", str(c), "-W", "1", "-q", AS_WORKER_FLAG, "--json", "-"]
-        if shares_n is not None:
+    return [
+        dataclasses.replace(
+            config,
+            concurrency=c,
             # Worker i takes requests i, i + w, ...: as many as its share of -n.
-            extra += ["-n", str(shares_n[i])]
-        if config.rate is not None:
-            extra += [SCHEDULE_PART_FLAG, f"{i}/{workers}"]
-        if start_at is not None:
-            extra += ["--start-at", repr(start_at)]
-        commands.append([sys.executable, "-m", "trioload", *argv, *extra])
-    return commands
+            requests=shares_n[i] if shares_n is not None else config.requests,
+            workers=1,
+            schedule_part=(i, workers) if config.rate is not None else (0, 1),
+            start_at=start_at if start_at is not None else config.start_at,
+            progress=False,
+            verbosity=0,
+            json_path=None,
+            hdr_log_path=None,
+            hgrm_path=None,
+            csv_path=None,
+            gnuplot_path=None,
+        )
+        for i, c in enumerate(shares_c)
+    ]
 
 
-def schedule_part(text: str) -> tuple[int, int]:
-    """``I/W`` of ``SCHEDULE_PART_FLAG``: worker I (from 0) of W."""
-    index, _, parts = text.partition("/")
-    if not (index.isdigit() and parts.isdigit() and int(index) < int(parts)):
-        raise ValueError(f"bad schedule part {text!r}")
-    return int(index), int(parts)
+def encode_config(config: LoadConfig) -> bytes:
+    """A worker's configuration as the parent sends it.
+
+    Pickle, because both ends are the same interpreter running the same code: every field comes
+    back exact (a ``-p`` body's bytes, the header tuples) with no schema to keep in step. A
+    worker reads it only from the stdin its parent gave it.
+    """
+    return pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_config(data: bytes) -> LoadConfig:
+    """What ``encode_config`` made; ValueError for anything else."""
+    try:
+        config = pickle.loads(data)
+    except Exception as exc:
+        raise ValueError(f"not a worker configuration: {exc}") from None
+    if isinstance(config, LoadConfig):
+        return config
+    raise ValueError(f"not a worker configuration: a {type(config).__name__}")
 
 
 def progress_line(finished: int, failed: int) -> str:

@@ -12,6 +12,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,7 +26,13 @@ from trioload.results.result import RunResult, merge_reports
 from trioload.run.preflight import find_target
 from trioload.run.process import PROGRESS_INTERVAL_S
 from trioload.run.progress import Progress
-from trioload.run.worker_protocol import REPORTING_STATUSES, parse_progress_line, worker_commands
+from trioload.run.worker_protocol import (
+    REPORTING_STATUSES,
+    WORKER_COMMAND,
+    encode_config,
+    parse_progress_line,
+    worker_configs,
+)
 
 #: with -R, workers begin together this long after the parent starts them: enough for an
 #: interpreter to start and import trioload on a busy machine (a late one still keeps to the
@@ -33,7 +40,7 @@ from trioload.run.worker_protocol import REPORTING_STATUSES, parse_progress_line
 WORKER_START_S = 1.0
 
 
-async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
+async def run_workers(config: LoadConfig) -> RunResult:
     """Run the worker processes, show their combined progress, merge their reports."""
     # once here, not once per worker
     tls = (client_context(config), server_hostname(config)) if config.target.tls else None
@@ -45,15 +52,8 @@ async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
         # One schedule for all: each worker's requests are due from the same epoch.
         start_at = time.time() + WORKER_START_S
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        for command in worker_commands(config, argv, start_at):
-            pool.processes.append(
-                await trio.lowlevel.open_process(
-                    command,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                )
-            )
+        for worker_config in worker_configs(config, start_at):
+            pool.processes.append(await _start(worker_config))
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(pool.forward, signals)
@@ -72,6 +72,22 @@ async def run_workers(config: LoadConfig, argv: list[str]) -> RunResult:
         pool.show_progress(wall_s)
         write_stderr(pool.progress.finish(result.tally.finished))
     return result
+
+
+async def _start(config: LoadConfig) -> trio.Process:
+    """One worker process, its configuration already on its stdin."""
+    # A file rather than a pipe: written through a pipe, each worker's bytes would wait for its
+    # interpreter to start and read them before the next worker could start.
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(encode_config(config))
+        stdin.seek(0)
+        return await trio.lowlevel.open_process(
+            list(WORKER_COMMAND),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
 
 class _Workers:

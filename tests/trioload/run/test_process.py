@@ -1,4 +1,4 @@
-"""One run in this process: the result it builds, its progress records, and a signal's stop."""
+"""One run in this process: the result it builds, its progress, and a signal's stop."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import trio
 from tests.trioload.conftest import RequestReader, StartRaw, StartTrioserve, url
 from trioload.config import LoadConfig
 from trioload.run.process import run_in_process
-from trioload.run.worker_protocol import parse_progress_line
 
 
 async def test_run_in_process_counts_every_request_within_its_window(
@@ -20,7 +19,7 @@ async def test_run_in_process_counts_every_request_within_its_window(
 ) -> None:
     server, port = await start_trioserve()
     config = LoadConfig(url=url(port), concurrency=5, requests=50, progress=False)
-    result = await run_in_process(config, live_progress=False)
+    result = await run_in_process(config, progress=None)
     assert (result.tally.finished, result.tally.succeeded) == (50, 50)
     assert server.stats.responses == 50
     assert not result.interrupted
@@ -31,16 +30,32 @@ async def test_run_in_process_counts_every_request_within_its_window(
     assert result.cpu_user_s + result.cpu_sys_s > 0
 
 
-async def test_run_in_process_as_worker_ends_with_a_progress_record(
+class _Recorder:
+    """A progress sink that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.ticks: list[tuple[int, int]] = []
+        self.finished: list[int] = []
+
+    def tick(self, finished: int, failed: int, elapsed_s: float) -> str:
+        self.ticks.append((finished, failed))
+        return f"tick {finished}\n"
+
+    def finish(self, finished: int) -> str:
+        self.finished.append(finished)
+        return "done\n"
+
+
+async def test_run_in_process_tells_its_progress_and_ends_with_the_count(
     start_trioserve: StartTrioserve, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, port = await start_trioserve()
-    config = LoadConfig(url=url(port), concurrency=2, requests=7, progress=False, as_worker=True)
-    await run_in_process(config, live_progress=False)
-    records = [parse_progress_line(line) for line in capsys.readouterr().err.splitlines(True)]
-    assert records, "a worker reports its counters at least once, at the end"
-    assert records[-1] == (7, 0)
-    assert None not in records  # a worker writes nothing else on stderr
+    config = LoadConfig(url=url(port), concurrency=2, requests=7, progress=False)
+    recorder = _Recorder()
+    await run_in_process(config, progress=recorder)
+    assert recorder.ticks[-1] == (7, 0)  # a last tick after the run, whatever its length
+    assert recorder.finished == [7]
+    assert capsys.readouterr().err.endswith("tick 7\ndone\n")
 
 
 async def test_run_in_process_stops_on_sigterm_and_says_so(start_raw: StartRaw) -> None:
@@ -61,7 +76,7 @@ async def _run_and_signal(config: LoadConfig, arrived: trio.Event) -> None:
     async with trio.open_nursery() as nursery:
 
         async def run() -> None:
-            result = await run_in_process(config, live_progress=False)
+            result = await run_in_process(config, progress=None)
             assert result.interrupted
             # The request in flight was abandoned, not counted as a failure.
             assert (result.tally.finished, result.tally.failed) == (0, 0)
@@ -77,7 +92,7 @@ async def test_run_in_process_begins_at_start_at(start_trioserve: StartTrioserve
     _, port = await start_trioserve()
     start_at = time.time() + 0.5
     config = LoadConfig(url=url(port), requests=3, progress=False, start_at=start_at)
-    result = await run_in_process(config, live_progress=False)
+    result = await run_in_process(config, progress=None)
     assert result.window_s is not None
     assert start_at <= result.window_s[0] < start_at + 0.25
     assert result.tally.finished == 3
@@ -90,7 +105,7 @@ async def test_run_in_process_cuts_its_timeline_on_the_wall_clock_grid(
     config = LoadConfig(
         url=url(port), requests=40, rate=100.0, interval=0.1, progress=False, concurrency=2
     )
-    result = await run_in_process(config, live_progress=False)
+    result = await run_in_process(config, progress=None)
     entries = result.timeline
     assert sum(entry.finished for entry in entries) == 40
     # Every cut but the last falls on a multiple of 0.1 s (a little after it).
