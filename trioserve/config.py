@@ -21,7 +21,7 @@ class ServerConfig:
     reuse_port: bool = False
     #: TCP_DEFER_ACCEPT: accept a connection only once its first bytes are in (Linux). A
     #: connection accepted before its request must wait in the epoll set and costs a second
-    #: wake-up; under ab that is nearly every one, and about 20 µs of CPU each.
+    #: wake-up; under ab that is nearly every one (docs/design.md has the cost).
     defer_accept: bool = True
     #: beyond this many open connections, stop accepting until one closes (backpressure).
     max_connections: int = 10_000

@@ -41,9 +41,8 @@ class TlsServer(Server):
         """As the plain engine's, but handshake records neither restart a deadline nor wait.
 
         A copy, not a hook in the plain ``_received``: that one answers every plain request
-        inline, and a hook there would be one more call a request for what only TLS needs.
-        (With a hook, bench.py measured +2.5 µs server CPU a request and +0.1-0.3 µs inline,
-        within this machine's noise, and -2.8 µs and -1.2 to +0.2 µs without it.)"""
+        inline, and a hook there would be one more call a request for what only TLS needs
+        (the A/B is in docs/benchmarks.md)."""
         exchange = cast(TlsExchange, conn.exchange)
         phase = exchange.phase
         if data:

@@ -7,7 +7,7 @@ back. The histograms travel whole (hdrh's compressed encoding), so merging is ex
 
 Counts are named apart: a request is *finished* when it ended either way (ab's "Complete
 requests"), and *succeeded* when its response arrived whole. JSON key ``complete`` is the old
-name of ``finished``, kept for one release (removed in 0.3).
+name of ``finished``, still written so that readers of earlier reports keep working.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "rate": config.rate,
         "late": tally.late,
         "finished": tally.finished,
-        "complete": tally.finished,  # the old name of "finished", until 0.3
+        "complete": tally.finished,  # the old name of "finished", for earlier readers
         "succeeded": tally.succeeded,
         "failed": tally.failed,
         "failures": {str(kind): count for kind, count in tally.failures.items()},

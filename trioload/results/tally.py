@@ -50,7 +50,8 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(1, HIGHEST_US, SIGNIFICANT_FIGURES)
 
 
-# hdrh's record_value costs ~0.9 µs of pure Python per value (four per request). The bucket
+# hdrh's record_value is pure Python, and a request records four values: at that price the
+# accounting would cost more than the rest of the request (docs/benchmarks.md). The bucket
 # index of a value is a few integer operations, and for the values most requests take (under
 # ``_TABLE_LIMIT`` µs) one look-up in a table built at import. The hot path counts into plain
 # lists (a ctypes array's item is slower to bump) that ``_flush`` adds to the histograms' counts.
@@ -178,7 +179,7 @@ class Tally:
         """Requests that ended either way (ab's "Complete requests" counts these)."""
         return self.succeeded + self.failed
 
-    def record_response(  # noqa: PLR0917 -- positional: keywords cost ~0.1 µs a request
+    def record_response(  # noqa: PLR0917 -- positional: keywords cost, and it runs per request
         self,
         connect_us: int,
         processing_us: int,

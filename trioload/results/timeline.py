@@ -99,9 +99,9 @@ def decode_into(histogram: HdrHistogram, encodings: Iterable[str]) -> HdrHistogr
     for encoded in encodings:
         histogram.decode_and_add(encoded.encode("ascii"))
         # hdrh decodes into a new histogram that refers to its encoder and back: a cycle
-        # holding ~190 KB of counts, which only the garbage collector frees, and it seldom
-        # runs here. Uncollected, a run's JSON grew trioload's peak RSS by ~200 KB per
-        # timeline interval (34 MB → 49 MB for a 150 s run); collected, it stays flat.
+        # holding the whole counts array, which only the garbage collector frees, and it
+        # seldom runs here. Uncollected, a run's JSON grew trioload's peak RSS with every
+        # timeline interval (docs/benchmarks.md); collected, it stays flat.
         gc.collect(1)
     return histogram
 
