@@ -21,8 +21,8 @@ queue, no cancel scope, nothing at all per request. A hung request ends between 
 17/16 of it after it started.
 
 The response: nearly every read is a whole response seen before (a benchmark's responses
-repeat), found by its bytes in ``trioload.engine.response``'s table of known responses; only the
-others get a ``ResponseReader``.
+repeat), found by its bytes in the shard's ``KnownResponses`` (``trioload.engine.response``);
+only the others get a ``ResponseReader``, which shares that object.
 
 With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
 queue: requests are taken in schedule order, so the queue's head is always the next one due.
@@ -41,7 +41,7 @@ from time import perf_counter_ns
 import trio
 
 from trioload.config import split
-from trioload.engine.response import Response, ResponseReader, known_responses
+from trioload.engine.response import KnownResponses, Response, ResponseReader
 from trioload.engine.schedule import EARLY_NS
 from trioload.engine.state import EngineState
 from trioload.engine.wire import (
@@ -166,7 +166,9 @@ class _Shard:
         self.log = state.log
         self.keep_alive = state.keep_alive
         self.head_request = state.head_request
-        self.known_response = known_responses(state.head_request)
+        #: what this shard's responses have been before, and the look-up of a whole one.
+        self.known = KnownResponses(state.head_request)
+        self.find_known = self.known.find
         self.address = address
         self.request = request
         self.timeout_ns = int(state.config.timeout * 1e9)
@@ -418,20 +420,20 @@ class _Shard:
             if not slot.first_byte:
                 slot.first_byte = now
                 slot.first_data = data
-                whole = self.known_response(data)
+                whole = self.find_known(data)
                 if whole is not None:  # nearly every response: one seen before, whole
                     if keep_alive and whole.keep_alive:
                         self._done(slot, whole, now, kept=True)
                         return
                     slot.response = whole  # then its EOF
                     continue
-                slot.reader = ResponseReader(self.head_request)
+                slot.reader = ResponseReader(self.head_request, self.known)
             elif slot.response is not None:
                 if not data:
                     self._done(slot, slot.response, now, kept=False)
                     return
                 # Bytes after a whole response: a reader counts them, as for any response.
-                slot.reader = ResponseReader(self.head_request)
+                slot.reader = ResponseReader(self.head_request, self.known)
                 slot.reader.feed(slot.first_data)
                 slot.response = None
             reader = slot.reader
