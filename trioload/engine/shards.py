@@ -63,9 +63,9 @@ from trioload.engine.wire import (
 from trioload.results.tally import Failure
 
 #: slots per shard: c=1000 runs in one shard. Shards share one thread, so more of them buy no
-#: parallelism: each costs its own trio wake-up per batch, and measured at c=1000 against
-#: nginx, four shards of 256 gave no more req/s than one and a worse p99 (one shard's long
-#: batch delays the others'). Past 1024 connections a run gets a shard per 1024.
+#: parallelism: each costs its own trio wake-up per batch, and one shard's long batch delays
+#: the others' (split into several, the same load ran no faster and with a worse p99). Past
+#: 1024 connections a run gets a shard per 1024.
 SLOTS_PER_SHARD = 1024
 #: a shard looks for requests past ``-s`` every ``-s`` / SWEEPS_PER_TIMEOUT, and not more
 #: often than every MIN_SWEEP_NS.
@@ -74,8 +74,8 @@ MIN_SWEEP_NS = 1_000_000
 #: events taken from the epoll set per poll.
 MAX_EVENTS = 512
 #: while sockets keep being ready, a shard polls again at once and yields to trio (a scheduler
-#: pass: its own epoll_wait, the other tasks) only after this many events. With keep-alive at
-#: c=100 a poll finds ~10 ready sockets; a yield per poll cost ~1 µs a request.
+#: pass: its own epoll_wait, the other tasks) only after this many events: a busy poll finds
+#: only a few ready sockets, and a scheduler pass for each few showed in every request's CPU.
 YIELD_EVERY = 256
 
 AVAILABLE = hasattr(select, "epoll")
@@ -319,8 +319,8 @@ class Shard:
         slot.first_byte = 0
         slot.response = slot.reader = None
         # Let the last response's bytes go before the next read: each read is a 64 KiB block
-        # shrunk to its bytes, and blocks held across the next read fragmented malloc's heap
-        # (peak RSS 35 MB at 100,000 requests, 53 MB at 1,000,000; flat without them).
+        # shrunk to its bytes, and blocks held across the next read fragmented malloc's heap,
+        # so that peak RSS grew with the run's length (see docs/benchmarks.md).
         slot.first_data = b""
         if slot.sock is not None:
             slot.connected = start

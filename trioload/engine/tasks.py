@@ -90,7 +90,7 @@ async def _run_requests(
 ) -> None:
     tally = state.tally
     timeout = state.config.timeout
-    # Moving a deadline costs ~3 µs (trio keeps them in a heap), a twentieth of a request's
+    # Moving a deadline is not cheap (trio keeps them in a heap) next to a request's own
     # CPU. So the deadline may run up to ``slack`` past a request's own: it moves only when
     # it would fall outside [start + timeout, start + timeout + slack]. It never falls before,
     # so whatever request it cancels had run for at least ``timeout``.
