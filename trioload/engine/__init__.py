@@ -6,7 +6,7 @@
 - ``tasks``: the fallback elsewhere, a trio task per connection
 - ``state``: what every engine task of a run shares (the tally, the next request, the stop)
 - ``wire``: one request on the wire (socket kind, errno to failure column, the record)
-- ``response``: sans-IO response reader, and the responses a run has seen whole
+- ``response``: sans-IO response reader, and what a run has read before (``KnownResponses``)
 - ``schedule``: sans-IO ``-R`` open-model schedule
 - ``tls``: the client's TLS context from ab's flags, and what the report says of a session
 """

@@ -8,6 +8,9 @@ the parser is tested on its own, against h11, on every split of the bytes into r
     reader.feed(chunk)          # any number of times; True once the response is complete
     reader.feed_eof()           # the peer closed: raises if the response was cut short
 
+A run's :class:`KnownResponses` remembers the whole responses and heads read before, by their
+bytes: an engine looks a read up there first, and readers given it reuse and add to it.
+
 Problems are exceptions, each mapping to one of ab's failure columns:
 :class:`ProtocolError` (Exceptions), :class:`IncompleteResponseError` (Receive) and
 :class:`BodyLengthError` (Length).
@@ -37,13 +40,8 @@ _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*")
 _DIGITS: Final = re.compile(rb"[0-9]{1,20}")
 
 MAX_HEAD: Final = 64 * 1024
-#: Parsed final heads by (bytes, HEAD request?): bounded, cleared when full (nginx's Date
-#: header changes every second, so the set of distinct heads keeps moving).
-_KNOWN_HEADS: dict[
-    tuple[bytes, bool], tuple[int, bytes, bytes | None, int | None, bool, bool, int]
-] = {}
-#: at most this many heads (and, below, whole responses) are remembered.
-_MAX_KNOWN: Final = 256
+#: at most this many heads, and as many whole responses, are remembered (``KnownResponses``).
+MAX_KNOWN: Final = 256
 _MAX_CHUNK_LINE: Final = 4096
 
 # Reader states.
@@ -85,28 +83,73 @@ class Response(NamedTuple):
     wire_bytes: int
 
 
-#: Whole responses that arrived in one read and were complete in it, by HEAD request? then
-#: bytes: a benchmark's responses repeat, so the second one costs a dict look-up. Bounded as
-#: the heads are.
-_KNOWN_RESPONSES: tuple[dict[bytes, Response], dict[bytes, Response]] = ({}, {})
+class ParsedHead(NamedTuple):
+    """What a final head says, remembered by its bytes: a reader that meets the same head
+    again takes these instead of parsing it."""
+
+    status: int
+    version: bytes
+    server: bytes | None
+    content_length: int | None
+    keep_alive: bool
+    chunked: bool
+    #: the reader's state once the head is read: how the body is framed.
+    state: int
 
 
-def known_responses(head_request: bool) -> Callable[[bytes], Response | None]:
-    """A look-up of the responses that arrived whole in one read before, by their bytes.
+class KnownResponses:
+    """The responses and heads a run has read before, by their bytes.
 
-    An engine that finds a read there has the whole response without building a reader: a
-    benchmark's responses repeat, so that is nearly every one of them. The look-up stays
-    valid for the whole run."""
-    return _KNOWN_RESPONSES[head_request].get
+    A benchmark's responses repeat, so a second sight costs a dict look-up: an engine that
+    finds a read in ``find`` has the whole response without building a reader (nearly every
+    response), and a reader that meets a head it parsed before skips the parse. Readers given
+    this object add what they read to it.
+
+    An engine makes one per run, or per task that reads responses, for one kind of request:
+    what the same bytes mean depends on whether they answer a HEAD request. Each table holds
+    at most ``MAX_KNOWN`` entries and is emptied when full (a server's Date header changes
+    every second, so the set of distinct responses keeps moving).
+    """
+
+    __slots__ = ("find", "head_request", "heads", "whole")
+
+    def __init__(self, head_request: bool = False) -> None:
+        self.head_request = head_request
+        #: whole responses: those that arrived in one read and were complete in it.
+        self.whole: dict[bytes, Response] = {}
+        #: parsed final heads.
+        self.heads: dict[bytes, ParsedHead] = {}
+        #: the whole response that is exactly these bytes, if one was seen (else None). Stays
+        #: valid for the object's life: an engine may keep it.
+        self.find: Callable[[bytes], Response | None] = self.whole.get
+
+    def add_whole(self, data: bytes, response: Response) -> None:
+        """Remember ``response``, which is exactly the bytes ``data``."""
+        whole = self.whole
+        if len(whole) >= MAX_KNOWN:
+            whole.clear()  # clear, not replace: ``find`` is bound to this dict
+        whole[data] = response
+
+    def add_head(self, head: bytes, parsed: ParsedHead) -> None:
+        """Remember what the final head ``head`` says."""
+        heads = self.heads
+        if len(heads) >= MAX_KNOWN:
+            heads.clear()
+        heads[head] = parsed
 
 
 class ResponseReader:
-    """Reads exactly one response; build a new one per request."""
+    """Reads exactly one response; build a new one per request.
+
+    ``known``: the run's ``KnownResponses`` (for the same ``head_request``), to reuse what
+    earlier responses taught and to add to it; a reader without one keeps its own.
+    """
 
     __slots__ = (
         "_buf",
         "_chunk_left",
         "_head_request",
+        "_known",
         "_length_left",
         "_search_from",
         "_state",
@@ -122,8 +165,9 @@ class ResponseReader:
         "wire_bytes",
     )
 
-    def __init__(self, head_request: bool = False) -> None:
+    def __init__(self, head_request: bool = False, known: KnownResponses | None = None) -> None:
         self._head_request = head_request
+        self._known = KnownResponses(head_request) if known is None else known
         self._state = _HEAD
         self._buf = b""
         self._search_from = 0
@@ -178,8 +222,7 @@ class ResponseReader:
 
     def _feed_first(self, data: bytes) -> bool:
         """The first bytes of the response: maybe all of it, and maybe seen before."""
-        known_responses = _KNOWN_RESPONSES[self._head_request]
-        known = known_responses.get(data)
+        known = self._known.find(data)
         if known is not None:
             (self.status, self.version, self.server, self.content_length, self.keep_alive,
              self.chunked, self.head_bytes, self.body_bytes, _) = known  # fmt: skip
@@ -190,9 +233,7 @@ class ResponseReader:
         if self._state != _DONE:
             return False
         if not self.excess_bytes:  # only a response that is exactly these bytes is reused
-            if len(known_responses) >= _MAX_KNOWN:
-                known_responses.clear()
-            known_responses[data] = self.response()
+            self._known.add_whole(data, self.response())
         return True
 
     def response(self) -> Response:
@@ -269,22 +310,22 @@ class ResponseReader:
     def _read_head(self, head: bytes) -> None:
         # A benchmark sees the same head thousands of times: its verdict depends only on the
         # bytes (and whether we sent HEAD), so a parsed head is remembered and reused.
-        key = (head, self._head_request)
-        known = _KNOWN_HEADS.get(key)
+        known = self._known.heads.get(head)
         if known is not None:
             (self.status, self.version, self.server, self.content_length, self.keep_alive,
              self.chunked, self._state) = known  # fmt: skip
             self.head_bytes = len(head)
             if self._state == _LENGTH:
-                self._length_left = known[3] or 0
+                self._length_left = self.content_length or 0
             return
         self._parse_head_fields(head)
         if self.status:  # a final head (interim 1xx heads leave status at 0)
-            if len(_KNOWN_HEADS) >= _MAX_KNOWN:
-                _KNOWN_HEADS.clear()
-            _KNOWN_HEADS[key] = (
-                self.status, self.version, self.server, self.content_length, self.keep_alive,
-                self.chunked, self._state,
+            self._known.add_head(
+                head,
+                ParsedHead(
+                    self.status, self.version, self.server, self.content_length,
+                    self.keep_alive, self.chunked, self._state,
+                ),
             )  # fmt: skip
 
     def _parse_head_fields(self, head: bytes) -> None:

@@ -21,11 +21,16 @@ queue, no cancel scope, nothing at all per request. A hung request ends between 
 17/16 of it after it started.
 
 The response: nearly every read is a whole response seen before (a benchmark's responses
-repeat), found by its bytes in ``trioload.engine.response``'s table of known responses; only the
-others get a ``ResponseReader``.
+repeat), found by its bytes in the shard's ``KnownResponses`` (``trioload.engine.response``);
+only the others get a ``ResponseReader``, which shares that object.
 
 With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
 queue: requests are taken in schedule order, so the queue's head is always the next one due.
+
+A subclass changes how connections are made through a few override points of ``Shard``:
+``connect`` (open one and send the request), ``finish_connect`` (a connecting socket is
+ready), ``disconnect`` (close one), and ``WOULD_BLOCK`` (what its sockets raise when a call
+would block). The rest of the loop is shared.
 """
 
 from __future__ import annotations
@@ -34,14 +39,15 @@ import errno
 import math
 import select
 import socket
-import ssl
 from collections import deque
+from enum import IntEnum
 from time import perf_counter_ns
+from typing import ClassVar
 
 import trio
 
 from trioload.config import split
-from trioload.engine.response import Response, ResponseReader, known_responses
+from trioload.engine.response import KnownResponses, Response, ResponseReader
 from trioload.engine.schedule import EARLY_NS
 from trioload.engine.state import EngineState
 from trioload.engine.wire import (
@@ -57,13 +63,10 @@ from trioload.engine.wire import (
 from trioload.results.tally import Failure
 
 #: slots per shard: c=1000 runs in one shard. Shards share one thread, so more of them buy no
-#: parallelism: each costs its own trio wake-up per batch, and measured at c=1000 against
-#: nginx, four shards of 256 gave no more req/s than one and a worse p99 (one shard's long
-#: batch delays the others'). Past 1024 connections a run gets a shard per 1024.
+#: parallelism: each costs its own trio wake-up per batch, and one shard's long batch delays
+#: the others' (split into several, the same load ran no faster and with a worse p99). Past
+#: 1024 connections a run gets a shard per 1024.
 SLOTS_PER_SHARD = 1024
-#: what a TLS socket (``engine.tls_shards``) raises where a plain one raises BlockingIOError:
-#: OSErrors too, so they are told apart on the error path only, at no cost to plain requests.
-_TLS_WOULD_BLOCK = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 #: a shard looks for requests past ``-s`` every ``-s`` / SWEEPS_PER_TIMEOUT, and not more
 #: often than every MIN_SWEEP_NS.
 SWEEPS_PER_TIMEOUT = 16
@@ -71,21 +74,33 @@ MIN_SWEEP_NS = 1_000_000
 #: events taken from the epoll set per poll.
 MAX_EVENTS = 512
 #: while sockets keep being ready, a shard polls again at once and yields to trio (a scheduler
-#: pass: its own epoll_wait, the other tasks) only after this many events. With keep-alive at
-#: c=100 a poll finds ~10 ready sockets; a yield per poll cost ~1 µs a request.
+#: pass: its own epoll_wait, the other tasks) only after this many events: a busy poll finds
+#: only a few ready sockets, and a scheduler pass for each few showed in every request's CPU.
 YIELD_EVERY = 256
 
 AVAILABLE = hasattr(select, "epoll")
 
-# A slot's phases.
-_IDLE = 0  # no request (finished, or waiting to start its next one)
-_CONNECTING = 1  # connect in progress, waiting to be writable
-_SENDING = 2  # connected, the rest of the request waits for room in the send buffer
-_RECEIVING = 3  # request sent, reading the response
-_HANDSHAKING = 4  # https: the TLS handshake is under way (trioload.engine.tls_shards)
+#: what a slot waits for in the epoll set: to read, to write.
+IN = select.EPOLLIN if AVAILABLE else 1
+OUT = select.EPOLLOUT if AVAILABLE else 4
 
-_IN = select.EPOLLIN if AVAILABLE else 1
-_OUT = select.EPOLLOUT if AVAILABLE else 4
+
+class Phase(IntEnum):
+    """Where a slot's request is: what its socket waits for next."""
+
+    #: no request (finished, or waiting to start its next one).
+    IDLE = 0
+    #: the connection is not up yet: the connect, and whatever set-up a subclass adds before
+    #: the request, is under way. A request timed out here counts as a Connect failure.
+    CONNECTING = 1
+    #: connected; the rest of the request waits for room in the send buffer.
+    SENDING = 2
+    #: the request is sent; reading the response.
+    RECEIVING = 3
+
+
+# Module constants: the per-request path reads a global, not a global and an attribute.
+_IDLE, _CONNECTING, _SENDING, _RECEIVING = Phase
 
 
 async def run_shards(
@@ -95,17 +110,17 @@ async def run_shards(
     request: bytes,
     slots: int,
     *,
-    shard: type[_Shard] | None = None,
+    shard: type[Shard] | None = None,
 ) -> None:
     """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows
     (``shard``: the class of shard, plain TCP unless given)."""
-    shard = _Shard if shard is None else shard
+    shard = Shard if shard is None else shard
     async with trio.open_nursery() as nursery:
         for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
             nursery.start_soon(shard(state, family, address, request, share).run)
 
 
-class _Slot:
+class Slot:
     """One connection's worth of the shard: its socket and the request in flight on it."""
 
     __slots__ = (
@@ -124,7 +139,7 @@ class _Slot:
     )
 
     def __init__(self) -> None:
-        self.phase = _IDLE
+        self.phase = Phase.IDLE
         self.sock: Socket | None = None
         self.fd = -1
         #: the response in flight, once its first bytes are in: a known whole one, or else a
@@ -147,8 +162,19 @@ class _Slot:
         return self.response.wire_bytes if self.response is not None else 0
 
 
-class _Shard:
-    """A trio task multiplexing ``slots`` connections over one epoll set."""
+class Shard:
+    """A trio task multiplexing ``slots`` connections over one epoll set.
+
+    Override points, for a shard whose connections are made differently: ``connect``,
+    ``finish_connect``, ``disconnect`` and ``WOULD_BLOCK``. Such a subclass calls
+    ``after_send`` once its connection is up and the request's first send is done, and
+    ``fail`` when a request fails.
+    """
+
+    #: what the shard's sockets raise when a call would block (evaluated only when one raises:
+    #: no cost to a request whose calls do not). A subclass whose sockets say so with other
+    #: exceptions as well names them here.
+    WOULD_BLOCK: ClassVar[tuple[type[OSError], ...]] = (BlockingIOError,)
 
     def __init__(
         self,
@@ -166,22 +192,24 @@ class _Shard:
         self.log = state.log
         self.keep_alive = state.keep_alive
         self.head_request = state.head_request
-        self.known_response = known_responses(state.head_request)
+        #: what this shard's responses have been before, and the look-up of a whole one.
+        self.known = KnownResponses(state.head_request)
+        self.find_known = self.known.find
         self.address = address
         self.request = request
         self.timeout_ns = int(state.config.timeout * 1e9)
-        self.slots = [_Slot() for _ in range(slots)]
+        self.slots = [Slot() for _ in range(slots)]
         #: slots that still take part in the run (in flight, or about to start a request).
         self.active = slots
         #: slots whose next request starts at the top of the loop (not inline: a request that
         #: fails at once, as on a refused port, would otherwise chain without a checkpoint).
-        self.to_start: list[_Slot] = list(self.slots)
-        self.by_fd: dict[int, _Slot] = {}
+        self.to_start: list[Slot] = list(self.slots)
+        self.by_fd: dict[int, Slot] = {}
         self.sweep_ns = max(self.timeout_ns // SWEEPS_PER_TIMEOUT, MIN_SWEEP_NS)
         self.next_sweep_ns = 0
         self.schedule = state.schedule
         #: with a schedule: slots holding a request that is not due yet, in due order.
-        self.waiting: deque[_Slot] = deque()
+        self.waiting: deque[Slot] = deque()
         self.poller = select.epoll()
 
     async def run(self) -> None:
@@ -208,7 +236,7 @@ class _Shard:
                 self._serve(events)
                 now = perf_counter_ns()
                 if now >= self.next_sweep_ns:
-                    self._sweep(now)
+                    self.sweep(now)
         finally:
             for slot in self.slots:
                 if slot.sock is not None:
@@ -237,7 +265,7 @@ class _Shard:
             self._start_next(idle)
         return len(starting) + (self._start_due(perf_counter_ns()) if self.waiting else 0)
 
-    def _start_next(self, slot: _Slot) -> None:
+    def _start_next(self, slot: Slot) -> None:
         """Start the slot's next request, or retire the slot once the run wants no more."""
         state = self.state
         if not state.take():
@@ -272,46 +300,50 @@ class _Shard:
             self._begin_scheduled(slot, perf_counter_ns())
         return begun
 
-    def _begin_scheduled(self, slot: _Slot, start: int) -> None:
+    def _begin_scheduled(self, slot: Slot, start: int) -> None:
         """Begin a scheduled request (sent up to ``EARLY_NS`` early: its latency then counts
         from the send), recording how late it is."""
         slot.due = min(slot.due, start)
         self.tally.record_lag((start - slot.due) // 1000)
         self._begin(slot, start)
 
-    def _retire(self, slot: _Slot) -> None:
+    def _retire(self, slot: Slot) -> None:
         """The run wants no more requests from this slot."""
         if slot.sock is not None:  # a kept-alive connection with nothing left to do
-            self._close(slot)
+            self.disconnect(slot)
         self.active -= 1
 
-    def _begin(self, slot: _Slot, start: int) -> None:
+    def _begin(self, slot: Slot, start: int) -> None:
         """Send the slot's request: on its kept-alive connection, or on a new one."""
         slot.start = start
         slot.first_byte = 0
         slot.response = slot.reader = None
         # Let the last response's bytes go before the next read: each read is a 64 KiB block
-        # shrunk to its bytes, and blocks held across the next read fragmented malloc's heap
-        # (peak RSS 35 MB at 100,000 requests, 53 MB at 1,000,000; flat without them).
+        # shrunk to its bytes, and blocks held across the next read fragmented malloc's heap,
+        # so that peak RSS grew with the run's length (see docs/benchmarks.md).
         slot.first_data = b""
         if slot.sock is not None:
             slot.connected = start
             self._send_again(slot)
         else:
-            self._connect(slot)
+            self.connect(slot)
 
-    def _connect(self, slot: _Slot) -> None:
-        """Open a connection and send the request on it, as far as the kernel lets us now."""
+    # -- override points -------------------------------------------------------------------
+
+    def connect(self, slot: Slot) -> None:
+        """Open a connection and send the request on it, as far as the kernel lets us now
+        (an override point: the slot then waits in CONNECTING, or as ``after_send`` left it,
+        or has failed)."""
         sock = self.new_socket()
         slot.sock = sock
         fd = slot.fd = sock.fileno()
         self.by_fd[fd] = slot
         err = sock.connect_ex(self.address)
         if err and err != errno.EINPROGRESS:
-            self._fail(slot, Failure.CONNECT, later=True)
+            self.fail(slot, Failure.CONNECT, later=True)
             return
         slot.connected = perf_counter_ns()
-        # On loopback the handshake is over by the time connect returns EINPROGRESS: send at
+        # On loopback the connection is up by the time connect returns EINPROGRESS: send at
         # once, and wait for writability (then check the outcome) only if the kernel says so.
         request = self.request
         try:
@@ -319,88 +351,103 @@ class _Shard:
         except BlockingIOError:
             slot.phase = _CONNECTING
             slot.unsent = memoryview(request)
-            self.poller.register(fd, _OUT)
+            self.poller.register(fd, OUT)
             return
         except OSError as exc:
-            self._fail(slot, first_send_failure(exc), later=True)
+            self.fail(slot, first_send_failure(exc), later=True)
             return
-        self._after_send(slot, sent, new=True)
+        self.after_send(slot, sent, new=True)
 
-    def _send_again(self, slot: _Slot) -> None:
+    def finish_connect(self, slot: Slot) -> None:
+        """The socket of a slot in CONNECTING is ready: see whether the connection is up, and
+        send the rest of the request (an override point)."""
+        sock = slot.sock
+        assert sock is not None
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            self.fail(slot, Failure.CONNECT)
+            return
+        slot.connected = perf_counter_ns()
+        slot.phase = _SENDING
+        self._send_rest(slot)
+
+    def disconnect(self, slot: Slot) -> None:
+        """Close the slot's socket, which also takes it out of the epoll set (an override
+        point)."""
+        sock = slot.sock
+        if sock is not None:
+            del self.by_fd[slot.fd]
+            sock.close()
+            slot.sock = None
+            slot.fd = -1
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _send_again(self, slot: Slot) -> None:
         """Send the next request on a kept-alive connection (already in the epoll set)."""
         sock = slot.sock
         assert sock is not None
         request = self.request
         try:
             sent = sock.send(request)
-        except BlockingIOError:
+        except self.WOULD_BLOCK:
             sent = 0
-        except OSError as exc:
-            if not isinstance(exc, _TLS_WOULD_BLOCK):
-                self._fail(slot, Failure.WRITE, later=True)
-                return
-            sent = 0
-        if sent == len(request):  # nearly always: as _after_send does, without the call
+        except OSError:
+            self.fail(slot, Failure.WRITE, later=True)
+            return
+        if sent == len(request):  # nearly always: as after_send does, without the call
             slot.sent = perf_counter_ns()
             slot.phase = _RECEIVING
             return
-        self._after_send(slot, sent, new=False)
+        self.after_send(slot, sent, new=False)
 
-    def _after_send(self, slot: _Slot, sent: int, *, new: bool) -> None:
-        """After the first send: wait for room for the rest, or else for the response (a kept
-        connection already waits for it: it stays in the epoll set between requests)."""
+    def after_send(self, slot: Slot, sent: int, *, new: bool) -> None:
+        """After the first send of ``sent`` bytes on a connection that is up: wait for room
+        for the rest, or else for the response (``new``: the socket is not in the epoll set
+        yet; a kept connection is: it stays there between requests)."""
         request = self.request
         if sent < len(request):
             slot.phase = _SENDING
             slot.unsent = memoryview(request)[sent:]
-            (self.poller.register if new else self.poller.modify)(slot.fd, _OUT)
+            (self.poller.register if new else self.poller.modify)(slot.fd, OUT)
             return
         slot.sent = perf_counter_ns()
         slot.phase = _RECEIVING
         if new:
-            self.poller.register(slot.fd, _IN)
+            self.poller.register(slot.fd, IN)
+
+    def _send_rest(self, slot: Slot) -> None:
+        sock = slot.sock
+        assert sock is not None
+        view = slot.unsent
+        try:
+            view = view[sock.send(view) :]
+        except self.WOULD_BLOCK:
+            return
+        except OSError:
+            self.fail(slot, Failure.WRITE)
+            return
+        slot.unsent = view
+        if not view:
+            slot.sent = perf_counter_ns()
+            slot.phase = _RECEIVING
+            self.poller.modify(slot.fd, IN)
 
     # -- readiness ---------------------------------------------------------------------------
 
-    def _on_ready(self, slot: _Slot) -> None:
+    def _on_ready(self, slot: Slot) -> None:
         phase = slot.phase
         if phase == _RECEIVING:
             self._receive(slot)
         elif phase == _IDLE:
             # A kept-alive connection waiting for its next request's due time, and the
             # server closed it (or sent something unasked): the request will reconnect.
-            self._close(slot)
+            self.disconnect(slot)
         elif phase == _CONNECTING:
-            sock = slot.sock
-            assert sock is not None
-            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                self._fail(slot, Failure.CONNECT)
-                return
-            slot.connected = perf_counter_ns()
-            slot.phase = _SENDING
-            self._send_rest(slot)
+            self.finish_connect(slot)
         elif phase == _SENDING:
             self._send_rest(slot)
 
-    def _send_rest(self, slot: _Slot) -> None:
-        sock = slot.sock
-        assert sock is not None
-        view = slot.unsent
-        try:
-            view = view[sock.send(view) :]
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            if not isinstance(exc, _TLS_WOULD_BLOCK):
-                self._fail(slot, Failure.WRITE)
-            return
-        slot.unsent = view
-        if not view:
-            slot.sent = perf_counter_ns()
-            slot.phase = _RECEIVING
-            self.poller.modify(slot.fd, _IN)
-
-    def _receive(self, slot: _Slot) -> None:  # noqa: PLR0911 -- a return per way a read ends
+    def _receive(self, slot: Slot) -> None:  # noqa: PLR0911 -- a return per way a read ends
         """Read what is there: to EOF, or to the framed end of a kept-alive response."""
         sock = slot.sock
         assert sock is not None
@@ -408,30 +455,29 @@ class _Shard:
         while True:
             try:
                 data = sock.recv(RECV_SIZE)
-            except BlockingIOError:
+            except self.WOULD_BLOCK:
                 return
-            except OSError as exc:
-                if not isinstance(exc, _TLS_WOULD_BLOCK):
-                    self._fail(slot, Failure.RECEIVE, slot.received())
+            except OSError:
+                self.fail(slot, Failure.RECEIVE, slot.received())
                 return
             now = perf_counter_ns()
             if not slot.first_byte:
                 slot.first_byte = now
                 slot.first_data = data
-                whole = self.known_response(data)
+                whole = self.find_known(data)
                 if whole is not None:  # nearly every response: one seen before, whole
                     if keep_alive and whole.keep_alive:
                         self._done(slot, whole, now, kept=True)
                         return
                     slot.response = whole  # then its EOF
                     continue
-                slot.reader = ResponseReader(self.head_request)
+                slot.reader = ResponseReader(self.head_request, self.known)
             elif slot.response is not None:
                 if not data:
                     self._done(slot, slot.response, now, kept=False)
                     return
                 # Bytes after a whole response: a reader counts them, as for any response.
-                slot.reader = ResponseReader(self.head_request)
+                slot.reader = ResponseReader(self.head_request, self.known)
                 slot.reader.feed(slot.first_data)
                 slot.response = None
             reader = slot.reader
@@ -445,12 +491,12 @@ class _Shard:
                     self._done(slot, reader.response(), now, kept=True)
                     return
             except READ_ERRORS as exc:
-                self._fail(slot, failure_kind(exc, sock), reader.wire_bytes)
+                self.fail(slot, failure_kind(exc, sock), reader.wire_bytes)
                 return
 
     # -- ending requests ---------------------------------------------------------------------
 
-    def _done(self, slot: _Slot, response: Response, now: int, *, kept: bool) -> None:
+    def _done(self, slot: Slot, response: Response, now: int, *, kept: bool) -> None:
         start, connected, sent, first_byte = slot.start, slot.connected, slot.sent, slot.first_byte
         record_response(
             self.tally, response, start, connected, sent, first_byte, now, kept, slot.due
@@ -459,29 +505,19 @@ class _Shard:
             self.log.response(response, (start, connected, sent, first_byte, now), slot.first_data)
         slot.phase = _IDLE
         if not kept:
-            self._close(slot)
+            self.disconnect(slot)
         self._start_next(slot)
 
-    def _fail(
-        self, slot: _Slot, kind: Failure, wire_bytes: int = 0, *, later: bool = False
-    ) -> None:
-        """Count the failure, drop the connection; the next request starts now or ``later``."""
+    def fail(self, slot: Slot, kind: Failure, wire_bytes: int = 0, *, later: bool = False) -> None:
+        """Count the failure, drop the connection; the next request starts now or ``later``
+        (at the top of the loop: for a failure met while starting a request)."""
         self.tally.record_failure(kind, wire_bytes)
         slot.phase = _IDLE
-        self._close(slot)
+        self.disconnect(slot)
         if later:
             self.to_start.append(slot)
         else:
             self._start_next(slot)
-
-    def _close(self, slot: _Slot) -> None:
-        """Close the slot's socket (which also takes it out of the epoll set)."""
-        sock = slot.sock
-        if sock is not None:
-            del self.by_fd[slot.fd]
-            sock.close()
-            slot.sock = None
-            slot.fd = -1
 
     # -- timeouts --------------------------------------------------------------------------
 
@@ -498,12 +534,12 @@ class _Shard:
             return math.inf
         return trio.current_time() + (wake_ns - perf_counter_ns()) / 1e9
 
-    def _sweep(self, now: int) -> None:
-        """Fail every request that has run for ``-s``: Connect before the connection was up."""
+    def sweep(self, now: int) -> None:
+        """Fail every request that has run for ``-s``: Connect before the connection was up
+        (CONNECTING), Receive after; schedule the next sweep."""
         self.next_sweep_ns = now + self.sweep_ns
         started_by = now - self.timeout_ns
         for slot in self.slots:
             if slot.phase != _IDLE and slot.start <= started_by:
-                connecting = slot.phase in {_CONNECTING, _HANDSHAKING}
-                kind = Failure.CONNECT if connecting else Failure.RECEIVE
-                self._fail(slot, kind, slot.received(), later=True)
+                kind = Failure.CONNECT if slot.phase == _CONNECTING else Failure.RECEIVE
+                self.fail(slot, kind, slot.received(), later=True)

@@ -15,7 +15,7 @@ from time import perf_counter_ns
 
 import trio
 
-from trioload.engine.response import ResponseReader
+from trioload.engine.response import KnownResponses, ResponseReader
 from trioload.engine.schedule import EARLY_NS
 from trioload.engine.state import EngineState
 from trioload.engine.wire import (
@@ -34,10 +34,16 @@ from trioload.results.tally import Failure
 async def run_tasks(
     state: EngineState, family: socket.AddressFamily, address: Address, request: bytes, slots: int
 ) -> None:
-    """Run ``slots`` connection tasks until the run wants no more requests."""
+    """Run ``slots`` connection tasks until the run wants no more requests (they share what
+    responses they have read before)."""
+    known = KnownResponses(state.head_request)
     async with trio.open_nursery() as nursery:
         for _ in range(slots):
-            nursery.start_soon(_slot, state, family, address, request)
+            nursery.start_soon(_slot, state, (family, address, request), known)
+
+
+#: where to connect and what to send: (family, address, encoded request).
+_Target = tuple[socket.AddressFamily, Address, bytes]
 
 
 class _Attempt:
@@ -54,16 +60,14 @@ class _Attempt:
         self.first_data = b""
 
 
-async def _slot(
-    state: EngineState, family: socket.AddressFamily, address: Address, request: bytes
-) -> None:
+async def _slot(state: EngineState, target: _Target, known: KnownResponses) -> None:
     """Run requests until the run is over; a timeout costs that request, not the slot."""
     attempt = _Attempt()
     while True:
         # One cancel scope for many requests: moving its deadline per request is much
         # cheaper than entering a new scope each time. Only a timeout gets us past the with.
         with trio.CancelScope() as scope:
-            await _run_requests(state, (family, address, request), attempt, scope)
+            await _run_requests(state, target, known, attempt, scope)
             return
         state.tally.record_failure(Failure.RECEIVE if attempt.connected else Failure.CONNECT)
 
@@ -77,16 +81,16 @@ class RequestFailedError(Exception):
         self.wire_bytes = wire_bytes
 
 
-#: where to connect and what to send: (family, address, encoded request).
-_Target = tuple[socket.AddressFamily, Address, bytes]
-
-
 async def _run_requests(
-    state: EngineState, target: _Target, attempt: _Attempt, scope: trio.CancelScope
+    state: EngineState,
+    target: _Target,
+    known: KnownResponses,
+    attempt: _Attempt,
+    scope: trio.CancelScope,
 ) -> None:
     tally = state.tally
     timeout = state.config.timeout
-    # Moving a deadline costs ~3 µs (trio keeps them in a heap), a twentieth of a request's
+    # Moving a deadline is not cheap (trio keeps them in a heap) next to a request's own
     # CPU. So the deadline may run up to ``slack`` past a request's own: it moves only when
     # it would fall outside [start + timeout, start + timeout + slack]. It never falls before,
     # so whatever request it cancels had run for at least ``timeout``.
@@ -120,7 +124,7 @@ async def _run_requests(
             if not earliest <= deadline <= earliest + slack:
                 deadline = scope.deadline = earliest + slack
             try:
-                kept = await _one_request(state, target, kept, attempt)
+                kept = await _one_request(state, target, known, kept, attempt)
             except RequestFailedError as failure:
                 tally.record_failure(failure.kind, failure.wire_bytes)
                 kept = None
@@ -141,7 +145,11 @@ def _closed_by_peer(sock: Socket) -> bool:
 
 
 async def _one_request(
-    state: EngineState, target: _Target, kept: Socket | None, attempt: _Attempt
+    state: EngineState,
+    target: _Target,
+    known: KnownResponses,
+    kept: Socket | None,
+    attempt: _Attempt,
 ) -> Socket | None:
     """One request on ``kept`` or a new connection; the connection to keep, if any."""
     family, address, request = target
@@ -156,7 +164,7 @@ async def _one_request(
         else:
             connected = await _connect_and_send(sock, address, request, attempt)
         sent = perf_counter_ns()
-        reader = ResponseReader(state.head_request)
+        reader = ResponseReader(state.head_request, known)
         first_byte = await _receive(sock, reader, attempt, state)
         done = perf_counter_ns()
         close = not (state.keep_alive and reader.keep_alive)

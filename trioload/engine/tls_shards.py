@@ -1,12 +1,19 @@
 """https in the shard engine: a shard whose connections speak TLS.
 
-The shard loop is the same (``trioload.engine.shards``): one epoll set, slots as state machines, one
-sweep for timeouts. A TLS connection adds one phase, the handshake, between the TCP
-connect and the request: each step of ``do_handshake`` says what it waits for (to read, to
-write), and the slot waits for that in the epoll set, as it waits for anything else. The
-handshake counts in Connect, as in ab. After it, requests and responses go through the
-``ssl.SSLSocket`` (its own non-blocking calls), so the rest of the loop is shared: only "would
-block" has two more names there (``SSLWantReadError``, ``SSLWantWriteError``).
+The shard loop is the same (``trioload.engine.shards``): one epoll set, slots as state
+machines, one sweep for timeouts. ``TlsShard`` fills the plain shard's override points:
+
+- ``connect`` wraps the new socket in TLS and starts the handshake; the handshake is the
+  slot's CONNECTING phase, from the TCP connect until it is over (so it counts in Connect, as
+  in ab, and a hung one is a Connect failure).
+- ``finish_connect`` takes one more step of ``do_handshake`` when the socket is ready: each
+  step says what it waits for (to read, to write), and the slot waits for that in the epoll
+  set, as it waits for anything else. Once it is over, the request is sent.
+- ``WOULD_BLOCK`` adds the two names an ``ssl.SSLSocket`` gives "would block"
+  (``SSLWantReadError``, ``SSLWantWriteError``): after the handshake, requests and responses
+  go through the ``ssl.SSLSocket`` (its own non-blocking calls), so the rest of the loop is
+  shared.
+- ``disconnect`` keeps the closing connection's session first.
 
 With ``-k``, a connection that must be made again resumes the TLS session of the last one that
 closed, where the server allows it; without ``-k`` every connection makes a full handshake,
@@ -19,17 +26,23 @@ import errno
 import socket
 import ssl
 from time import perf_counter_ns
-from typing import cast
+from typing import ClassVar, cast
 
-from trioload.engine.shards import _HANDSHAKING, _IN, _OUT, _Shard, _Slot
+from trioload.engine.shards import IN, OUT, Phase, Shard, Slot
 from trioload.engine.state import EngineState
 from trioload.engine.tls import describe
 from trioload.engine.wire import Address
 from trioload.results.tally import Failure
 
 
-class TlsShard(_Shard):
-    """A shard whose connections are TLS: the handshake is one more phase of a slot."""
+class TlsShard(Shard):
+    """A shard whose connections are TLS: the handshake is a slot's CONNECTING phase."""
+
+    WOULD_BLOCK: ClassVar[tuple[type[OSError], ...]] = (
+        BlockingIOError,
+        ssl.SSLWantReadError,
+        ssl.SSLWantWriteError,
+    )
 
     def __init__(
         self,
@@ -47,7 +60,7 @@ class TlsShard(_Shard):
         #: with ``-k``: the session of the last connection that closed, to resume.
         self.session: ssl.SSLSession | None = None
 
-    def _connect(self, slot: _Slot) -> None:
+    def connect(self, slot: Slot) -> None:
         """Open a TCP connection and start the handshake on it."""
         raw = self.new_socket()
         try:
@@ -60,48 +73,46 @@ class TlsShard(_Shard):
         except (OSError, ValueError):  # ValueError: a session this context cannot resume
             raw.close()
             self.session = None
-            self._fail(slot, Failure.CONNECT, later=True)
+            self.fail(slot, Failure.CONNECT, later=True)
             return
         slot.sock = sock
         fd = slot.fd = sock.fileno()
         self.by_fd[fd] = slot
         err = sock.connect_ex(self.address)
         if err and err != errno.EINPROGRESS:
-            self._fail(slot, Failure.CONNECT, later=True)
+            self.fail(slot, Failure.CONNECT, later=True)
             return
-        slot.phase = _HANDSHAKING
+        slot.phase = Phase.CONNECTING
         self._handshake(slot, registered=False)
 
-    def _on_ready(self, slot: _Slot) -> None:
-        if slot.phase == _HANDSHAKING:
-            self._handshake(slot, registered=True)
-        else:
-            super()._on_ready(slot)
+    def finish_connect(self, slot: Slot) -> None:
+        """The socket is ready for the handshake's next step."""
+        self._handshake(slot, registered=True)
 
-    def _handshake(self, slot: _Slot, *, registered: bool) -> None:
+    def _handshake(self, slot: Slot, *, registered: bool) -> None:
         """One step of the handshake; once it is over, send the request."""
         sock = slot.sock
         assert isinstance(sock, ssl.SSLSocket)
         try:
             sock.do_handshake()
         except ssl.SSLWantReadError:
-            wanted = _IN
+            wanted = IN
         except ssl.SSLWantWriteError:
-            wanted = _OUT
+            wanted = OUT
         except OSError as exc:
             # Not connected yet (the TCP handshake is under way): wait until it is, or has
             # failed. Not connected after that wait: it failed.
             if exc.errno == errno.ENOTCONN and not registered:
-                wanted = _OUT
+                wanted = OUT
             else:
-                self._fail(slot, Failure.CONNECT, later=not registered)
+                self.fail(slot, Failure.CONNECT, later=not registered)
                 return
         else:
             self._handshake_done(slot, sock, registered=registered)
             return
         (self.poller.modify if registered else self.poller.register)(slot.fd, wanted)
 
-    def _handshake_done(self, slot: _Slot, sock: ssl.SSLSocket, *, registered: bool) -> None:
+    def _handshake_done(self, slot: Slot, sock: ssl.SSLSocket, *, registered: bool) -> None:
         slot.connected = perf_counter_ns()
         tally = self.tally
         if not tally.tls_protocol:
@@ -112,14 +123,15 @@ class TlsShard(_Shard):
         except ssl.SSLWantWriteError:
             sent = 0
         except OSError:
-            self._fail(slot, Failure.WRITE, later=not registered)
+            self.fail(slot, Failure.WRITE, later=not registered)
             return
         if registered and sent == len(request):
-            self.poller.modify(slot.fd, _IN)
-        self._after_send(slot, sent, new=not registered)
+            self.poller.modify(slot.fd, IN)
+        self.after_send(slot, sent, new=not registered)
 
-    def _close(self, slot: _Slot) -> None:
+    def disconnect(self, slot: Slot) -> None:
+        """Keep the connection's session (with ``-k``, to resume), then close it."""
         sock = slot.sock
         if self.resume and isinstance(sock, ssl.SSLSocket) and sock.session is not None:
             self.session = sock.session
-        super()._close(slot)
+        super().disconnect(slot)

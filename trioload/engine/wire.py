@@ -21,8 +21,8 @@ from trioload.results.tally import Failure, Tally
 RECV_SIZE = 65536
 
 #: The C socket type under ``socket.socket``: the Python subclass adds nothing used here but
-#: ~1 µs a request (its ``__init__`` and ``close`` wrappers). Created non-blocking where the
-#: platform allows, which also spares a ``setblocking`` system call.
+#: interpreted calls on every request (its ``__init__`` and ``close`` wrappers). Created
+#: non-blocking where the platform allows, which also spares a ``setblocking`` system call.
 Socket = socket.SocketType
 NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
 STREAM_TYPE: int = socket.SOCK_STREAM | NONBLOCK

@@ -21,15 +21,7 @@ from tests.trioload.conftest import (
 )
 from trioload.config import LoadConfig
 from trioload.engine.response import ResponseReader
-from trioload.engine.shards import (
-    _CONNECTING,
-    _IDLE,
-    _RECEIVING,
-    _SENDING,
-    SLOTS_PER_SHARD,
-    SWEEPS_PER_TIMEOUT,
-    _Shard,
-)
+from trioload.engine.shards import SLOTS_PER_SHARD, SWEEPS_PER_TIMEOUT, Phase, Shard
 from trioload.engine.state import EngineState
 from trioload.results.tally import Failure
 
@@ -148,25 +140,25 @@ async def test_shards_count_a_connect_that_never_completes_as_connect() -> None:
 
 def test_shard_sweep_fails_only_the_requests_that_have_run_for_s() -> None:
     state = EngineState(LoadConfig(timeout=2.0))
-    shard = _Shard(state, socket.AF_INET, ("127.0.0.1", 9), b"", 5)
+    shard = Shard(state, socket.AF_INET, ("127.0.0.1", 9), b"", 5)
     try:
         shard.to_start.clear()  # none is started: the test sets each slot's request itself
         connecting, reading, young, idle, sending = shard.slots
         now = 100 * 10**9
-        connecting.phase, connecting.start = _CONNECTING, now - 2 * 10**9  # exactly -s ago
-        reading.phase, reading.start = _RECEIVING, now - 5 * 10**9
+        connecting.phase, connecting.start = Phase.CONNECTING, now - 2 * 10**9  # exactly -s ago
+        reading.phase, reading.start = Phase.RECEIVING, now - 5 * 10**9
         reading.reader = ResponseReader()
         reading.reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhel")
-        young.phase, young.start = _RECEIVING, now - 2 * 10**9 + 1  # one ns short of -s
+        young.phase, young.start = Phase.RECEIVING, now - 2 * 10**9 + 1  # one ns short of -s
         idle.start = now - 5 * 10**9  # idle: a kept connection between requests
-        sending.phase, sending.start = _SENDING, now - 3 * 10**9
+        sending.phase, sending.start = Phase.SENDING, now - 3 * 10**9
         partial = len(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhel")
-        shard._sweep(now)
+        shard.sweep(now)
         failures = state.tally.failures
         assert (failures[Failure.CONNECT], failures[Failure.RECEIVE]) == (1, 2)
         assert state.tally.total_bytes == partial  # what the timed-out response had sent
         assert shard.to_start == [connecting, reading, sending]  # each starts its next request
-        assert (young.phase, idle.phase) == (_RECEIVING, _IDLE)
+        assert (young.phase, idle.phase) == (Phase.RECEIVING, Phase.IDLE)
         assert shard.next_sweep_ns == now + 2 * 10**9 // SWEEPS_PER_TIMEOUT
     finally:
         shard.poller.close()
