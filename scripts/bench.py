@@ -27,18 +27,10 @@ from typing import TypeVar
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import peers, targets
-from scripts.benchlib.inline_answer import InlineTimings
-from scripts.benchlib.machine import (
-    OUT_DIR,
-    VENV_BIN,
-    describe,
-    raise_nofile_limit,
-    require_loopback,
-    tool_version,
-    which,
-)
-from scripts.benchlib.parts import (
+from scripts.benchlib import peers
+from scripts.benchlib.bench import targets
+from scripts.benchlib.bench.inline_answer import InlineTimings
+from scripts.benchlib.bench.parts import (
     Options,
     run_clients,
     run_inline,
@@ -48,6 +40,14 @@ from scripts.benchlib.parts import (
     run_servers,
     run_tls,
     run_workers,
+)
+from scripts.benchlib.machine import (
+    OUT_DIR,
+    VENV_BIN,
+    describe,
+    require_loopback,
+    tool_version,
+    which,
 )
 from scripts.benchlib.report import (
     RESULT_HEADERS,
@@ -59,6 +59,7 @@ from scripts.benchlib.report import (
     run_main,
 )
 from scripts.benchlib.runner import Runner
+from trioserve.fdlimit import raise_nofile_limit
 
 T = TypeVar("T")
 

@@ -28,13 +28,13 @@ from typing import Any
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import peers, targets
+from scripts.benchlib import peers
+from scripts.benchlib.bench import targets
 from scripts.benchlib.machine import (
     OUT_DIR,
     REPO,
     VENV_BIN,
     describe,
-    raise_nofile_limit,
     tool_version,
 )
 from scripts.benchlib.processes import run_measured
@@ -49,6 +49,7 @@ from scripts.benchlib.report import (
 )
 from scripts.benchlib.runner import Live, Runner, client_timeout
 from scripts.benchlib.tools import dig, find_json_object, trioload_argv
+from trioserve.fdlimit import raise_nofile_limit
 
 HOST = "127.0.0.1"
 PART = "rate"

@@ -36,16 +36,15 @@ from scripts.benchlib.machine import (
     describe_reply,
     fetch_once,
     listen_backlogs,
-    raise_nofile_limit,
     tool_version,
     which,
 )
 from scripts.benchlib.peers import PeerSpec, console_script_problem
 from scripts.benchlib.report import publish, publish_json, run_main
 from scripts.benchlib.runner import ClientRun, Live, Runner, client_timeout
-from scripts.benchlib.seedchart import write_chart
-from scripts.benchlib.seedpeers import BuildError, SeedPeer, seed_peers
-from scripts.benchlib.seedreport import (
+from scripts.benchlib.seed.chart import write_chart
+from scripts.benchlib.seed.peers import BuildError, SeedPeer, seed_peers
+from scripts.benchlib.seed.report import (
     NO_CLIENT,
     PeerFacts,
     as_json,
@@ -55,6 +54,7 @@ from scripts.benchlib.seedreport import (
     seed_ranks,
 )
 from scripts.benchlib.tools import ab_argv, parse_ab, parse_json_report, trioload_argv
+from trioserve.fdlimit import raise_nofile_limit
 
 HOST = "127.0.0.1"  # the peers' sources bind this address only
 PART = "seed"

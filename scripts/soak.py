@@ -35,10 +35,12 @@ from pathlib import Path
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import soakfaults, soakload
-from scripts.benchlib.machine import OUT_DIR, describe, raise_nofile_limit
+from scripts.benchlib.machine import OUT_DIR, describe
 from scripts.benchlib.report import publish, run_main
-from scripts.benchlib.soakrun import SMALL, Outcome, Sizes
+from scripts.benchlib.soak import faults as soakfaults
+from scripts.benchlib.soak import load as soakload
+from scripts.benchlib.soak.run import SMALL, Outcome, Sizes
+from trioserve.fdlimit import raise_nofile_limit
 
 Scenario = Callable[[Sizes, Path], Outcome]
 

@@ -48,14 +48,6 @@ def require_loopback(host: str) -> str:
     return host
 
 
-def raise_nofile_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard limit (children inherit it); return it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def free_port(host: str) -> int:
     """An ephemeral port that was free a moment ago (the peer binds it right after)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from scripts import seed_table
-from scripts.benchlib import apache
-from scripts.benchlib.apache import apache_conf, apache_missing, write_apache_site
 from scripts.benchlib.machine import OUT_DIR
 from scripts.benchlib.report import Row
-from scripts.benchlib.seedpeers import NOT_PACKAGED, SeedPeer, seed_peers
-from scripts.benchlib.seedreport import (
+from scripts.benchlib.seed import apache
+from scripts.benchlib.seed.apache import apache_conf, apache_missing, write_apache_site
+from scripts.benchlib.seed.peers import NOT_PACKAGED, SeedPeer, seed_peers
+from scripts.benchlib.seed.report import (
     HEADERS,
     NO_CLIENT,
     PeerFacts,

@@ -8,7 +8,7 @@ stand-ins for the system calls, whose read returns a typical head and whose writ
 response whole, for the heads ab, wrk, curl and a browser send. (For a revision from before the
 epoll-set engine it drives that engine's ``Server._answer_or_spawn`` with a stand-in socket.)
 
-Run as ``python -m scripts.benchlib.inline_answer``: it times whichever ``trioserve`` comes
+Run as ``python -m scripts.benchlib.bench.inline_answer``: it times whichever ``trioserve`` comes
 first on the import path (the bench puts a git revision's copy there for --trioserve-before)
 and prints one JSON object, µs a request per head (best of several repeats).
 """
@@ -153,7 +153,7 @@ def measure(trioserve_dir: Path) -> dict[str, float]:
     # -P: "-m" would otherwise put the working directory (the repository) first on the path,
     # ahead of PYTHONPATH, and every revision would time today's trioserve.
     done = subprocess.run(
-        [venv_python(), "-P", "-m", "scripts.benchlib.inline_answer"],
+        [venv_python(), "-P", "-m", "scripts.benchlib.bench.inline_answer"],
         cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
     result = json.loads(done.stdout)

@@ -1,5 +1,5 @@
 """The bench's tls part: its target, its certificates, nginx's TLS server block and the client
-command lines (``benchlib.targets``, ``certs``, ``peers``, ``parts``). Nothing here opens a
+command lines (``benchlib.bench.targets``, ``certs``, ``peers``, ``parts``). Nothing here opens a
 socket: the certificates are checked with a handshake between two memory buffers."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.benchlib import targets as t
-from scripts.benchlib.certs import TlsFiles, make_certificates, tls_files, trioserve_flags
-from scripts.benchlib.parts import Options, tls_ab_run, tls_trioload_runs
+from scripts.benchlib.bench import targets as t
+from scripts.benchlib.bench.certs import TlsFiles, make_certificates, tls_files, trioserve_flags
+from scripts.benchlib.bench.parts import Options, tls_ab_run, tls_trioload_runs
 from scripts.benchlib.peers import BACKLOG, write_nginx_conf
 from scripts.benchlib.report import Row, RowTable
 from scripts.benchlib.runner import client_timeout

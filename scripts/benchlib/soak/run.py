@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..machine import VENV_BIN, is_listening
+from ..processes import tree_pids
 from .hostile import Mix
-from .machine import VENV_BIN, is_listening
-from .processes import tree_pids
 
 HOST = "127.0.0.1"
 TRIOSERVE = str(VENV_BIN / "trioserve")

@@ -6,8 +6,8 @@ can't drift apart.
 
 from __future__ import annotations
 
+from ..report import Row, RowTable, Verdict, ratio_verdict
 from .inline_answer import InlineTimings
-from .report import Row, RowTable, Verdict, ratio_verdict
 
 # Parts of the bench.
 SERVERS, WORKERS, CLIENTS, KEEPALIVE = "servers", "workers", "clients", "keepalive"

@@ -5,7 +5,7 @@ connections that send nothing (both kept at their number: one the server closes 
 replaced), oversized request heads, random garbage, and connections closed with a RST as soon
 as they are made. Prints one JSON object of counts on stdout.
 
-    .venv/bin/python -m scripts.benchlib.hostile --port 8080 --seconds 10 --slowloris 500
+    .venv/bin/python -m scripts.benchlib.soak.hostile --port 8080 --seconds 10 --slowloris 500
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from typing import Any
 import trio
 
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from scripts.benchlib.machine import raise_nofile_limit, require_loopback
+from scripts.benchlib.machine import require_loopback
+from trioserve.fdlimit import raise_nofile_limit
 
 #: most connections of one paced kind in flight at once; launches beyond it are skipped.
 MAX_IN_FLIGHT = 200

@@ -1,12 +1,12 @@
-"""The issue's speed targets judged on median rows (``benchlib.targets``): PASS, FAIL or n/a at
+"""The speed targets judged on median rows (``benchlib.bench.targets``): PASS, FAIL or n/a at
 and around each threshold."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts.benchlib import targets as t
-from scripts.benchlib.inline_answer import InlineTimings
+from scripts.benchlib.bench import targets as t
+from scripts.benchlib.bench.inline_answer import InlineTimings
 from scripts.benchlib.report import Row, RowTable, Verdict
 
 SMALL, LARGE = 100_000, 10_000_000

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .soakrun import (
+from .run import (
     LoadRun,
     Outcome,
     Sizes,

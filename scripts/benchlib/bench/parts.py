@@ -10,12 +10,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import certs, inline_answer, peers, targets
+from .. import peers
+from ..machine import REPO, which
+from ..runner import ClientRun, Live, Runner, client_timeout
+from ..tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
+from . import certs, inline_answer, targets
 from .certs import TlsFiles
 from .inline_answer import InlineTimings
-from .machine import REPO, which
-from .runner import ClientRun, Live, Runner, client_timeout
-from .tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .report import Row, markdown_table
-from .seedpeers import SeedPeer
+from ..report import Row, markdown_table
+from .peers import SeedPeer
 
 #: the client cell of a server that never ran (nothing was started, so no client either).
 NO_CLIENT = "-"

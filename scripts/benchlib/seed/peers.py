@@ -2,7 +2,7 @@
 
 Each ``SeedPeer`` knows the seed's figure, what it needs installed, how to build it offline
 into ``bench-out/seed-build/`` and how to start it on a port. Apache is Debian's own
-(``benchlib.apache``); hyperlane and Rocket cannot be had here.
+(``benchlib.seed.apache``); hyperlane and Rocket cannot be had here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..machine import OUT_DIR, SCRIPTS, VENV_BIN, which
+from ..peers import PeerSpec, console_script_problem, nginx, trioserve
 from .apache import apache, apache_missing
-from .machine import OUT_DIR, SCRIPTS, VENV_BIN, which
-from .peers import PeerSpec, console_script_problem, nginx, trioserve
 
 PEER_SOURCES = SCRIPTS / "peers"
 BUILD_DIR = OUT_DIR / "seed-build"
