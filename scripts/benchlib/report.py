@@ -58,6 +58,10 @@ class Row:
     def key(self) -> tuple[str, str, str]:
         return (self.part, self.server, self.client)
 
+    @property
+    def client_rss_mb(self) -> float | None:
+        return None if self.client_rss_kb is None else self.client_rss_kb / 1024
+
 
 def median(values: Sequence[float | None]) -> float | None:
     present = [value for value in values if value is not None]
@@ -145,22 +149,6 @@ class RowTable:
         if value is None:
             return None, f"{client} vs {server}: {row.note or 'no figure reported'}"
         return value, ""
-
-
-def ratio_verdict(
-    target: str,
-    numerator: tuple[float | None, str],
-    denominator: tuple[float | None, str],
-    passes: Callable[[float], bool],
-) -> Verdict:
-    """A verdict on numerator/denominator; n/a with the reason when either is missing."""
-    top, top_why = numerator
-    bottom, bottom_why = denominator
-    if top is None or bottom is None or bottom == 0:
-        why = top_why or bottom_why or "denominator is zero"
-        return Verdict(target, f"n/a ({why})", None)
-    ratio = top / bottom
-    return Verdict(target, f"{ratio:.3f}x ({top:,.1f} / {bottom:,.1f})", passes(ratio))
 
 
 def cell(value: float | int | None, fmt: str) -> str:

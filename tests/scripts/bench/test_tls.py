@@ -73,13 +73,14 @@ def test_tls_measured_shows_both_clients_cpu() -> None:
     table = rows(1100.0, cpu=150.25, user=90.0, ab_cpu=140.0, ab_user=60.04)
     assert judged(table)[1] == (
         "1.100x (1,100.0 / 1,000.0); failed 0;"
-        " client CPU µs/req: trioload 150.2 (90.0 user), ab 140.0 (60.0 user)"
+        " client CPU µs/req: trioload (https, --insecure) 150.2 (90.0 user),"
+        " ab (https) 140.0 (60.0 user)"
     )
 
 
 def test_tls_measured_cpu_unknown_shows_a_dash() -> None:
     assert str(judged(rows(1100.0, cpu=150.0, user=90.0))[1]).endswith(
-        "client CPU µs/req: trioload 150.0 (90.0 user), ab -"
+        "client CPU µs/req: trioload (https, --insecure) 150.0 (90.0 user), ab (https) -"
     )
 
 
