@@ -129,6 +129,15 @@ class Verdict:
         return {True: "PASS", False: "FAIL", None: "n/a"}[self.passed]
 
 
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A part's own verdicts and Markdown lines, beside the shared targets and results."""
+
+    part: str
+    verdicts: list[Verdict]
+    lines: list[str]
+
+
 class RowTable:
     """Rows by key, with the lookups the target checks need."""
 

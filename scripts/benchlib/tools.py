@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
@@ -23,6 +23,8 @@ class LoadResult:
     #: only trioload (and the baselines' JSON) report it; ab and wrk stop at p99.
     p999_ms: float | None = None
     error: str | None = None
+    #: the whole JSON report, where there is one (the rate part reads its schedule figures).
+    report: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def _search_number(pattern: str, text: str) -> float | None:
@@ -182,4 +184,5 @@ def parse_json_report(text: str) -> LoadResult:
         p50_ms=dig(report, "latency_ms", "total", "p50"),
         p99_ms=dig(report, "latency_ms", "total", "p99"),
         p999_ms=dig(report, "latency_ms", "total", "p99.9"),
+        report=report,
     )

@@ -1,22 +1,63 @@
 """The bench's parts: which peers each starts, which clients it runs, in what order.
 
-Each ``run_*`` function starts its servers, runs its clients for the given rounds (peers
-interleaved within a round) and leaves the samples in the ``Runner``.
+Each ``run_*`` function starts its servers and runs its clients for the given rounds, leaving
+the samples in the ``Runner``; the inline and rate parts also return a ``Section`` of their own.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import peers
 from ..machine import REPO, which
+from ..report import Section, Verdict, markdown_table
 from ..runner import ClientRun, Live, Runner, client_timeout
 from ..tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
-from . import certs, inline_answer, targets
+from . import certs, inline_answer, rate, targets
 from .certs import TlsFiles
 from .inline_answer import InlineTimings
+from .targets import (
+    AB,
+    AB_K,
+    AB_TLS,
+    BLOCKING,
+    BLOCKING_FLOOR,
+    CLIENTS,
+    DELAY,
+    EPOLL_CLIENT,
+    INLINE,
+    KEEPALIVE,
+    LATENCY,
+    MEMORY,
+    NGINX_AUTO,
+    NGINX_KEEPALIVE,
+    NGINX_ONE,
+    NGINX_TLS,
+    RATE,
+    SERVERS,
+    TLS,
+    TRIO_CLIENT,
+    TRIO_SERVE_TCP,
+    TRIOLOAD,
+    TRIOLOAD_K,
+    TRIOLOAD_TASKS,
+    TRIOLOAD_TLS,
+    TRIOLOAD_TLS_INSECURE,
+    TRIOLOAD_W2,
+    TRIOSERVE,
+    TRIOSERVE_AUTO,
+    TRIOSERVE_BEFORE,
+    TRIOSERVE_KEEPALIVE,
+    TRIOSERVE_TLS,
+    UVICORN,
+    WORKERS,
+    WRK,
+    WRK_T1,
+    WRK_T1_K,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,96 +79,69 @@ class Options:
     trioload: Path
     #: a git revision whose trioserve joins the servers part, to measure a change in one run.
     trioserve_before: str | None = None
+    rate_server: str = "nginx"
+    rate_concurrency: int = 100
+    rate_fractions: tuple[float, ...] = rate.DEFAULT_FRACTIONS
+    rate_seconds: float = 5.0
 
 
-def ab_run(
-    opts: Options,
-    url: str,
-    requests: int | None = None,
-    c: int | None = None,
-    *,
-    keep_alive: bool = False,
-) -> ClientRun:
-    count = requests or opts.requests
-    argv = ab_argv(url, count, c or opts.concurrency, keep_alive=keep_alive)
-    name = targets.AB_K if keep_alive else targets.AB
-    return ClientRun(name, argv, parse_ab, count, client_timeout(count))
+Part = Callable[[Runner, Options, Path], Section | None]
+#: where one run against a peer is measured: (server's name, the peer, the client run).
+Plan = list[tuple[str, Live, ClientRun]]
+#: the rate part's runs by load: each one's figures, or why it has none.
+Results = dict[rate.Load, list[rate.Figures | str]]
 
 
-def wrk_run(opts: Options, url: str, threads: int = 2) -> ClientRun:
-    argv = wrk_argv(url, threads, opts.concurrency, opts.wrk_seconds)
-    name = targets.WRK if threads == 2 else targets.WRK_T1
+def ab_run(url: str, n: int, c: int, *, keep_alive: bool = False) -> ClientRun:
+    argv = ab_argv(url, n, c, keep_alive=keep_alive)
+    return ClientRun(AB_K if keep_alive else AB, argv, parse_ab, n, client_timeout(n))
+
+
+def wrk_run(opts: Options, url: str, threads: int = 2, *, keep_alive: bool = False) -> ClientRun:
+    """wrk against ``url``: -t2 at -c, -t1 at -c, or -t1 keep-alive at the keep-alive part's c."""
+    c = targets.KEEPALIVE_CONCURRENCY if keep_alive else opts.concurrency
+    argv = wrk_argv(url, threads, c, opts.wrk_seconds, keep_alive=keep_alive)
+    name = WRK_T1_K if keep_alive else WRK if threads == 2 else WRK_T1
     return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60)
 
 
-def wrk_keep_alive_run(opts: Options, url: str) -> ClientRun:
-    """wrk -t1 at the keep-alive part's concurrency, its connections kept."""
-    argv = wrk_argv(url, 1, targets.KEEPALIVE_CONCURRENCY, opts.wrk_seconds, keep_alive=True)
-    return ClientRun(targets.WRK_T1_K, argv, parse_wrk, None, opts.wrk_seconds + 60)
-
-
 def trioload_run(
-    opts: Options,
-    name: str,
-    url: str,
-    requests: int,
-    concurrency: int,
-    *extra: str,
+    opts: Options, name: str, url: str, n: int, c: int, *extra: str, cost: int = 1
 ) -> ClientRun:
-    """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``)."""
-    argv = trioload_argv(str(opts.trioload), url, requests, concurrency, extra)
-    return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
+    """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``); ``cost``:
+    how many plain requests one of these is worth, for the safety-net timeout."""
+    argv = trioload_argv(str(opts.trioload), url, n, c, extra)
+    return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost))
 
 
-def baseline_client(name: str, module: str, peer: Live, requests: int, c: int) -> ClientRun:
+def baseline_client(name: str, module: str, peer: Live, n: int, c: int) -> ClientRun:
     """One of the baseline clients (``trio_client``, ``blocking_client``) against ``peer``."""
     argv = peers.baseline_argv(
-        module, "-n", str(requests), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
+        module, "-n", str(n), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
     )
-    return ClientRun(name, argv, parse_json_report, requests, client_timeout(requests))
+    return ClientRun(name, argv, parse_json_report, n, client_timeout(n))
 
 
-def _if_trioload_runs(
-    runner: Runner, opts: Options, part: str, server: str, runs: list[ClientRun]
-) -> list[ClientRun]:
-    """``runs`` when trioload's console script works; else none, and their rows say why."""
+def _trioload_problem(
+    runner: Runner, opts: Options, part: str, server: str, names: list[str]
+) -> bool:
+    """Whether trioload's console script cannot run; if so, its rows say why."""
     problem = peers.console_script_problem(opts.trioload)
-    if problem is None:
-        return runs
-    runner.skip(part, server, [run.name for run in runs], f"not available: {problem}")
-    return []
+    if problem is not None:
+        runner.skip(part, server, names, f"not available: {problem}")
+    return problem is not None
 
 
-def _rounds(
-    runner: Runner, opts: Options, where: tuple[str, str], peer: Live, clients: list[ClientRun]
-) -> None:
-    """Every client against ``peer`` once a round, interleaved, for ``opts.rounds`` rounds."""
-    part, server = where
-    for _ in range(opts.rounds):
-        for client in clients:
+def _rounds(runner: Runner, opts: Options, part: str, plan: Plan) -> None:
+    """Every run of ``plan`` once a round for ``opts.rounds`` rounds, every other round
+    backward: a run's figures (its CPU a request above all) depend on what ran just before
+    it, so no run always follows the same one."""
+    for number in range(opts.rounds):
+        for server, peer, client in plan if number % 2 == 0 else reversed(plan):
             runner.measure(part, server, peer, client)
 
 
-def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """ab against each one-process server, rounds interleaved (forward, then backward)."""
-    specs = [
-        peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir),
-        peers.uvicorn(targets.UVICORN, opts.host, opts.install_peers),
-        peers.trio_baseline_server(targets.TRIO_SERVE_TCP, opts.host),
-        peers.trioserve(targets.TRIOSERVE, opts.host, opts.trioserve),
-    ]
-    if opts.trioserve_before is not None:
-        specs.append(peers.trioserve_at(targets.TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
-    with runner.started(targets.SERVERS, specs, [targets.AB]) as live:
-        for round_number in range(opts.rounds):
-            # Every other round in reverse: a server's figures (its CPU a request above all)
-            # depend on what ran just before it, so no server always follows the same one.
-            order = list(live.items())
-            for name, peer in order if round_number % 2 == 0 else reversed(order):
-                runner.measure(targets.SERVERS, name, peer, ab_run(opts, peer.url))
-
-
-def run_inline(opts: Options) -> InlineTimings:
+def run_inline(runner: Runner, opts: Options, run_dir: Path) -> Section:
     """trioserve's inline answer timed in-process, and --trioserve-before's, rounds interleaved."""
     before_dir: Path | None = None
     note = ""
@@ -144,85 +158,106 @@ def run_inline(opts: Options) -> InlineTimings:
         if before_dir is not None:
             before_runs.append(inline_answer.measure(before_dir))
             line += "; before: " + ", ".join(f"{h} {us:.2f}" for h, us in before_runs[-1].items())
-        print(f"  [{targets.INLINE}] µs a request: {line}")
+        print(f"  [{INLINE}] µs a request: {line}")
     before = inline_answer.medians(before_runs) if before_runs else None
-    return InlineTimings(inline_answer.medians(now_runs), before, note)
+    timings = InlineTimings(inline_answer.medians(now_runs), before, note)
+    growth = targets.inline_growth(timings)
+    return Section(INLINE, [] if growth is None else [growth], inline_lines(timings))
+
+
+def inline_lines(timings: InlineTimings) -> list[str]:
+    """The inline part's table: µs a request per head, now and before."""
+    heads = list(timings.now)
+    growth = timings.growth()
+    rows = [["now", *(f"{timings.now[h]:.2f}" for h in heads)]]
+    if timings.before is not None and growth is not None:
+        rows.append(["before", *(f"{timings.before[h]:.2f}" for h in heads)])
+        rows.append(["growth", *(f"{growth[h]:+.2f}" for h in heads)])
+    return [
+        "## trioserve's inline answer, in-process (µs a request, median of the rounds' best)",
+        "",
+        markdown_table(["trioserve", *heads], rows, range(1, len(heads) + 1)),
+        "",
+    ]
+
+
+def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """ab against each one-process server."""
+    specs = [
+        peers.nginx(NGINX_ONE, opts.host, "1", run_dir),
+        peers.uvicorn(UVICORN, opts.host, opts.install_peers),
+        peers.trio_baseline_server(TRIO_SERVE_TCP, opts.host),
+        peers.trioserve(TRIOSERVE, opts.host, opts.trioserve),
+    ]
+    if opts.trioserve_before is not None:
+        specs.append(peers.trioserve_at(TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
+    with runner.started(SERVERS, specs, [AB]) as live:
+        plan = [(name, peer, ab_run(peer.url, opts.requests, opts.concurrency))
+                for name, peer in live.items()]  # fmt: skip
+        _rounds(runner, opts, SERVERS, plan)
 
 
 def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
     """wrk (two threads, Connection: close) against the multi-process servers."""
     if which("wrk") is None:
-        runner.skip(targets.WORKERS, "(all)", [targets.WRK], "not available: wrk not installed")
+        runner.skip(WORKERS, "(all)", [WRK], "not available: wrk not installed")
         return
     specs = [
-        peers.nginx(targets.NGINX_AUTO, opts.host, "auto", run_dir),
-        peers.trioserve(targets.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
+        peers.nginx(NGINX_AUTO, opts.host, "auto", run_dir),
+        peers.trioserve(TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
     ]
-    with runner.started(targets.WORKERS, specs, [targets.WRK]) as live:
-        for _ in range(opts.rounds):
-            for name, peer in live.items():
-                runner.measure(targets.WORKERS, name, peer, wrk_run(opts, peer.url))
+    with runner.started(WORKERS, specs, [WRK]) as live:
+        _rounds(runner, opts, WORKERS, [(n, p, wrk_run(opts, p.url)) for n, p in live.items()])
 
 
 def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Every load generator against one-worker nginx, keep-alive off."""
-    names = [targets.AB, targets.WRK_T1, targets.TRIO_CLIENT, targets.EPOLL_CLIENT,
-             targets.TRIOLOAD, targets.TRIOLOAD_W2, targets.TRIOLOAD_TASKS]  # fmt: skip
-    nginx = peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir)
-    with runner.started(targets.CLIENTS, [nginx], names) as live:
+    names = [AB, WRK_T1, TRIO_CLIENT, EPOLL_CLIENT, TRIOLOAD, TRIOLOAD_W2, TRIOLOAD_TASKS]
+    nginx = peers.nginx(NGINX_ONE, opts.host, "1", run_dir)
+    with runner.started(CLIENTS, [nginx], names) as live:
         if not live:
             return
-        peer = live[targets.NGINX_ONE]
-        n, c = opts.requests, opts.concurrency
-        clients = [
-            ab_run(opts, peer.url),
-            baseline_client(targets.TRIO_CLIENT, "trio_client", peer, n, c),
-            baseline_client(targets.EPOLL_CLIENT, "epoll_client", peer, n, c),
-        ]
+        peer = live[NGINX_ONE]
+        url, n, c = peer.url, opts.requests, opts.concurrency
+        clients = [ab_run(url, n, c)]
         if which("wrk") is not None:
-            clients.insert(1, wrk_run(opts, peer.url, threads=1))
-        where = (targets.CLIENTS, targets.NGINX_ONE)
-        clients += _if_trioload_runs(runner, opts, *where, [
-            trioload_run(opts, targets.TRIOLOAD, peer.url, n, c),
-            trioload_run(opts, targets.TRIOLOAD_W2, peer.url, n, c, "-W", "2"),
-            trioload_run(opts, targets.TRIOLOAD_TASKS, peer.url, n, c, "--engine", "tasks"),
-        ])  # fmt: skip
-        _rounds(runner, opts, where, peer, clients)
+            clients.append(wrk_run(opts, url, threads=1))
+        clients += [
+            baseline_client(TRIO_CLIENT, "trio_client", peer, n, c),
+            baseline_client(EPOLL_CLIENT, "epoll_client", peer, n, c),
+        ]
+        if not _trioload_problem(runner, opts, CLIENTS, NGINX_ONE, names[4:]):
+            clients += [
+                trioload_run(opts, TRIOLOAD, url, n, c),
+                trioload_run(opts, TRIOLOAD_W2, url, n, c, "-W", "2"),
+                trioload_run(opts, TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
+            ]
+        _rounds(runner, opts, CLIENTS, [(NGINX_ONE, peer, client) for client in clients])
 
 
 def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Keep-alive on, c=100: ab -k and trioload -k against one-worker nginx; wrk -t1 against
-    that nginx and ``trioserve --keep-alive``, interleaved."""
-    names = [targets.AB_K, targets.TRIOLOAD_K, targets.WRK_T1_K]
+    that nginx and ``trioserve --keep-alive``."""
     specs = [
-        peers.nginx(targets.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True),
-        peers.trioserve(targets.TRIOSERVE_KEEPALIVE, opts.host, opts.trioserve, None,
-                        "--keep-alive"),
-    ]  # fmt: skip
+        peers.nginx(NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True),
+        peers.trioserve(TRIOSERVE_KEEPALIVE, opts.host, opts.trioserve, None, "--keep-alive"),
+    ]
     has_wrk = which("wrk") is not None
     if not has_wrk:
-        runner.skip(
-            targets.KEEPALIVE, "(all)", [targets.WRK_T1_K], "not available: wrk not installed"
-        )
-    with runner.started(targets.KEEPALIVE, specs, names) as live:
+        runner.skip(KEEPALIVE, "(all)", [WRK_T1_K], "not available: wrk not installed")
+    with runner.started(KEEPALIVE, specs, [AB_K, TRIOLOAD_K, WRK_T1_K]) as live:
         # Kept connections go ~5x faster than new ones: more requests for a comparable run.
         n, c = opts.requests * 5, targets.KEEPALIVE_CONCURRENCY
-        clients: dict[str, list[ClientRun]] = {}
+        plan: Plan = []
         for name, peer in live.items():
-            clients[name] = [wrk_keep_alive_run(opts, peer.url)] if has_wrk else []
-            if name == targets.NGINX_KEEPALIVE:
-                clients[name].append(ab_run(opts, peer.url, n, c, keep_alive=True))
-                clients[name] += _if_trioload_runs(runner, opts, targets.KEEPALIVE, name, [
-                    trioload_run(opts, targets.TRIOLOAD_K, peer.url, n, c, "-k"),
-                ])  # fmt: skip
-        for _ in range(opts.rounds):
-            for name, peer in live.items():
-                for client in clients[name]:
-                    runner.measure(targets.KEEPALIVE, name, peer, client)
-
-
-def https_url(peer: Live) -> str:
-    return f"https://{peer.host}:{peer.port}/"
+            if has_wrk:
+                plan.append((name, peer, wrk_run(opts, peer.url, 1, keep_alive=True)))
+            if name == NGINX_KEEPALIVE:
+                plan.append((name, peer, ab_run(peer.url, n, c, keep_alive=True)))
+                if not _trioload_problem(runner, opts, KEEPALIVE, name, [TRIOLOAD_K]):
+                    k = trioload_run(opts, TRIOLOAD_K, peer.url, n, c, "-k")
+                    plan.append((name, peer, k))
+        _rounds(runner, opts, KEEPALIVE, plan)
 
 
 def tls_ab_run(url: str, requests: int) -> ClientRun:
@@ -230,88 +265,144 @@ def tls_ab_run(url: str, requests: int) -> ClientRun:
     the certificate)."""
     argv = ab_argv(url, requests, targets.TLS_CONCURRENCY, tls_protocol=targets.TLS_PROTOCOL)
     # The handshake makes a request ~10x dearer: the safety net grows to match.
-    return ClientRun(targets.AB_TLS, argv, parse_ab, requests, client_timeout(requests * 10))
+    return ClientRun(AB_TLS, argv, parse_ab, requests, client_timeout(requests * 10))
 
 
 def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
     """trioload over https as ab runs it (keep-alive off, TLS 1.3): verifying the certificate
     against the bench's CA, and with ``--insecure`` (ab's way)."""
     c, protocol = targets.TLS_CONCURRENCY, ("-f", targets.TLS_PROTOCOL)
-    runs = [
-        trioload_run(opts, targets.TRIOLOAD_TLS, url, requests, c, *protocol,
-                     "--cacert", str(files.ca)),
-        trioload_run(opts, targets.TRIOLOAD_TLS_INSECURE, url, requests, c, *protocol,
-                     "--insecure"),
-    ]  # fmt: skip
     return [
-        ClientRun(run.name, run.argv, run.parse, requests, client_timeout(requests * 10))
-        for run in runs
-    ]
+        trioload_run(opts, TRIOLOAD_TLS, url, requests, c, *protocol, "--cacert", str(files.ca),
+                     cost=10),
+        trioload_run(opts, TRIOLOAD_TLS_INSECURE, url, requests, c, *protocol, "--insecure",
+                     cost=10),
+    ]  # fmt: skip
 
 
 def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
     """https, keep-alive off, c=100: ab and trioload (verifying, and --insecure) against
-    one-worker nginx with TLS, and ab against ``trioserve --certfile``, interleaved."""
-    names = [targets.AB_TLS, targets.TRIOLOAD_TLS, targets.TRIOLOAD_TLS_INSECURE]
+    one-worker nginx with TLS, and ab against ``trioserve --certfile``."""
+    names = [AB_TLS, TRIOLOAD_TLS, TRIOLOAD_TLS_INSECURE]
     files = certs.make_certificates(run_dir / "tls", opts.host)
     if isinstance(files, str):
-        runner.skip(targets.TLS, "(all)", names, f"not available: {files}")
+        runner.skip(TLS, "(all)", names, f"not available: {files}")
         return
     specs = [
-        peers.nginx(targets.NGINX_TLS, opts.host, "1", run_dir, tls=files),
-        peers.trioserve(targets.TRIOSERVE_TLS, opts.host, opts.trioserve, None,
+        peers.nginx(NGINX_TLS, opts.host, "1", run_dir, tls=files),
+        peers.trioserve(TRIOSERVE_TLS, opts.host, opts.trioserve, None,
                         *certs.trioserve_flags(files)),
     ]  # fmt: skip
-    with runner.started(targets.TLS, specs, names) as live:
+    with runner.started(TLS, specs, names) as live:
         n = targets.tls_requests(opts.requests)
-        clients: dict[str, list[ClientRun]] = {}
+        plan: Plan = []
         for name, peer in live.items():
-            url = https_url(peer)
-            clients[name] = [tls_ab_run(url, n)]
-            if name == targets.NGINX_TLS:
-                clients[name] += _if_trioload_runs(
-                    runner, opts, targets.TLS, name, tls_trioload_runs(opts, files, url, n)
-                )
-        for _ in range(opts.rounds):
-            for name, peer in live.items():
-                for client in clients[name]:
-                    runner.measure(targets.TLS, name, peer, client)
+            url = f"https://{peer.host}:{peer.port}/"
+            plan.append((name, peer, tls_ab_run(url, n)))
+            if name == NGINX_TLS and not _trioload_problem(runner, opts, TLS, name, names[1:]):
+                plan += [(name, peer, run) for run in tls_trioload_runs(opts, files, url, n)]
+        _rounds(runner, opts, TLS, plan)
 
 
-def run_latency(runner: Runner, opts: Options) -> None:
+def run_latency(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Clients at c=100 against a server that answers after 20 ms: p50 shows their overhead."""
-    names = [targets.BLOCKING, targets.TRIOLOAD, targets.AB, targets.BLOCKING_FLOOR]
+    names = [BLOCKING, TRIOLOAD, AB, BLOCKING_FLOOR]
     workers = min(2, len(os.sched_getaffinity(0)))
-    delay = peers.delay_server(targets.DELAY, opts.host, targets.DELAY_MS, workers)
-    with runner.started(targets.LATENCY, [delay], names) as live:
+    delay = peers.delay_server(DELAY, opts.host, targets.DELAY_MS, workers)
+    with runner.started(LATENCY, [delay], names) as live:
         if not live:
             return
-        peer = live[targets.DELAY]
+        peer = live[DELAY]
         n, c = opts.latency_requests, targets.LATENCY_CONCURRENCY
-        floor_n = max(20, n // 100)  # one at a time: keep it to a few seconds
-        clients = [
-            baseline_client(targets.BLOCKING, "blocking_client", peer, n, c),
-            ab_run(opts, peer.url, n, c),
-            baseline_client(targets.BLOCKING_FLOOR, "blocking_client", peer, floor_n, 1),
-        ]
-        where = (targets.LATENCY, targets.DELAY)
-        clients[1:1] = _if_trioload_runs(
-            runner, opts, *where, [trioload_run(opts, targets.TRIOLOAD, peer.url, n, c)]
+        clients = [baseline_client(BLOCKING, "blocking_client", peer, n, c)]
+        if not _trioload_problem(runner, opts, LATENCY, DELAY, [TRIOLOAD]):
+            clients.append(trioload_run(opts, TRIOLOAD, peer.url, n, c))
+        clients.append(ab_run(peer.url, n, c))
+        # One at a time: keep it to a few seconds.
+        clients.append(
+            baseline_client(BLOCKING_FLOOR, "blocking_client", peer, max(20, n // 100), 1)
         )
-        _rounds(runner, opts, where, peer, clients)
+        _rounds(runner, opts, LATENCY, [(DELAY, peer, client) for client in clients])
 
 
 def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
     """trioload's peak RSS at a small and a large -n (one run each: the large one is long)."""
-    sizes = opts.memory_sizes
-    names = [targets.memory_client(size) for size in sizes]
-    problem = peers.console_script_problem(opts.trioload)
-    if problem is not None:
-        runner.skip(targets.MEMORY, targets.NGINX_ONE, names, f"not available: {problem}")
+    names = [targets.memory_client(size) for size in opts.memory_sizes]
+    if _trioload_problem(runner, opts, MEMORY, NGINX_ONE, names):
         return
-    nginx = peers.nginx(targets.NGINX_ONE, opts.host, "1", run_dir)
-    with runner.started(targets.MEMORY, [nginx], names) as live:
+    nginx = peers.nginx(NGINX_ONE, opts.host, "1", run_dir)
+    with runner.started(MEMORY, [nginx], names) as live:
         for peer in live.values():
-            for name, size in zip(names, sizes, strict=True):
+            for name, size in zip(names, opts.memory_sizes, strict=True):
                 run = trioload_run(opts, name, peer.url, size, opts.concurrency)
-                runner.measure(targets.MEMORY, targets.NGINX_ONE, peer, run)
+                runner.measure(MEMORY, NGINX_ONE, peer, run)
+
+
+def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
+    """Each round trioload's closed-loop max against one server (keep-alive off), then ``-R``
+    at fractions of it, each run about ``rate_seconds`` long."""
+    if opts.rate_server == "nginx":
+        server, spec = NGINX_ONE, peers.nginx(NGINX_ONE, opts.host, "1", run_dir)
+    else:
+        server, spec = TRIOSERVE, peers.trioserve(TRIOSERVE, opts.host, opts.trioserve)
+    names = [f"{TRIOLOAD} (warm-up)", TRIOLOAD]
+    names += [f"{TRIOLOAD} {rate.load_label(fraction)}" for fraction in opts.rate_fractions]
+    results: Results | str = "trioload cannot run"
+    if not _trioload_problem(runner, opts, RATE, server, names):
+        with runner.started(RATE, [spec], names) as live:
+            results = _sweep(runner, opts, live[server]) if live else f"{server} did not start"
+    if isinstance(results, str):
+        return Section(RATE, [Verdict(rate.TARGET, f"n/a ({results})", None)], [])
+    table = [rate.cells(load, runs) for load, runs in results.items()]
+    return Section(RATE, [rate.verdict_of(results)], [
+        f"## Does trioload -R keep its schedule? (vs {server}, -c {opts.rate_concurrency})",
+        "",
+        "Each round the closed loop, then -R at fractions of that round's closed-loop req/s,"
+        f" ~{opts.rate_seconds:g} s a run, keep-alive off. Lag: from when a request was due to"
+        " when it was sent; late: sent 1 ms or more after due; client CPU: trioload's own report.",
+        "",
+        markdown_table(rate.HEADERS, table, rate.NUMERIC),
+        "",
+    ])  # fmt: skip
+
+
+def _sweep(runner: Runner, opts: Options, peer: Live) -> Results | str:
+    """Round by round, the closed loop then each fraction of its max; or why it could not."""
+    results: Results = {None: []}
+    results |= {fraction: [] for fraction in opts.rate_fractions}
+    server = NGINX_ONE if opts.rate_server == "nginx" else TRIOSERVE
+
+    def measured(name: str, requests: int, *extra: str) -> rate.Figures | str:
+        run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, "-q", *extra)
+        result = runner.measure(RATE, server, peer, run).result
+        if result.error is not None:
+            return result.error
+        return rate.figures_from_report(result.report or {})
+
+    # A warm-up sizes the first closed-loop run (and warms the server); it is not counted.
+    warm_up = max(rate.WARM_UP_REQUESTS, 10 * opts.rate_concurrency)
+    warm = measured(f"{TRIOLOAD} (warm-up)", warm_up)  # the first of the part's names
+    if isinstance(warm, str) or not warm.made:
+        return warm if isinstance(warm, str) else "the warm-up run made no request"
+    basis = warm.made
+    for _ in range(opts.rounds):
+        closed = measured(TRIOLOAD, rate.requests_for(basis, opts.rate_seconds))
+        results[None].append(closed)
+        # Each round's rates follow its own closed-loop max, so a drifting machine moves both;
+        # a failed closed run leaves the last max that was known.
+        if isinstance(closed, rate.Figures) and closed.made:
+            basis = closed.made
+        for fraction in opts.rate_fractions:
+            asked = max(1, round(fraction * basis))
+            name = f"{TRIOLOAD} {rate.load_label(fraction)}"
+            n = rate.requests_for(asked, opts.rate_seconds)
+            results[fraction].append(measured(name, n, "-R", str(asked)))
+    return results
+
+
+#: each part's run, by name: the bench runs those asked for, in ``targets.PARTS``' order.
+RUNS: dict[str, Part] = {
+    INLINE: run_inline, SERVERS: run_servers, WORKERS: run_workers, CLIENTS: run_clients,
+    KEEPALIVE: run_keepalive, TLS: run_tls, LATENCY: run_latency, MEMORY: run_memory,
+    RATE: run_rate,
+}  # fmt: skip
