@@ -1,8 +1,9 @@
-"""The seed page's servers, built here from our own sources in ``scripts/peers/<name>/``.
+"""The seed page's servers, built here from our own sources in ``scripts/peers/<name>/``, and
+what each answers.
 
 Each ``SeedPeer`` knows the seed's figure, what it needs installed, how to build it offline
 into ``bench-out/seed-build/`` and how to start it on a port. Apache is Debian's own
-(``benchlib.seed.apache``); hyperlane and Rocket cannot be had here.
+(``seed.apache``); hyperlane and Rocket cannot be had here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +28,11 @@ CARGO_REGISTRY = Path("/usr/share/cargo/registry")
 BUILD_TIMEOUT_S = 900
 #: hyperlane and Rocket: no Debian package, and crates.io cannot be reached from here.
 NOT_PACKAGED = "not packaged here (not in Debian; crates.io unreachable)"
+#: the reply every peer of the seed page gives, byte for byte.
+REPLY = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+    b"Connection: close\r\n\r\nhello"
+)
 
 
 class BuildError(RuntimeError):
@@ -50,99 +57,75 @@ class SeedPeer:
     prepare: Callable[[str], PeerSpec] | None = None
 
 
-def _run_build(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(
-        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
-    )
-    if done.returncode != 0:
-        tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
-        raise BuildError(f"{' '.join(argv[:3])} failed: {tail}")
+def _needs(*commands: str, path: Path | None = None, what: str = "") -> Callable[[], str | None]:
+    """A ``missing`` check: these commands on PATH, and ``path`` (``what``) present."""
 
-
-def _is_fresh(output: Path, sources: Path) -> bool:
-    """True when ``output`` is newer than every file under ``sources``."""
-    if not output.exists():
-        return False
-    built = output.stat().st_mtime
-    return all(path.stat().st_mtime <= built for path in sources.rglob("*") if path.is_file())
-
-
-def _needs(*commands: str) -> Callable[[], str | None]:
     def check() -> str | None:
         absent = [command for command in commands if which(command) is None]
-        return f"{', '.join(absent)} not installed" if absent else None
+        if absent:
+            return f"{', '.join(absent)} not installed"
+        return f"{what} not installed" if path is not None and not path.exists() else None
 
     return check
 
 
-def _needs_path(path: Path, what: str, *commands: str) -> Callable[[], str | None]:
-    def check() -> str | None:
-        return _needs(*commands)() or (None if path.exists() else f"{what} not installed")
-
-    return check
-
-
-def _binary_spec(name: str, binary: Path) -> PeerSpec:
+def _build(
+    name: str, binary: Path, argv: list[str], cwd: Path, *,
+    sources: Path | None = None, env: dict[str, str] | None = None,
+) -> PeerSpec:  # fmt: skip
+    """Run ``argv`` unless ``binary`` is newer than every file under ``sources`` (always without
+    them); the binary then serves on the port it is given as its one argument."""
+    built = binary.stat().st_mtime if binary.exists() else -1.0
+    files = [path for path in sources.rglob("*") if path.is_file()] if sources else []
+    if sources is None or any(path.stat().st_mtime > built for path in files):
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=BUILD_TIMEOUT_S, check=False)  # fmt: skip
+        if done.returncode != 0:
+            tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
+            raise BuildError(f"{' '.join(argv[:3])} failed: {tail}")
     return PeerSpec(name, lambda port: [str(binary), str(port)])
 
 
 def build_rust_std(host: str) -> PeerSpec:
-    source = PEER_SOURCES / "rust_std"
-    binary = BUILD_DIR / "rust_std" / "server"
-    if not _is_fresh(binary, source):
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        _run_build(
-            ["rustc", "-O", "--edition", "2021", "-o", str(binary), str(source / "main.rs")],
-            cwd=binary.parent,
-        )
-    return _binary_spec("Rust std", binary)
+    source, binary = PEER_SOURCES / "rust_std", BUILD_DIR / "rust_std" / "server"
+    argv = ["rustc", "-O", "--edition", "2021", "-o", str(binary), str(source / "main.rs")]
+    return _build("Rust std", binary, argv, BUILD_DIR, sources=source)
 
 
 def build_tokio(host: str) -> PeerSpec:
     crate = BUILD_DIR / "tokio"
     # A copy, so Cargo.lock and target/ land in bench-out, not in the sources.
     shutil.copytree(PEER_SOURCES / "tokio", crate, dirs_exist_ok=True)
-    _run_build(["cargo", "build", "--release", "--offline", "--quiet"], cwd=crate)
-    return _binary_spec("Tokio", crate / "target" / "release" / "seed-tokio")
+    binary = crate / "target" / "release" / "seed-tokio"
+    # Cargo knows what is fresh itself: always run it.
+    return _build("Tokio", binary, ["cargo", "build", "--release", "--offline", "--quiet"], crate)
 
 
 def _go_env(gopath: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOFLAGS": "",
-        "GOPATH": gopath,
-        "GOCACHE": str(BUILD_DIR / "go-cache"),
-    }
+    cache = str(BUILD_DIR / "go-cache")
+    return {**os.environ, "GO111MODULE": "off", "GOFLAGS": "", "GOPATH": gopath, "GOCACHE": cache}
 
 
 def build_go_std(host: str) -> PeerSpec:
-    source = PEER_SOURCES / "go_std"
-    binary = BUILD_DIR / "go_std" / "server"
-    if not _is_fresh(binary, source):
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        env = _go_env(str(BUILD_DIR / "gopath"))
-        _run_build(["go", "build", "-o", str(binary), str(source / "main.go")], binary.parent, env)
-    return _binary_spec("Go std", binary)
+    source, binary = PEER_SOURCES / "go_std", BUILD_DIR / "go_std" / "server"
+    argv = ["go", "build", "-o", str(binary), str(source / "main.go")]
+    env = _go_env(str(BUILD_DIR / "gopath"))
+    return _build("Go std", binary, argv, BUILD_DIR, sources=source, env=env)
 
 
 def build_gin(host: str) -> PeerSpec:
-    source = PEER_SOURCES / "gin"
-    binary = BUILD_DIR / "gin" / "server"
-    if not _is_fresh(binary, source):
-        # GOPATH mode against Debian's gocode: the program must sit in GOPATH/src/NAME/.
-        gopath = BUILD_DIR / "gopath"
-        package = gopath / "src" / "seedgin"
-        shutil.copytree(source, package, dirs_exist_ok=True)
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        env = _go_env(f"{gopath}:{GOCODE}")
-        _run_build(["go", "build", "-o", str(binary), "."], package, env)
-    return _binary_spec("Gin", binary)
+    source, binary = PEER_SOURCES / "gin", BUILD_DIR / "gin" / "server"
+    # GOPATH mode against Debian's gocode: the program must sit in GOPATH/src/NAME/.
+    gopath = BUILD_DIR / "gopath"
+    package = gopath / "src" / "seedgin"
+    shutil.copytree(source, package, dirs_exist_ok=True)
+    argv = ["go", "build", "-o", str(binary), "."]
+    return _build("Gin", binary, argv, package, sources=source, env=_go_env(f"{gopath}:{GOCODE}"))
 
 
 def node_std(host: str) -> PeerSpec:
-    exe = which("node") or "node"
-    script = PEER_SOURCES / "node_std" / "server.js"
+    exe, script = which("node") or "node", PEER_SOURCES / "node_std" / "server.js"
     return PeerSpec("Node std", lambda port: [exe, str(script), str(port)])
 
 
@@ -150,22 +133,16 @@ def _trioserve_missing() -> str | None:
     return console_script_problem(VENV_BIN / "trioserve")
 
 
-def _trioserve(name: str, workers: str | None) -> Callable[[str], PeerSpec]:
-    def prepare(host: str) -> PeerSpec:
-        return trioserve(name, host, workers=workers)
-
-    return prepare
-
-
 def seed_peers(run_dir: Path) -> list[SeedPeer]:
     """The seed's ranking, in its order, then the peers it did not have."""
+    tokio = _needs("cargo", path=CARGO_REGISTRY / "tokio-1.24.2", what="librust-tokio-dev")
+    gin = _needs("go", path=GOCODE / "src/github.com/gin-gonic/gin", what="gin (Debian)")
+    auto = "trioserve --workers auto"
     return [
         SeedPeer("hyperlane", 47294.55, never=NOT_PACKAGED),
         SeedPeer(
             "Tokio", 39984.12, ("cargo", "librust-tokio-dev"),
-            note="backlog 4096 (tokio's bind: 1024)",
-            missing=_needs_path(CARGO_REGISTRY / "tokio-1.24.2", "librust-tokio-dev", "cargo"),
-            prepare=build_tokio,
+            note="backlog 4096 (tokio's bind: 1024)", missing=tokio, prepare=build_tokio,
         ),
         SeedPeer("Rocket", 31979.27, never=NOT_PACKAGED),
         SeedPeer(
@@ -175,9 +152,7 @@ def seed_peers(run_dir: Path) -> list[SeedPeer]:
         ),
         SeedPeer(
             "Gin", 19514.88, ("golang-go", "golang-github-gin-gonic-gin-dev"),
-            note="Go's default backlog (somaxconn)",
-            missing=_needs_path(GOCODE / "src/github.com/gin-gonic/gin", "gin (Debian)", "go"),
-            prepare=build_gin,
+            note="Go's default backlog (somaxconn)", missing=gin, prepare=build_gin,
         ),
         SeedPeer(
             "Go std", 19316.27, ("golang-go",), note="Go's default backlog (somaxconn)",
@@ -204,14 +179,79 @@ def seed_peers(run_dir: Path) -> list[SeedPeer]:
         ),
         SeedPeer(
             "nginx", None, ("nginx",), note="worker_processes auto, return 200, backlog 4096",
-            missing=_needs("nginx"),
-            prepare=lambda host: nginx("nginx", host, "auto", run_dir),
+            missing=_needs("nginx"), prepare=lambda host: nginx("nginx", host, "auto", run_dir),
         ),
         SeedPeer(
-            "trioserve", None, missing=_trioserve_missing, prepare=_trioserve("trioserve", None)
+            "trioserve", None, missing=_trioserve_missing,
+            prepare=lambda host: trioserve("trioserve", host),
         ),
         SeedPeer(
-            "trioserve --workers auto", None, missing=_trioserve_missing,
-            prepare=_trioserve("trioserve --workers auto", "auto"),
+            auto, None, missing=_trioserve_missing,
+            prepare=lambda host: trioserve(auto, host, workers="auto"),
         ),
     ]  # fmt: skip
+
+
+def fetch_once(host: str, port: int, timeout: float = 5.0) -> bytes:
+    """One ab-style HTTP/1.0 request; the raw reply up to EOF (b"" if the peer fails)."""
+    request = f"GET / HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode("ascii")
+    chunks = []
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(request)
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    except OSError:
+        return b""
+    return b"".join(chunks)
+
+
+def _reply_parts(raw: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """Status line, header lines, body."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status, *fields = head.split(b"\r\n")
+    return status, fields, body
+
+
+def describe_reply(reply: bytes) -> str:
+    """How a peer's reply differs from the seed's 88 bytes, in a few words."""
+    if reply == REPLY:
+        return "exact 88 B"
+    if not reply:
+        return "no reply"
+    status, fields, body = _reply_parts(reply)
+    want_status, want_fields, want_body = _reply_parts(REPLY)
+    names = {field.split(b":", 1)[0].strip().lower().decode(errors="replace") for field in fields}
+    want = {field.split(b":", 1)[0].strip().lower().decode() for field in want_fields}
+    notes = [f"{len(reply)} B"]
+    if status != want_status:
+        notes.append(f"status {status.decode(errors='replace')!r}")
+    notes += [f"+{name}" for name in sorted(names - want)]
+    notes += [f"-{name}" for name in sorted(want - names)]
+    lower, want_lower = [f.lower() for f in fields], [f.lower() for f in want_fields]
+    if names == want and sorted(lower) != sorted(want_lower):
+        notes.append("header values differ")
+    elif names == want:
+        if lower != want_lower:
+            notes.append("header order differs")
+        if sorted(fields) != sorted(want_fields):
+            notes.append("header case differs")
+    if body != want_body:
+        # A short body is shown; a page (Apache's default, say) only by its length.
+        notes.append(f"body {body!r}" if len(body) <= 20 else f"body {len(body)} B")
+    return ", ".join(notes)
+
+
+def listen_backlogs(port: int) -> str:
+    """The listen backlog(s) the kernel reports for ``port`` (``ss``'s Send-Q), e.g. "4096"."""
+    try:
+        argv = ["ss", "-ltnH", f"sport = :{port}"]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    backlogs = [line.split()[2] for line in done.stdout.splitlines() if len(line.split()) > 2]
+    if not backlogs:
+        return "?"
+    if len(set(backlogs)) == 1 and len(backlogs) > 1:
+        return f"{backlogs[0]} x{len(backlogs)}"
+    return ",".join(backlogs)

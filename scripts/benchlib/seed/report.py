@@ -1,8 +1,5 @@
 """The seed table's rows: each server under each client beside the seed's figure and rank,
-ranked by server CPU a request, as Markdown and as JSON.
-
-Plain code: the runs' medians and ranges come in as ``report.Row``s.
-"""
+ranked by server CPU a request, as Markdown and as JSON (plain code, on ``report.Row``s)."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..report import Row, markdown_table
+from ..report import Row, cell, markdown_table
 from .peers import SeedPeer
 
 #: the client cell of a server that never ran (nothing was started, so no client either).
@@ -57,22 +54,14 @@ def build_rows(
 ) -> list[SeedRow]:
     """One SeedRow per (server, client) the runner has a row for, in the peers' order;
     ``ranks``: the seed's ranking (``seed_ranks`` of every seed peer, not just those run)."""
-    built = []
-    for peer in peers:
-        for row in (row for row in rows if row.server == peer.name):
-            measured = row.requests_per_second is not None
-            built.append(
-                SeedRow(
-                    server=peer.name,
-                    client=row.client,
-                    seed_rank=ranks.get(peer.name),
-                    seed_rps=peer.seed_rps,
-                    figures=row if measured else None,
-                    facts=facts.get(peer.name),
-                    note="; ".join(note for note in (peer.note, row.note) if note),
-                )
-            )
-    return built
+    return [
+        SeedRow(peer.name, row.client, ranks.get(peer.name), peer.seed_rps,
+                row if row.requests_per_second is not None else None, facts.get(peer.name),
+                "; ".join(note for note in (peer.note, row.note) if note))
+        for peer in peers
+        for row in rows
+        if row.server == peer.name
+    ]  # fmt: skip
 
 
 def _cpu_key(group: Sequence[SeedRow]) -> float:
@@ -86,35 +75,50 @@ def by_server_cpu(rows: Sequence[SeedRow]) -> list[SeedRow]:
 
     When the client is the ceiling, req/s says more about the client than the server; the
     CPU a server spends per request ranks the servers themselves. Servers with no figure go
-    last, in their given order; each server's rows get its ``rank``.
+    last, in their given order.
     """
     groups: dict[str, list[SeedRow]] = {}
     for row in rows:
         groups.setdefault(row.server, []).append(row)
     ordered = sorted(groups.values(), key=_cpu_key)  # stable: ties keep the seed's order
-    ranked = []
-    for place, group in enumerate(ordered, start=1):
-        rank = place if _cpu_key(group) != math.inf else None
-        ranked += [dataclasses.replace(row, rank=rank) for row in group]
-    return ranked
+    return [
+        dataclasses.replace(row, rank=place if _cpu_key(group) != math.inf else None)
+        for place, group in enumerate(ordered, start=1)
+        for row in group
+    ]
 
 
-def _num(value: float | int | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)
+def as_json(row: SeedRow) -> dict[str, Any]:
+    """One row for ``--json``: plain numbers (null when unknown), ranges as min/max."""
+    fig, facts = row.figures, row.facts
 
+    def spread(median: float | None, span: tuple[float, float] | None) -> dict[str, Any]:
+        low, high = span if span is not None else (None, None)
+        return {"median": median, "min": low, "max": high}
 
-def _ms(value: float | None) -> str:
-    """A latency as its client gave it: ab's whole milliseconds stay whole."""
-    return _num(value, ".0f" if value is not None and value.is_integer() else ".2f")
-
-
-def _spread(median: float | None, span: tuple[float, float] | None, fmt: str) -> str:
-    """ "median (min-max)", or just the median when there is one round or no range."""
-    if median is None:
-        return "-"
-    if span is None or span[0] == span[1]:
-        return format(median, fmt)
-    return f"{median:{fmt}} ({span[0]:{fmt}}-{span[1]:{fmt}})"
+    return {
+        "rank_by_server_cpu": row.rank,
+        "server": row.server,
+        "client": row.client,
+        "seed_rank": row.seed_rank,
+        "seed_requests_per_second": row.seed_rps,
+        "runs": fig.runs if fig else 0,
+        "requests_per_second": spread(fig.requests_per_second, fig.rps_range) if fig else None,
+        "server_cpu_us_per_request": (
+            spread(fig.server_cpu_us, fig.server_cpu_range) if fig else None
+        ),
+        "client_cpu_us_per_request": fig.client_cpu_us if fig else None,
+        "failed_worst": fig.failed if fig else None,
+        "latency_ms": {
+            "p50": fig.p50_ms if fig else None,
+            "p99": fig.p99_ms if fig else None,
+            "p99.9": fig.p999_ms if fig else None,
+        },
+        "reply_bytes": facts.reply_bytes if facts else None,
+        "reply": facts.reply if facts else None,
+        "backlog": facts.backlog if facts else None,
+        "note": row.note,
+    }
 
 
 HEADERS = [
@@ -125,24 +129,38 @@ HEADERS = [
 NUMERIC = [0, 3, 4, 5, 6, 7, 8, 9, 10, 11]
 
 
+def _spread(figure: dict[str, Any] | None, fmt: str) -> str:
+    """ "median (min-max)", or just the median when there is one round or no range."""
+    if figure is None or figure["median"] is None:
+        return "-"
+    median, low, high = figure["median"], figure["min"], figure["max"]
+    if low is None or low == high:
+        return format(median, fmt)
+    return f"{median:{fmt}} ({low:{fmt}}-{high:{fmt}})"
+
+
+def _ms(value: float | None) -> str:
+    """A latency as its client gave it: ab's whole milliseconds stay whole."""
+    return cell(value, ".0f" if value is not None and value.is_integer() else ".2f")
+
+
 def cells(row: SeedRow) -> list[str]:
     """The Markdown cells of one row; "-" wherever a figure is unknown (ab has no p99.9)."""
-    fig = row.figures
+    data = as_json(row)
+    latency = data["latency_ms"]
     return [
-        _num(row.rank, "d"),
+        cell(row.rank, "d"),
         row.server,
         row.client,
-        _num(row.seed_rank, "d"),
-        _num(row.seed_rps, ",.0f"),
-        _spread(fig.requests_per_second, fig.rps_range, ",.0f") if fig else "-",
-        _spread(fig.server_cpu_us, fig.server_cpu_range, ".1f") if fig else "-",
-        _num(fig.client_cpu_us if fig else None, ".1f"),
-        _num(fig.failed if fig else None, "d"),
-        _ms(fig.p50_ms if fig else None),
-        _ms(fig.p99_ms if fig else None),
-        _ms(fig.p999_ms if fig else None),
-        row.facts.reply if row.facts else "-",
-        row.facts.backlog if row.facts else "-",
+        cell(row.seed_rank, "d"),
+        cell(row.seed_rps, ",.0f"),
+        _spread(data["requests_per_second"], ",.0f"),
+        _spread(data["server_cpu_us_per_request"], ".1f"),
+        cell(data["client_cpu_us_per_request"], ".1f"),
+        cell(data["failed_worst"], "d"),
+        *(_ms(latency[p]) for p in ("p50", "p99", "p99.9")),
+        data["reply"] or "-",
+        data["backlog"] or "-",
         row.note,
     ]
 
@@ -150,36 +168,3 @@ def cells(row: SeedRow) -> list[str]:
 def markdown(rows: Sequence[SeedRow]) -> str:
     """The table, in the given order."""
     return markdown_table(HEADERS, [cells(row) for row in rows], NUMERIC)
-
-
-def _figure(median: float | None, span: tuple[float, float] | None) -> dict[str, float | None]:
-    low, high = span if span is not None else (None, None)
-    return {"median": median, "min": low, "max": high}
-
-
-def as_json(row: SeedRow) -> dict[str, Any]:
-    """One row for ``--json``: plain numbers (null when unknown), ranges as min/max."""
-    fig = row.figures
-    return {
-        "rank_by_server_cpu": row.rank,
-        "server": row.server,
-        "client": row.client,
-        "seed_rank": row.seed_rank,
-        "seed_requests_per_second": row.seed_rps,
-        "runs": fig.runs if fig else 0,
-        "requests_per_second": _figure(fig.requests_per_second, fig.rps_range) if fig else None,
-        "server_cpu_us_per_request": (
-            _figure(fig.server_cpu_us, fig.server_cpu_range) if fig else None
-        ),
-        "client_cpu_us_per_request": fig.client_cpu_us if fig else None,
-        "failed_worst": fig.failed if fig else None,
-        "latency_ms": {
-            "p50": fig.p50_ms if fig else None,
-            "p99": fig.p99_ms if fig else None,
-            "p99.9": fig.p999_ms if fig else None,
-        },
-        "reply_bytes": row.facts.reply_bytes if row.facts else None,
-        "reply": row.facts.reply if row.facts else None,
-        "backlog": row.facts.backlog if row.facts else None,
-        "note": row.note,
-    }
