@@ -165,42 +165,20 @@ def cell(value: float | int | None, fmt: str) -> str:
 
 
 RESULT_HEADERS = [
-    "part",
-    "server",
-    "client",
-    "runs",
-    "req/s",
-    "failed (worst)",
-    "p50 ms",
-    "p99 ms",
-    "server CPU µs/req",
-    "client CPU µs/req",
-    "client user µs/req",
-    "client peak RSS MB",
-    "note",
-]
-
-
+    "part", "server", "client", "runs", "req/s", "failed (worst)", "p50 ms", "p99 ms",
+    "server CPU µs/req", "client CPU µs/req", "client user µs/req", "client peak RSS MB", "note",
+]  # fmt: skip
 RESULT_NUMERIC = range(3, 12)
 
 
 def result_cells(row: Row) -> list[str]:
-    rss = None if row.client_rss_kb is None else row.client_rss_kb / 1024
     return [
-        row.part,
-        row.server,
-        row.client,
-        str(row.runs),
-        cell(row.requests_per_second, ",.0f"),
-        cell(row.failed, "d"),
-        cell(row.p50_ms, ".2f"),
-        cell(row.p99_ms, ".2f"),
-        cell(row.server_cpu_us, ".1f"),
-        cell(row.client_cpu_us, ".1f"),
-        cell(row.client_user_us, ".1f"),
-        cell(rss, ".1f"),
-        row.note,
-    ]
+        row.part, row.server, row.client, str(row.runs),
+        cell(row.requests_per_second, ",.0f"), cell(row.failed, "d"),
+        cell(row.p50_ms, ".2f"), cell(row.p99_ms, ".2f"), cell(row.server_cpu_us, ".1f"),
+        cell(row.client_cpu_us, ".1f"), cell(row.client_user_us, ".1f"),
+        cell(row.client_rss_mb, ".1f"), row.note,
+    ]  # fmt: skip
 
 
 def markdown_table(

@@ -46,20 +46,11 @@ def ab_argv(
 ) -> list[str]:
     """ab (keep-alive off unless asked), going on after socket errors (-r); over https,
     ``tls_protocol`` pins ab's protocol (``-f TLS1.3``)."""
-    return [
-        "ab",
-        *(["-k"] if keep_alive else []),
-        *(["-f", tls_protocol] if tls_protocol else []),
-        "-r",
-        "-q",
-        "-s",
-        str(AB_SOCKET_TIMEOUT_S),
-        "-c",
-        str(concurrency),
-        "-n",
-        str(requests),
-        url,
-    ]
+    keep = ["-k"] if keep_alive else []
+    protocol = ["-f", tls_protocol] if tls_protocol else []
+    timeout = str(AB_SOCKET_TIMEOUT_S)
+    return ["ab", *keep, *protocol, "-r", "-q", "-s", timeout, "-c", str(concurrency),
+            "-n", str(requests), url]  # fmt: skip
 
 
 def parse_ab(text: str) -> LoadResult:
@@ -90,17 +81,9 @@ def wrk_argv(
     """wrk; unless ``keep_alive``, asking the server to close after each reply, as the
     keep-alive-off runs do."""
     close = [] if keep_alive else ["-H", "Connection: close"]
-    return [
-        "wrk",
-        f"-t{threads}",
-        f"-c{concurrency}",
-        f"-d{max(1, round(duration_s))}s",
-        "--timeout",
-        "30s",
-        "--latency",
-        *close,
-        url,
-    ]
+    seconds = f"-d{max(1, round(duration_s))}s"
+    return ["wrk", f"-t{threads}", f"-c{concurrency}", seconds, "--timeout", "30s", "--latency",
+            *close, url]  # fmt: skip
 
 
 _WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}

@@ -75,21 +75,12 @@ class Sizes:
 
 
 SMALL = Sizes(
-    requests=20_000,
-    exhaust_requests=3_000,
-    calm_requests=500,
-    hostile_seconds=1.0,
-    hostile_lead_s=1.0,
-    hostile_head_timeout_s=0.5,
-    mix=Mix(
-        slowloris=50, idle=100, oversized_per_s=20, garbage_per_s=20, resets_per_s=50, drip_s=0.2
-    ),
-    dying_seconds=3.0,
-    dying_timeout_s=0.5,
-    grace_s=2.0,
-    grace_run_s=1.5,
-    rate=500.0,
-)
+    requests=20_000, exhaust_requests=3_000, calm_requests=500,
+    hostile_seconds=1.0, hostile_lead_s=1.0, hostile_head_timeout_s=0.5,
+    mix=Mix(slowloris=50, idle=100, oversized_per_s=20, garbage_per_s=20, resets_per_s=50,
+            drip_s=0.2),
+    dying_seconds=3.0, dying_timeout_s=0.5, grace_s=2.0, grace_run_s=1.5, rate=500.0,
+)  # fmt: skip
 
 
 def url(port: int) -> str:
