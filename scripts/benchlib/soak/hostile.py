@@ -68,19 +68,23 @@ class HeldCounts:
 
 
 @dataclass
-class ProbeCounts:
-    """One request a connection: its answer's status code, else how it ended.
-
-    ``sent`` less the outcomes is the number still waiting when the time ran out.
-    """
+class ResetCounts:
+    """Connections made and closed at once with a RST (launches skipped: too many in flight)."""
 
     sent: int = 0
+    connect_failed: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class ProbeCounts(ResetCounts):
+    """One request a connection: its answer's status code, else how it ended (``sent`` less
+    the outcomes: still waiting when the time ran out)."""
+
     statuses: dict[str, int] = field(default_factory=dict)
     reset: int = 0
     eof: int = 0
     timeout: int = 0
-    connect_failed: int = 0
-    skipped: int = 0
 
     def record(self, outcome: str) -> None:
         """Count a status code ("431") or one of "reset", "eof", "timeout"."""
@@ -88,15 +92,6 @@ class ProbeCounts:
             setattr(self, outcome, getattr(self, outcome) + 1)
         else:
             self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
-
-
-@dataclass
-class ResetCounts:
-    """Connections made and closed at once with a RST."""
-
-    sent: int = 0
-    connect_failed: int = 0
-    skipped: int = 0
 
 
 async def connect(host: str, port: int) -> trio.SocketStream | None:
@@ -196,9 +191,7 @@ def garbage() -> bytes:
     return random.randbytes(random.randint(1024, 4096) - 4) + b"\r\n\r\n"
 
 
-async def pace(
-    per_s: float, counts: ProbeCounts | ResetCounts, launch: Callable[[], Awaitable[None]]
-) -> None:
+async def pace(per_s: float, counts: ResetCounts, launch: Callable[[], Awaitable[None]]) -> None:
     """Start ``launch`` ``per_s`` times a second on a fixed schedule, until cancelled."""
     if per_s <= 0:
         return
