@@ -62,7 +62,8 @@ def parse_options(argv: list[str] | None = None) -> Options:
     add("--wrk-seconds", type=float, help="wrk run length (10)")
     add("--latency-requests", type=int, help="requests per latency run (20000)")
     add("--memory-requests", help="trioload -n for the RSS check: SMALL,LARGE (100000,10000000)")
-    add("--rate-server", choices=("nginx", "trioserve"), default="nginx", help="(nginx)")
+    rate_server = "the server the rate part loads, keep-alive off (nginx: 1 worker)"
+    add("--rate-server", choices=("nginx", "trioserve"), default="nginx", help=rate_server)
     add("--rate-concurrency", type=int, default=100, help="trioload -c in the rate part (100)")
     fractions = ",".join(f"{f:g}" for f in rate.DEFAULT_FRACTIONS)
     add("--rate-fractions", type=rate.parse_fractions, help=f"of the closed-loop max ({fractions})")
