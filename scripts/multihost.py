@@ -2,14 +2,10 @@
 namespaces load one trioserve together (``trioload --start-at``), and ``trioload merge`` turns
 their three ``--json`` runs into one report, which is then checked against the three.
 
-Each host is a namespace joined to this one (the root namespace) by a veth pair. Every address
-is in 127.0.0.0/8: a run draws a free second octet B, host i gets 127.B.i.1/24 on the root end
-of its veth and 127.B.i.2/24 on the namespace end, and all three aim at one URL,
-``http://127.B.0.1:PORT/``, where trioserve listens in the root namespace (the Linux loopback
-route makes all of 127/8 local there) and which each namespace routes via its own veth. 127/8
-off ``lo`` needs ``route_localnet`` on both ends of each veth; IPv6 is off on them so they carry
-no other address. Needs root and iproute2; the namespaces, veths, trioserve and the trioloads
-are removed on every exit, Ctrl-C included.
+Each host is a namespace joined to the root one by a veth pair. Every address is in 127/8: a
+run draws a free second octet B; host i is 127.B.i.2 (its gateway, root's end, 127.B.i.1), and
+all aim at ``http://127.B.0.1:PORT/``, where trioserve listens in the root namespace. Needs root
+and iproute2; namespaces, veths and processes are removed on every exit, Ctrl-C included.
 
     sudo .venv/bin/python scripts/multihost.py                         # 3 x 3000 requests, ~5 s
     sudo .venv/bin/python scripts/multihost.py --requests 300 --rate 300 --out bench-out/mh
@@ -37,22 +33,22 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
 HOSTS = 3
-#: seconds from launching the trioloads to the ``--start-at`` they share: room for three
-#: interpreters to start (~0.3 s each, more on a busy machine) before the run begins.
+#: from launching the trioloads to their shared ``--start-at``: room for three interpreters
+#: to start on a busy machine before the run begins.
 START_LEAD_S = 2.0
 IP_TIMEOUT_S = 10.0  # one ip/sysctl command, or one probe
 SERVER_START_S = 10.0
 STOP_WAIT_S = 3.0
 SYS_NET = Path("/sys/class/net")
 
-#: what a namespace runs to prove its route: connect, send one request, print the source
-#: address the kernel chose and the status line that came back.
+#: run in a namespace to prove its route: print the source address the kernel chose for a
+#: connection to the target, and the status line that came back.
 PROBE = """\
 import socket, sys
 with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as sock:
@@ -104,7 +100,6 @@ class Host:
 class Net:
     """A run's hosts and the one address they all aim at."""
 
-    suffix: str
     block: int
     hosts: tuple[Host, ...]
 
@@ -119,25 +114,17 @@ def plan(suffix: str, block: int, count: int = HOSTS) -> Net:
     Linux's 15 characters) and loopback addresses (127.BLOCK.i.1 and .2) for ``count`` hosts."""
     if not 1 <= block <= 254 or not 1 <= count <= 254:
         raise ValueError(f"block must be 1..254 and count 1..254, got {block} and {count}")
-    hosts = tuple(
-        Host(
-            index=i,
-            namespace=f"tl-{suffix}-{i}",
-            root_if=f"tl{suffix}r{i}",
-            ns_if=f"tl{suffix}n{i}",
-            root_addr=f"127.{block}.{i}.1",
-            ns_addr=f"127.{block}.{i}.2",
-        )
+    net = Net(block, tuple(
+        Host(i, f"tl-{suffix}-{i}", f"tl{suffix}r{i}", f"tl{suffix}n{i}",
+             f"127.{block}.{i}.1", f"127.{block}.{i}.2")
         for i in range(1, count + 1)
-    )
-    net = Net(suffix, block, hosts)
+    ))  # fmt: skip
     # Load generated here must never leave the machine: refuse anything outside 127/8.
-    for address in (net.target, *(a for host in hosts for a in host.addresses)):
+    for address in (net.target, *(a for h in net.hosts for a in h.addresses)):
         if not ipaddress.IPv4Address(address).is_loopback:
             raise ValueError(f"refusing {address}: multihost only uses 127.0.0.0/8")
-    for host in hosts:
-        if max(len(host.root_if), len(host.ns_if)) > 15:
-            raise ValueError(f"suffix {suffix!r} makes interface names over 15 characters")
+    if any(max(len(h.root_if), len(h.ns_if)) > 15 for h in net.hosts):
+        raise ValueError(f"suffix {suffix!r} makes interface names over 15 characters")
     return net
 
 
@@ -159,59 +146,39 @@ def in_namespace(namespace: str, argv: Sequence[str]) -> list[str]:
     return ["ip", "netns", "exec", namespace, *argv]
 
 
-def sysctl(key: str, value: int, *, may_be_absent: bool = False) -> list[str]:
-    """``sysctl -w``; ``may_be_absent``: no error when the key does not exist (IPv6 off)."""
-    return ["sysctl", "-qew" if may_be_absent else "-qw", f"{key}={value}"]
-
-
-def create_commands(host: Host) -> list[list[str]]:
-    """The namespace and its veth pair, the peer end born inside it."""
-    peer = ["peer", "name", host.ns_if, "netns", host.namespace]
+def link_commands(dev: str) -> list[list[str]]:
+    """One veth end: IPv6 off (so it carries no other address), 127/8 allowed on it (without
+    ``route_localnet`` the kernel drops 127/8 packets off ``lo`` as martians), then up."""
     return [
-        ["ip", "netns", "add", host.namespace],
-        ["ip", "link", "add", host.root_if, "type", "veth", *peer],
+        ["sysctl", "-qew", f"net.ipv6.conf.{dev}.disable_ipv6=1"],  # -e: no IPv6, no error
+        ["sysctl", "-qw", f"net.ipv4.conf.{dev}.route_localnet=1"],
+        ["ip", "link", "set", dev, "up"],
     ]
 
 
 def root_link_commands(host: Host) -> list[list[str]]:
-    """Root's end of the veth: IPv6 off (no link-local address appears), 127/8 allowed on it
-    (``route_localnet``: without it the kernel drops 127/8 packets off ``lo`` as martians),
-    then up. Per-interface settings: they go when the veth goes."""
-    return [
-        sysctl(f"net.ipv6.conf.{host.root_if}.disable_ipv6", 1, may_be_absent=True),
-        sysctl(f"net.ipv4.conf.{host.root_if}.route_localnet", 1),
-        ["ip", "link", "set", host.root_if, "up"],
-    ]
+    return link_commands(host.root_if)
 
 
 def claim_command(host: Host) -> list[str]:
-    """Root's route back to the host. It goes in the *local* table because that table's
-    ``local 127.0.0.0/8 dev lo`` would otherwise answer replies to 127.B.i.2 from root itself;
-    a /32 beats the /8. Adding it fails with "File exists" when another run holds the block,
-    so it also claims the block (before any address is added)."""
+    """Root's route back to the host, in the *local* table: its ``local 127.0.0.0/8 dev lo``
+    would otherwise answer 127.B.i.2 from root itself, and a /32 beats the /8. It fails with
+    "File exists" when another run holds the block, so it also claims the block."""
     return ["ip", "route", "add", f"{host.ns_addr}/32", "dev", host.root_if, "table", "local"]
-
-
-def root_address_command(host: Host) -> list[str]:
-    return ["ip", "addr", "add", f"{host.root_addr}/24", "dev", host.root_if]
 
 
 def namespace_commands(host: Host, target: str) -> list[list[str]]:
     """The host's side: ``lo`` up, its veth end as root's, its address, and /32 routes in its
-    local table (which also has ``local 127.0.0.0/8 dev lo``) to its gateway and to the target,
-    so that both leave by the veth."""
-    ns, dev = host.namespace, host.ns_if
-    local = ["src", host.ns_addr, "table", "local"]
+    local table to its gateway and to the target, so that both leave by the veth."""
+    dev, local = host.ns_if, ["src", host.ns_addr, "table", "local"]
     commands = [
         ["ip", "link", "set", "lo", "up"],
-        sysctl(f"net.ipv6.conf.{dev}.disable_ipv6", 1, may_be_absent=True),
-        sysctl(f"net.ipv4.conf.{dev}.route_localnet", 1),
         ["ip", "addr", "add", f"{host.ns_addr}/24", "dev", dev],
-        ["ip", "link", "set", dev, "up"],
+        *link_commands(dev),
         ["ip", "route", "add", f"{host.root_addr}/32", "dev", dev, *local],
         ["ip", "route", "add", f"{target}/32", "via", host.root_addr, "dev", dev, *local],
     ]
-    return [in_namespace(ns, argv) for argv in commands]
+    return [in_namespace(host.namespace, argv) for argv in commands]
 
 
 def trioload_argv(
@@ -256,9 +223,8 @@ def hdr_count(report: dict[str, Any], phase: str) -> int:
     return int(HdrHistogram.decode(encoded.encode("ascii")).get_total_count())
 
 
-def common_window(windows: Sequence[Sequence[float]]) -> float:
-    """Seconds during which every window was open (negative: a gap)."""
-    return min(end for _, end in windows) - max(start for start, _ in windows)
+def _sum(parts: Sequence[int]) -> str:
+    return f"{' + '.join(map(str, parts))} = {sum(parts)}"
 
 
 def judge(
@@ -270,70 +236,39 @@ def judge(
     """The merged report against the hosts' own: nothing lost, nothing counted twice, runs
     that went on together, and traffic that really crossed the veths (``veth_rx``: packets
     each root end received; a request takes at least three)."""
-    if merged is None or any(run is None for run in runs):
+    hosts = [run for run in runs if run is not None]
+    if merged is None or len(hosts) < len(runs):
         missing = [f"host {i}" for i, run in enumerate(runs, 1) if run is None]
         missing += [] if merged is not None else ["the merge"]
         return [Check("reports", False, f"no --json report from {', '.join(missing)}")]
-    hosts = [run for run in runs if run is not None]
-    checks = []
-
     done = [(run["finished"], run["failed"]) for run in hosts]
-    checks.append(
-        Check(
-            "every host finished its requests",
-            all(finished == requests and failed == 0 for finished, failed in done),
-            ", ".join(f"{f} finished/{x} failed" for f, x in done) + f" (of {requests} each)",
-        )
-    )
-
     finished = [run["finished"] for run in hosts]
-    checks.append(
-        Check(
-            "merged finished = sum of the hosts'",
-            merged["finished"] == sum(finished),
-            f"{merged['finished']} vs {' + '.join(map(str, finished))} = {sum(finished)}",
-        )
-    )
-
     phases = sorted({phase for report in (*hosts, merged) for phase in report.get("hdr", {})})
-    wrong = [
-        phase
-        for phase in phases
-        if hdr_count(merged, phase) != sum(hdr_count(run, phase) for run in hosts)
-    ]
+    wrong = [p for p in phases if hdr_count(merged, p) != sum(hdr_count(r, p) for r in hosts)]
     totals = [hdr_count(run, "total") for run in hosts]
-    checks.append(
-        Check(
-            "merged histogram count = sum of the hosts'",
-            bool(phases) and not wrong,
-            f"total: {hdr_count(merged, 'total')} vs {' + '.join(map(str, totals))} = "
-            f"{sum(totals)}; "
-            + (f"differs in {', '.join(wrong)}" if wrong else f"all {len(phases)} phases agree"),
-        )
-    )
-
+    agree = f"differs in {', '.join(wrong)}" if wrong else f"all {len(phases)} phases agree"
+    checks = [
+        Check("every host finished its requests",
+              all(f == requests and not x for f, x in done),
+              ", ".join(f"{f} finished/{x} failed" for f, x in done) + f" (of {requests} each)"),
+        Check("merged finished = sum of the hosts'", merged["finished"] == sum(finished),
+              f"{merged['finished']} vs {_sum(finished)}"),
+        Check("merged histogram count = sum of the hosts'", bool(phases) and not wrong,
+              f"total: {hdr_count(merged, 'total')} vs {_sum(totals)}; {agree}"),
+    ]  # fmt: skip
     windows = [run["window_unix_s"] for run in hosts]
     if all(windows):
-        together = common_window(windows)
+        together = min(end for _, end in windows) - max(start for start, _ in windows)
         spread = max(start for start, _ in windows) - min(start for start, _ in windows)
-        checks.append(
-            Check(
-                "the hosts' windows overlap",
-                together > 0,
-                f"all {len(windows)} sent together for {together:.3f} s; "
-                f"their starts {spread * 1000:.1f} ms apart",
-            )
-        )
+        detail = f"all {len(windows)} sent together for {together:.3f} s; "
+        detail += f"their starts {spread * 1000:.1f} ms apart"
+        checks.append(Check("the hosts' windows overlap", together > 0, detail))
     else:
         checks.append(Check("the hosts' windows overlap", False, "a run made no request"))
-
-    checks.append(
-        Check(
-            "the traffic crossed the veths",
-            len(veth_rx) == len(hosts) and all(n >= requests for n in veth_rx),
-            f"root ends received {', '.join(map(str, veth_rx))} packets (at least {requests} each)",
-        )
-    )
+    crossed = len(veth_rx) == len(hosts) and all(n >= requests for n in veth_rx)
+    received = f"root ends received {', '.join(map(str, veth_rx))} packets"
+    checks.append(Check("the traffic crossed the veths", crossed,
+                        f"{received} (at least {requests} each)"))  # fmt: skip
     return checks
 
 
@@ -347,9 +282,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--requests", "-n", type=int, default=3000, help="per host (3000)")
     parser.add_argument("--concurrency", "-c", type=int, default=10, help="per host (10)")
     parser.add_argument("--rate", "-R", type=float, default=1000.0, help="req/s per host (1000)")
-    parser.add_argument(
-        "--out", type=Path, help="keep the runs' JSON and logs here (default: a temporary dir)"
-    )
+    parser.add_argument("--out", type=Path, help="keep the runs' JSON and logs here")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or args.rate <= 0:
         parser.error("--requests, --concurrency and --rate must be positive")
@@ -369,27 +302,17 @@ def run_ip(argv: Sequence[str]) -> str:
     return done.stdout
 
 
-def unavailable_reason() -> str | None:
-    """Why namespaces cannot be made here, before trying (None: try)."""
-    if os.geteuid() != 0:
-        return "network namespaces need root (run it with sudo)"
-    for tool in ("ip", "sysctl"):
-        if shutil.which(tool) is None:
-            return f"no `{tool}` command (install {'iproute2' if tool == 'ip' else 'procps'})"
-    return None
-
-
-def rx_packets(interface: str) -> int:
-    try:
-        return int((SYS_NET / interface / "statistics" / "rx_packets").read_text())
-    except (OSError, ValueError):
-        return 0
+def listed_namespaces() -> set[str]:
+    """The names ``ip netns list`` shows (empty when it cannot run)."""
+    with contextlib.suppress(SetupError):
+        return {line.split()[0] for line in run_ip(["ip", "netns", "list"]).splitlines() if line}
+    return set()
 
 
 @dataclass
 class Lab:
-    """Everything a run creates, undone on exit whatever happens: its processes stopped
-    (trioserve, trioloads, probes), veths deleted (one end takes the pair), namespaces deleted."""
+    """Everything a run creates, undone on exit whatever happens: its processes stopped,
+    veths deleted (one end takes the pair), namespaces deleted."""
 
     processes: list[subprocess.Popen[Any]] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
@@ -398,12 +321,7 @@ class Lab:
     def __enter__(self) -> Lab:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         # A second Ctrl-C must not cut the clean-up short and leave namespaces behind.
         signals = (signal.SIGINT, signal.SIGTERM)
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in signals}
@@ -413,26 +331,29 @@ class Lab:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def spawn(self, argv: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
+    def spawn(self, argv: Sequence[str], log: Path | None = None) -> subprocess.Popen[str]:
         # Own session: a Ctrl-C at the terminal reaches this script only, which stops the
         # children in order instead of having them print half-runs over its output.
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        stdout: Any = log.open("w") if log else subprocess.PIPE  # a log, or read by the caller
+        try:
+            process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT, text=True,
+                                       start_new_session=True)  # fmt: skip
+        finally:
+            if log:
+                stdout.close()
         self.processes.append(process)
         return process
 
     def create(self, host: Host) -> None:
         """The host's namespace and veth pair; NoNamespacesError when the kernel refuses them."""
-        namespace, veth = create_commands(host)
         # Noted first: a Ctrl-C between a command's success and its noting would leak it,
         # while deleting one that was never made is harmless.
         self.namespaces.append(host.namespace)
         self.links.append(host.root_if)
         try:
-            run_ip(namespace)
-            run_ip(veth)
+            run_ip(["ip", "netns", "add", host.namespace])
+            run_ip(["ip", "link", "add", host.root_if, "type", "veth",
+                    "peer", "name", host.ns_if, "netns", host.namespace])  # fmt: skip
         except SetupError as exc:
             raise NoNamespacesError(str(exc)) from None
 
@@ -451,8 +372,7 @@ class Lab:
         # The veth first: a namespace deleted while its peer end lives on is freed later,
         # by the kernel, and the root end would linger until then.
         commands = [["ip", "link", "del", link] for link in links]
-        commands += [["ip", "netns", "del", ns] for ns in namespaces]
-        for argv in commands:
+        for argv in commands + [["ip", "netns", "del", ns] for ns in namespaces]:
             with contextlib.suppress(SetupError):
                 run_ip(argv)
         left = [link for link in links if (SYS_NET / link).exists()]
@@ -460,26 +380,13 @@ class Lab:
         if left:
             print(f"multihost: could not remove {', '.join(left)}", file=sys.stderr)
         elif links or namespaces:
-            print(
-                f"cleaned up: {len(running)} processes stopped, {len(links)} veth pairs "
-                f"and {len(namespaces)} namespaces deleted"
-            )
-
-
-def listed_namespaces() -> set[str]:
-    """The names ``ip netns list`` shows (empty when it cannot run)."""
-    try:
-        listed = run_ip(["ip", "netns", "list"])
-    except SetupError:
-        return set()
-    return {line.split()[0] for line in listed.splitlines() if line.strip()}
+            print(f"cleaned up: {len(running)} processes stopped, {len(links)} veth pairs "
+                  f"and {len(namespaces)} namespaces deleted")  # fmt: skip
 
 
 def build_net(lab: Lab, suffix: str, rng: random.Random) -> Net:
-    """Namespaces and veths for HOSTS hosts, in a free 127.B.0.0/16 block, addressed and
-    routed."""
-    first = plan(suffix, 1).hosts  # names only: the block is drawn once the veths exist
-    for host in first:
+    """Namespaces and veths for HOSTS hosts, in a free 127.B.0.0/16 block, addressed, routed."""
+    for host in plan(suffix, 1).hosts:  # names only: the block is drawn once the veths exist
         lab.create(host)
         for argv in root_link_commands(host):
             run_ip(argv)
@@ -498,24 +405,22 @@ def build_net(lab: Lab, suffix: str, rng: random.Random) -> Net:
     for host in net.hosts:
         if host.index > 1:
             run_ip(claim_command(host))
-        run_ip(root_address_command(host))
+        run_ip(["ip", "addr", "add", f"{host.root_addr}/24", "dev", host.root_if])
         for argv in namespace_commands(host, net.target):
             run_ip(argv)
     return net
 
 
-def start_server(lab: Lab, trioserve: Path, host: str, out: Path) -> tuple[int, str]:
+def start_server(lab: Lab, host: str, out: Path) -> tuple[int, str]:
     """trioserve on ``host`` and a free port; (port, its start line)."""
     log = out / "trioserve.log"
+    trioserve = Path(sys.executable).parent / "trioserve"
     process = lab.spawn([str(trioserve), "--host", host, "--port", "0", "--grace", "1"], log)
     deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         for line in log.read_text(errors="replace").splitlines():
-            port = listen_port(line)
-            if port is not None:
+            if (port := listen_port(line)) is not None:
                 return port, line
-        if process.poll() is not None:
-            break
         time.sleep(0.02)
     raise SetupError(f"trioserve did not start: {log.read_text(errors='replace').strip()}")
 
@@ -523,13 +428,10 @@ def start_server(lab: Lab, trioserve: Path, host: str, out: Path) -> tuple[int, 
 def probe(lab: Lab, net: Net, port: int) -> list[Check]:
     """One real connection from each host to the target; it must leave from the host's own
     address (so by its veth) and get a 200."""
-    runs = []
-    for host in net.hosts:
-        argv = in_namespace(host.namespace, [sys.executable, "-c", PROBE, net.target, str(port)])
-        runs.append(
-            subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        )
-        lab.processes.append(runs[-1])
+    runs = [
+        lab.spawn(in_namespace(h.namespace, [sys.executable, "-c", PROBE, net.target, str(port)]))
+        for h in net.hosts
+    ]
     checks = []
     for host, run in zip(net.hosts, runs, strict=True):
         try:
@@ -552,17 +454,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
-def describe_run(host: Host, run: dict[str, Any] | None, start_at: float) -> str:
-    if run is None:
-        return f"  host {host.index}: no report"
-    window = run.get("window_unix_s") or [start_at, start_at]
-    return (
-        f"  host {host.index} ({host.ns_addr}): {run['finished']} finished, {run['failed']} "
-        f"failed, {run['requests_per_second']:.0f} req/s, "
-        f"sent from +{window[0] - start_at:.3f} s to +{window[1] - start_at:.3f} s"
-    )
-
-
 def load_and_merge(lab: Lab, net: Net, url: str, options: Options, out: Path) -> list[Check]:
     """The recipe: one trioload per host with a shared ``--start-at``, then ``trioload merge``."""
     trioload = Path(sys.executable).parent / "trioload"
@@ -580,46 +471,47 @@ def load_and_merge(lab: Lab, net: Net, url: str, options: Options, out: Path) ->
             load.wait(timeout=max(0.0, deadline - time.monotonic()))
     runs = [read_json(path) for path in paths]
     for host, run in zip(net.hosts, runs, strict=True):
-        print(describe_run(host, run, start_at))
-
+        if run is None:
+            print(f"  host {host.index}: no report")
+            continue
+        window = [w - start_at for w in run.get("window_unix_s") or [start_at, start_at]]
+        print(f"  host {host.index} ({host.ns_addr}): {run['finished']} finished, "
+              f"{run['failed']} failed, {run['requests_per_second']:.0f} req/s, "
+              f"sent from +{window[0]:.3f} s to +{window[1]:.3f} s")  # fmt: skip
     merged_path = out / "merged.json"
-    merge = [str(trioload), "merge", *map(str, paths), "--json", str(merged_path)]
     print(f"--- trioload merge {' '.join(p.name for p in paths)} --json {merged_path.name} ---")
+    merge = [str(trioload), "merge", *map(str, paths), "--json", str(merged_path)]
     done = subprocess.run(merge, capture_output=True, text=True, timeout=60, check=False)
     print(done.stdout.rstrip())
     if done.returncode == 2:
         print(done.stderr.strip())
     merged = read_json(merged_path) if done.returncode != 2 else None
-    return judge(options.requests, runs, merged, [rx_packets(h.root_if) for h in net.hosts])
+    veth_rx = []
+    for host in net.hosts:
+        with contextlib.suppress(OSError, ValueError):
+            veth_rx.append(int((SYS_NET / host.root_if / "statistics/rx_packets").read_text()))
+    return judge(options.requests, runs, merged, veth_rx)
 
 
 def run(options: Options, out: Path) -> int:
-    trioserve = Path(sys.executable).parent / "trioserve"
     suffix = secrets.token_hex(3)  # random: runs side by side never share a name
     with Lab() as lab:
         net = build_net(lab, suffix, random.Random())
-        print(
-            f"{len(net.hosts)} hosts in namespaces tl-{suffix}-1..{len(net.hosts)}, "
-            f"all aiming at {net.target} (local in root, routed via each veth):"
-        )
-        for host in net.hosts:
-            print(
-                f"  host {host.index}: {host.namespace}, veth {host.root_if} "
-                f"{host.root_addr}/24 (root) <-> {host.ns_if} {host.ns_addr}/24; "
-                f"{net.target}/32 via {host.root_addr}"
-            )
-        port, start_line = start_server(lab, trioserve, net.target, out)
+        print(f"{len(net.hosts)} hosts in namespaces tl-{suffix}-1..{len(net.hosts)}, "
+              f"all aiming at {net.target} (local in root, routed via each veth):")  # fmt: skip
+        for h in net.hosts:
+            print(f"  host {h.index}: {h.namespace}, veth {h.root_if} {h.root_addr}/24 (root)"
+                  f" <-> {h.ns_if} {h.ns_addr}/24; {net.target}/32 via {h.root_addr}")  # fmt: skip
+        port, start_line = start_server(lab, net.target, out)
         print(start_line)
         checks = probe(lab, net, port)
-        for check in checks:
-            print(check.line())
+        print("\n".join(check.line() for check in checks))
         if all(check.ok for check in checks):
             checks = load_and_merge(lab, net, f"http://{net.target}:{port}/", options, out)
-            for check in checks:
-                print(check.line())
+            print("\n".join(check.line() for check in checks))
     failed = sum(not check.ok for check in checks)
-    print(f"multihost: {'all checks passed' if not failed else f'{failed} checks failed'}")
-    return 0 if not failed else 1
+    print(f"multihost: {f'{failed} checks failed' if failed else 'all checks passed'}")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -628,9 +520,11 @@ def main(argv: list[str] | None = None) -> int:
         if not (Path(sys.executable).parent / tool).exists():
             print(f"multihost: no {tool} beside {sys.executable}: run it with the venv's python")
             return 1
-    reason = unavailable_reason()
-    if reason is not None:
-        print(f"multihost: skipped: {reason}")
+    tools = {"ip": "iproute2", "sysctl": "procps"}
+    missing = [f"`{tool}` ({package})" for tool, package in tools.items() if not shutil.which(tool)]
+    if os.geteuid() != 0 or missing:
+        need = f"no {', '.join(missing)}" if missing else "network namespaces need root (sudo)"
+        print(f"multihost: skipped: {need}")
         return 2
 
     def stop(signum: int, frame: FrameType | None) -> None:

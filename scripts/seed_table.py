@@ -29,23 +29,13 @@ from pathlib import Path
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib.machine import (
-    OUT_DIR,
-    VENV_BIN,
-    describe,
-    describe_reply,
-    fetch_once,
-    listen_backlogs,
-    raise_nofile_limit,
-    tool_version,
-    which,
-)
+from scripts.benchlib.machine import OUT_DIR, VENV_BIN, describe, tool_version, which
 from scripts.benchlib.peers import PeerSpec, console_script_problem
 from scripts.benchlib.report import publish, publish_json, run_main
-from scripts.benchlib.runner import ClientRun, Live, Runner, client_timeout
-from scripts.benchlib.seedchart import write_chart
-from scripts.benchlib.seedpeers import BuildError, SeedPeer, seed_peers
-from scripts.benchlib.seedreport import (
+from scripts.benchlib.runner import ClientRun, Runner, client_timeout
+from scripts.benchlib.seed import peers as seed
+from scripts.benchlib.seed.chart import write_chart
+from scripts.benchlib.seed.report import (
     NO_CLIENT,
     PeerFacts,
     as_json,
@@ -55,6 +45,7 @@ from scripts.benchlib.seedreport import (
     seed_ranks,
 )
 from scripts.benchlib.tools import ab_argv, parse_ab, parse_json_report, trioload_argv
+from trioserve.fdlimit import raise_nofile_limit
 
 HOST = "127.0.0.1"  # the peers' sources bind this address only
 PART = "seed"
@@ -67,7 +58,7 @@ SYSTEM_DAEMONS = {
 }
 
 
-def install(peers: Sequence[SeedPeer]) -> None:
+def install(peers: Sequence[seed.SeedPeer]) -> None:
     """apt-get install what the missing peers (and ab) need, from Debian's packages."""
     wanted = {package for peer in peers if peer.missing() for package in peer.packages}
     if which("ab") is None:
@@ -94,7 +85,7 @@ def client_run(client: str, url: str, requests: int, concurrency: int) -> Client
     return ClientRun(client, argv, parse, requests, client_timeout(requests))
 
 
-def prepare(runner: Runner, peers: Sequence[SeedPeer]) -> list[PeerSpec]:
+def prepare(runner: Runner, peers: Sequence[seed.SeedPeer]) -> list[PeerSpec]:
     """Build every peer that can run; the others get one row saying why."""
     specs = []
     for peer in peers:
@@ -106,23 +97,23 @@ def prepare(runner: Runner, peers: Sequence[SeedPeer]) -> list[PeerSpec]:
             print(f"  [{PART}] preparing {peer.name} ...", flush=True)
             try:
                 specs.append(peer.prepare(HOST))
-            except (BuildError, OSError, subprocess.TimeoutExpired) as exc:
+            except (seed.BuildError, OSError, subprocess.TimeoutExpired) as exc:
                 runner.skip(PART, peer.name, [NO_CLIENT], f"build failed: {exc}")
     return specs
-
-
-def facts(live: Live) -> PeerFacts:
-    """The peer's reply to one ab-style request, and the listen backlog the kernel reports."""
-    reply = fetch_once(HOST, live.port)
-    return PeerFacts(len(reply), describe_reply(reply), listen_backlogs(live.port))
 
 
 def measure(
     runner: Runner, specs: Sequence[PeerSpec], clients: Sequence[str], args: argparse.Namespace
 ) -> dict[str, PeerFacts]:
-    """Every client against every started peer once a round, for ``args.rounds`` rounds."""
+    """Every client against every started peer once a round, for ``args.rounds`` rounds; what
+    each peer answers to one ab-style request, and its listen backlog."""
     with runner.started(PART, specs, clients) as live:
-        found = {name: facts(peer) for name, peer in live.items()}
+        found = {}
+        for name, peer in live.items():
+            reply = seed.fetch_once(HOST, peer.port)
+            found[name] = PeerFacts(
+                len(reply), seed.describe_reply(reply), seed.listen_backlogs(peer.port)
+            )
         for round_number in range(args.rounds):
             # Every other round backward (servers and clients): a run's figures depend on
             # what ran just before it, so no pair always follows the same one.
@@ -139,17 +130,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--client", choices=CLIENT_CHOICES, default="trioload")
-    parser.add_argument("--requests", "-n", type=int, default=1_000_000)
-    parser.add_argument("--concurrency", "-c", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
-    parser.add_argument("--only", help="comma-separated server names (as in the table)")
-    parser.add_argument("--install", action="store_true", help="apt-get install missing tools")
-    parser.add_argument("--pause", type=float, help="seconds between runs (2; 0.5 under 10k)")
-    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
-    parser.add_argument("--json", type=Path, help="write the rows as JSON to this file")
-    parser.add_argument("--png", type=Path, default=OUT_DIR / "seed-table.png", help="chart")
-    parser.add_argument("--no-png", action="store_true", help="draw no chart")
+    add = parser.add_argument
+    add("--client", choices=CLIENT_CHOICES, default="trioload")
+    add("--requests", "-n", type=int, default=1_000_000)
+    add("--concurrency", "-c", type=int, default=1000)
+    add("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    add("--only", help="comma-separated server names (as in the table)")
+    add("--install", action="store_true", help="apt-get install missing tools")
+    add("--pause", type=float, help="seconds between runs (2; 0.5 under 10k)")
+    add("--markdown", type=Path, help="also write the report to this file")
+    add("--json", type=Path, help="write the rows as JSON to this file")
+    add("--png", type=Path, default=OUT_DIR / "seed-table.png", help="chart")
+    add("--no-png", action="store_true", help="draw no chart")
     return parser.parse_args(argv)
 
 
@@ -161,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile_limit()
     OUT_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="seed-", dir=OUT_DIR) as tmp:
-        peers = seed_peers(Path(tmp))
+        peers = seed.seed_peers(Path(tmp))
         ranks = seed_ranks(peers)
         if args.only:
             chosen = {name.strip().lower() for name in args.only.split(",")}
@@ -183,20 +175,18 @@ def main(argv: list[str] | None = None) -> int:
                ("trioload", tool_version([str(TRIOLOAD), "-V"]))]  # fmt: skip
     load = f"{' and '.join(clients)} at -c {args.concurrency} -n {args.requests}, keep-alive off"
     how = f"{load}, {args.rounds} round(s) interleaved: medians (min-max), worst round's failures"
-    report = "\n".join(
-        [
-            "# The seed's keep-alive-off table, here",
-            "",
-            f"`{command}` on {when}: {how}. The seed: `ab -r -c 1000 -n 1000000`, on another"
-            " machine. Ranked by server CPU a request (the first client's).",
-            "",
-            *(f"- {key}: {value}" for key, value in machine),
-            "",
-            markdown(rows),
-            "",
-        ]
-    )
-    publish(report, args.markdown)
+    report = [
+        "# The seed's keep-alive-off table, here",
+        "",
+        f"`{command}` on {when}: {how}. The seed: `ab -r -c 1000 -n 1000000`, on another"
+        " machine. Ranked by server CPU a request (the first client's).",
+        "",
+        *(f"- {key}: {value}" for key, value in machine),
+        "",
+        markdown(rows),
+        "",
+    ]
+    publish("\n".join(report), args.markdown)
     meta = {"command": command, "date": when, "how": how, "machine": dict(machine)}
     publish_json({**meta, "rows": [as_json(row) for row in rows]}, args.json)
     if not args.no_png:

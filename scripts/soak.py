@@ -35,10 +35,12 @@ from pathlib import Path
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import soakfaults, soakload
-from scripts.benchlib.machine import OUT_DIR, describe, raise_nofile_limit
-from scripts.benchlib.report import publish, run_main
-from scripts.benchlib.soakrun import SMALL, Outcome, Sizes
+from scripts.benchlib.machine import OUT_DIR, describe
+from scripts.benchlib.report import markdown_table, publish, run_main
+from scripts.benchlib.soak import faults as soakfaults
+from scripts.benchlib.soak import load as soakload
+from scripts.benchlib.soak.run import SMALL, Outcome, Sizes
+from trioserve.fdlimit import raise_nofile_limit
 
 Scenario = Callable[[Sizes, Path], Outcome]
 
@@ -58,13 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--small", action="store_true", help="CI sizes: seconds, not minutes")
-    parser.add_argument(
-        "--only",
-        default=",".join(map(str, SCENARIOS)),
-        help="scenario numbers, comma-separated (default: all)",
-    )
-    parser.add_argument("--markdown", type=Path, help="write the report to this file too")
+    add = parser.add_argument
+    add("--small", action="store_true", help="CI sizes: seconds, not minutes")
+    add("--only", default=",".join(map(str, SCENARIOS)), help="scenario numbers, e.g. 3,5")
+    add("--markdown", type=Path, help="write the report to this file too")
     return parser
 
 
@@ -81,20 +80,16 @@ def run_scenarios(numbers: list[int], sizes: Sizes, out: Path) -> list[Outcome]:
 
 def report(command: str, outcomes: list[Outcome], numbers: list[int], wall_s: float) -> str:
     """Markdown: the command, the machine, and a line per scenario run."""
-    lines = ["# trioserve + trioload reliability soak", "", f"`{command}`", ""]
-    lines += [f"- {label}: {value}" for label, value in describe()]
-    lines += ["", "| # | verdict | scenario | figures | s |", "| --- | --- | --- | --- | --- |"]
-    index = 0
-    for number in numbers:
-        for _ in SCENARIOS[number]:
-            o = outcomes[index]
-            index += 1
-            verdict = "PASS" if o.passed else "**FAIL**"
-            cells = [str(number), verdict, o.name, o.figures, f"{o.seconds:.0f}"]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    labels = [number for number in numbers for _ in SCENARIOS[number]]
+    rows = [[str(number), "PASS" if o.passed else "**FAIL**", o.name, o.figures, f"{o.seconds:.0f}"]
+            for number, o in zip(labels, outcomes, strict=True)]  # fmt: skip
     passed = sum(o.passed for o in outcomes)
-    lines += ["", f"{passed} of {len(outcomes)} passed in {wall_s / 60:.1f} min."]
-    return "\n".join(lines) + "\n"
+    return "\n".join([
+        "# trioserve + trioload reliability soak", "", f"`{command}`", "",
+        *(f"- {label}: {value}" for label, value in describe()), "",
+        markdown_table(["#", "verdict", "scenario", "figures", "s"], rows), "",
+        f"{passed} of {len(outcomes)} passed in {wall_s / 60:.1f} min.", "",
+    ])  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,8 @@
-"""Shared pieces of ``scripts/bench.py`` and ``scripts/seed_table.py``.
+"""What the scripts in ``scripts/`` share, and a package each for what only one of them uses.
 
-Plain code (parsers, tables, verdicts) lives apart from the code that starts processes, so each
-module reads in one sitting.
+Shared: ``machine`` (paths, guards, what this machine is), ``processes`` (servers and measured
+client runs), ``peers`` (how to start each server), ``runner`` (peers up, one run at a time),
+``tools`` (load generators' command lines and output), ``report`` (medians, verdicts, tables).
+Packages: ``bench/`` (bench.py's parts and targets), ``seed/`` (seed_table.py's peers, rows and
+chart), ``soak/`` (soak.py's scenarios), ``baselines/`` (the naive programs to beat).
 """

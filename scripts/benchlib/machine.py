@@ -18,12 +18,6 @@ SCRIPTS = REPO / "scripts"
 OUT_DIR = REPO / "bench-out"
 VENV_BIN = REPO / ".venv" / "bin"
 
-#: the reply every peer of the seed page gives, byte for byte.
-REPLY = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
-    b"Connection: close\r\n\r\nhello"
-)
-
 _LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp
 
 
@@ -46,14 +40,6 @@ def require_loopback(host: str) -> str:
     if address.version != 4 or not address.is_loopback:
         raise SystemExit(f"refusing {host!r}: the bench only ever aims load at 127.0.0.0/8")
     return host
-
-
-def raise_nofile_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard limit (children inherit it); return it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def free_port(host: str) -> int:
@@ -143,68 +129,3 @@ def tool_version(argv: list[str]) -> str:
         return "?"
     text = (done.stdout + done.stderr).strip()
     return text.splitlines()[0] if text else "?"
-
-
-def fetch_once(host: str, port: int, timeout: float = 5.0) -> bytes:
-    """One ab-style HTTP/1.0 request; the raw reply up to EOF (b"" if the peer fails)."""
-    request = f"GET / HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode("ascii")
-    chunks = []
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(request)
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-    except OSError:
-        return b""
-    return b"".join(chunks)
-
-
-def _reply_parts(raw: bytes) -> tuple[bytes, list[bytes], bytes]:
-    """Status line, header lines, body."""
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status, *fields = head.split(b"\r\n")
-    return status, fields, body
-
-
-def describe_reply(reply: bytes) -> str:
-    """How a peer's reply differs from the seed's 88 bytes, in a few words."""
-    if reply == REPLY:
-        return "exact 88 B"
-    if not reply:
-        return "no reply"
-    status, fields, body = _reply_parts(reply)
-    want_status, want_fields, want_body = _reply_parts(REPLY)
-    names = {field.split(b":", 1)[0].strip().lower().decode(errors="replace") for field in fields}
-    want = {field.split(b":", 1)[0].strip().lower().decode() for field in want_fields}
-    notes = [f"{len(reply)} B"]
-    if status != want_status:
-        notes.append(f"status {status.decode(errors='replace')!r}")
-    notes += [f"+{name}" for name in sorted(names - want)]
-    notes += [f"-{name}" for name in sorted(want - names)]
-    lower, want_lower = [f.lower() for f in fields], [f.lower() for f in want_fields]
-    if names == want and sorted(lower) != sorted(want_lower):
-        notes.append("header values differ")
-    elif names == want:
-        if lower != want_lower:
-            notes.append("header order differs")
-        if sorted(fields) != sorted(want_fields):
-            notes.append("header case differs")
-    if body != want_body:
-        # A short body is shown; a page (Apache's default, say) only by its length.
-        notes.append(f"body {body!r}" if len(body) <= 20 else f"body {len(body)} B")
-    return ", ".join(notes)
-
-
-def listen_backlogs(port: int) -> str:
-    """The listen backlog(s) the kernel reports for ``port`` (``ss``'s Send-Q), e.g. "4096"."""
-    try:
-        argv = ["ss", "-ltnH", f"sport = :{port}"]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    backlogs = [line.split()[2] for line in done.stdout.splitlines() if len(line.split()) > 2]
-    if not backlogs:
-        return "?"
-    if len(set(backlogs)) == 1 and len(backlogs) > 1:
-        return f"{backlogs[0]} x{len(backlogs)}"
-    return ",".join(backlogs)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .certs import TlsFiles, nginx_ssl_lines
+from .bench.certs import TlsFiles, nginx_ssl_lines
 from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python, which
 
 PEERS_VENV = OUT_DIR / "peers-venv"

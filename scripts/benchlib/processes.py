@@ -154,69 +154,74 @@ def tree_cpu_seconds(root: int) -> float:
 
 
 class Server:
-    """A peer process listening on ``host:port`` until ``stop``."""
+    """A peer process in its own session (stopping it takes its workers too), its output in
+    ``log_path``; ``start`` runs ``argv`` (again, after a kill) and waits until it listens."""
 
-    def __init__(self, name: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-        self.name = name
-        self.proc = proc
-        self.log_path = log_path
-
-    @classmethod
-    def start(
-        cls,
-        name: str,
-        argv: list[str],
-        *,
-        host: str,
-        port: int,
-        log_dir: Path,
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, *, host: str, port: int,
         cwd: Path | None = None,
-        env: dict[str, str] | None = None,
-        startup_timeout: float = 20.0,
-    ) -> Server:
-        """Start ``argv`` and return once it listens; raise StartError if it never does."""
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = log_dir / f"{name}.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
-                start_new_session=True,
-            )
-        server = cls(name, proc, log_path)
-        deadline = time.monotonic() + startup_timeout
-        while not is_listening(host, port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                raise StartError(f"{name} did not start listening: {server.log_tail()}")
-            time.sleep(0.05)
-        return server
+    ) -> None:  # fmt: skip
+        self.name, self.argv, self.log_path, self.cwd = name, argv, log_path, cwd
+        self.host, self.port = host, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> Server:
+        """Start ``argv`` and return once it listens; StartError if it never does."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab" if self.proc else "wb") as log:  # a restart appends
+            self.proc = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.cwd, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not is_listening(self.host, self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise StartError(f"{self.name} did not start listening: {self.log_tail()}")
+            time.sleep(0.02)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the whole process group (workers too)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signum)
 
     def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.proc.pid)
+        return tree_cpu_seconds(self.pid)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def log_tail(self, lines: int = 3) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").strip().splitlines()
-        except OSError:
+        if not self.log_path.exists():
             return "(no log)"
-        return " | ".join(text[-lines:]) or "(empty log)"
+        return " | ".join(self.log().strip().splitlines()[-lines:]) or "(empty log)"
 
-    def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the peer's process group, then SIGKILL whatever is left after ``grace`` s."""
+    def stop(self, grace: float = 10.0) -> int | None:
+        """SIGTERM to the process (it stops its own workers): its exit status, or None when it
+        outlives ``grace`` and is killed. What is left of its group is killed either way."""
+        if self.proc is None:
+            return None
         if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            except ProcessLookupError:
-                pass
-        # Workers may outlive a master that exited first; their group id is still ours.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.terminate()
+        try:
+            status: int | None = self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            status = None
+        self.kill()
+        return status
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group (woken first, in case it was stopped)."""
+        if self.proc is not None:
+            self.signal(signal.SIGCONT)
+            self.signal(signal.SIGKILL)
+            self.proc.wait()

@@ -58,6 +58,10 @@ class Row:
     def key(self) -> tuple[str, str, str]:
         return (self.part, self.server, self.client)
 
+    @property
+    def client_rss_mb(self) -> float | None:
+        return None if self.client_rss_kb is None else self.client_rss_kb / 1024
+
 
 def median(values: Sequence[float | None]) -> float | None:
     present = [value for value in values if value is not None]
@@ -125,6 +129,15 @@ class Verdict:
         return {True: "PASS", False: "FAIL", None: "n/a"}[self.passed]
 
 
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A part's own verdicts and Markdown lines, beside the shared targets and results."""
+
+    part: str
+    verdicts: list[Verdict]
+    lines: list[str]
+
+
 class RowTable:
     """Rows by key, with the lookups the target checks need."""
 
@@ -147,63 +160,25 @@ class RowTable:
         return value, ""
 
 
-def ratio_verdict(
-    target: str,
-    numerator: tuple[float | None, str],
-    denominator: tuple[float | None, str],
-    passes: Callable[[float], bool],
-) -> Verdict:
-    """A verdict on numerator/denominator; n/a with the reason when either is missing."""
-    top, top_why = numerator
-    bottom, bottom_why = denominator
-    if top is None or bottom is None or bottom == 0:
-        why = top_why or bottom_why or "denominator is zero"
-        return Verdict(target, f"n/a ({why})", None)
-    ratio = top / bottom
-    return Verdict(target, f"{ratio:.3f}x ({top:,.1f} / {bottom:,.1f})", passes(ratio))
-
-
 def cell(value: float | int | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
 RESULT_HEADERS = [
-    "part",
-    "server",
-    "client",
-    "runs",
-    "req/s",
-    "failed (worst)",
-    "p50 ms",
-    "p99 ms",
-    "server CPU µs/req",
-    "client CPU µs/req",
-    "client user µs/req",
-    "client peak RSS MB",
-    "note",
-]
-
-
+    "part", "server", "client", "runs", "req/s", "failed (worst)", "p50 ms", "p99 ms",
+    "server CPU µs/req", "client CPU µs/req", "client user µs/req", "client peak RSS MB", "note",
+]  # fmt: skip
 RESULT_NUMERIC = range(3, 12)
 
 
 def result_cells(row: Row) -> list[str]:
-    rss = None if row.client_rss_kb is None else row.client_rss_kb / 1024
     return [
-        row.part,
-        row.server,
-        row.client,
-        str(row.runs),
-        cell(row.requests_per_second, ",.0f"),
-        cell(row.failed, "d"),
-        cell(row.p50_ms, ".2f"),
-        cell(row.p99_ms, ".2f"),
-        cell(row.server_cpu_us, ".1f"),
-        cell(row.client_cpu_us, ".1f"),
-        cell(row.client_user_us, ".1f"),
-        cell(rss, ".1f"),
-        row.note,
-    ]
+        row.part, row.server, row.client, str(row.runs),
+        cell(row.requests_per_second, ",.0f"), cell(row.failed, "d"),
+        cell(row.p50_ms, ".2f"), cell(row.p99_ms, ".2f"), cell(row.server_cpu_us, ".1f"),
+        cell(row.client_cpu_us, ".1f"), cell(row.client_user_us, ".1f"),
+        cell(row.client_rss_mb, ".1f"), row.note,
+    ]  # fmt: skip
 
 
 def markdown_table(

@@ -98,11 +98,11 @@ class Runner:
                     self.skip(part, spec.name, clients, f"not available: {spec.missing}")
                     continue
                 port = free_port(self.host)
+                log = self.log_dir / f"{_slug(spec.name)}.log"
+                server = Server(spec.name, spec.argv(port), log, host=self.host, port=port,
+                                cwd=spec.cwd)  # fmt: skip
                 try:
-                    server = Server.start(
-                        _slug(spec.name), spec.argv(port), host=self.host, port=port,
-                        log_dir=self.log_dir, cwd=spec.cwd,
-                    )  # fmt: skip
+                    server.start()
                 except (StartError, OSError) as exc:
                     self.skip(part, spec.name, clients, f"failed to start: {exc}")
                     continue
@@ -116,7 +116,7 @@ class Runner:
         """Run one client to completion, with the server's CPU time read around it."""
         if self.pause_s:
             time.sleep(self.pause_s)  # let the previous run's closing sockets settle
-        if peer is not None and peer.server.proc.poll() is not None:
+        if peer is not None and not peer.server.alive():
             error = f"server had exited ({peer.server.log_tail()})"
             return self._record(Sample(part, server_name, run.name, LoadResult(error=error)))
         cpu_before = peer.server.cpu_seconds() if peer else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
@@ -23,6 +23,8 @@ class LoadResult:
     #: only trioload (and the baselines' JSON) report it; ab and wrk stop at p99.
     p999_ms: float | None = None
     error: str | None = None
+    #: the whole JSON report, where there is one (the rate part reads its schedule figures).
+    report: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def _search_number(pattern: str, text: str) -> float | None:
@@ -44,20 +46,11 @@ def ab_argv(
 ) -> list[str]:
     """ab (keep-alive off unless asked), going on after socket errors (-r); over https,
     ``tls_protocol`` pins ab's protocol (``-f TLS1.3``)."""
-    return [
-        "ab",
-        *(["-k"] if keep_alive else []),
-        *(["-f", tls_protocol] if tls_protocol else []),
-        "-r",
-        "-q",
-        "-s",
-        str(AB_SOCKET_TIMEOUT_S),
-        "-c",
-        str(concurrency),
-        "-n",
-        str(requests),
-        url,
-    ]
+    keep = ["-k"] if keep_alive else []
+    protocol = ["-f", tls_protocol] if tls_protocol else []
+    timeout = str(AB_SOCKET_TIMEOUT_S)
+    return ["ab", *keep, *protocol, "-r", "-q", "-s", timeout, "-c", str(concurrency),
+            "-n", str(requests), url]  # fmt: skip
 
 
 def parse_ab(text: str) -> LoadResult:
@@ -88,17 +81,9 @@ def wrk_argv(
     """wrk; unless ``keep_alive``, asking the server to close after each reply, as the
     keep-alive-off runs do."""
     close = [] if keep_alive else ["-H", "Connection: close"]
-    return [
-        "wrk",
-        f"-t{threads}",
-        f"-c{concurrency}",
-        f"-d{max(1, round(duration_s))}s",
-        "--timeout",
-        "30s",
-        "--latency",
-        *close,
-        url,
-    ]
+    seconds = f"-d{max(1, round(duration_s))}s"
+    return ["wrk", f"-t{threads}", f"-c{concurrency}", seconds, "--timeout", "30s", "--latency",
+            *close, url]  # fmt: skip
 
 
 _WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -182,4 +167,5 @@ def parse_json_report(text: str) -> LoadResult:
         p50_ms=dig(report, "latency_ms", "total", "p50"),
         p99_ms=dig(report, "latency_ms", "total", "p99"),
         p999_ms=dig(report, "latency_ms", "total", "p99.9"),
+        report=report,
     )

@@ -12,12 +12,10 @@ from scripts.benchlib.report import (
     Row,
     RowTable,
     Sample,
-    Verdict,
     aggregate,
     markdown_table,
     publish,
     publish_json,
-    ratio_verdict,
     result_cells,
     run_main,
 )
@@ -152,46 +150,6 @@ def test_row_table_value_says_why_a_figure_is_missing() -> None:
         "ab vs trioserve: no figure reported",
     )
     assert table.value("servers", "nginx", "wrk", rps) == (None, "wrk vs nginx was not run")
-
-
-# --- ratio_verdict ---------------------------------------------------------------------------
-
-
-def at_least(top: float) -> Verdict:
-    """A ">= 0.95x" verdict on ``top`` / 1000."""
-    return ratio_verdict("t", (top, ""), (1000.0, ""), lambda value: value >= 0.95)
-
-
-def test_ratio_verdict_passes_at_the_threshold() -> None:
-    verdict = at_least(950.0)
-    assert verdict.passed is True
-    assert verdict.label == "PASS"
-    assert verdict.measured == "0.950x (950.0 / 1,000.0)"
-
-
-def test_ratio_verdict_fails_just_below_the_threshold() -> None:
-    verdict = at_least(949.9)
-    assert verdict.passed is False
-    assert verdict.label == "FAIL"
-
-
-def test_ratio_verdict_passes_above_the_threshold() -> None:
-    assert at_least(1500.0).passed is True
-
-
-def test_ratio_verdict_missing_side_is_not_judged_and_says_why() -> None:
-    verdict = ratio_verdict("t", (None, "ab vs x was not run"), (1.0, ""), lambda _v: True)
-    assert verdict.passed is None
-    assert verdict.label == "n/a"
-    assert verdict.measured == "n/a (ab vs x was not run)"
-    other = ratio_verdict("t", (1.0, ""), (None, "ab vs y: exit 1"), lambda _v: True)
-    assert other.measured == "n/a (ab vs y: exit 1)"
-
-
-def test_ratio_verdict_zero_denominator_is_not_judged() -> None:
-    verdict = ratio_verdict("t", (5.0, ""), (0.0, ""), lambda _v: True)
-    assert verdict.passed is None
-    assert verdict.measured == "n/a (denominator is zero)"
 
 
 # --- tables and output -----------------------------------------------------------------------

@@ -72,7 +72,9 @@ def test_measure_does_not_run_against_a_server_that_exited(runner: Runner, tmp_p
     proc.wait()
     log = tmp_path / "peer.log"
     log.write_text("starting\nTraceback: boom\n")
-    peer = Live(Server("peer", proc, log), "127.0.0.1", 1)
+    server = Server("peer", ["true"], log, host="127.0.0.1", port=1)
+    server.proc = proc
+    peer = Live(server, "127.0.0.1", 1)
     run = ClientRun("ab", ["false"], parse_ab, 10, timeout_s=30)
     sample = runner.measure("servers", "peer", peer, run)
     assert sample.result.error == "server had exited (starting | Traceback: boom)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scripts import soak
-from scripts.benchlib.soakrun import Outcome
+from scripts.benchlib.soak.run import Outcome
 
 
 def test_soak_only_refuses_unknown_scenarios(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""What the baseline programs share: the reply, the request, exact percentiles, the report."""
+"""What the baseline programs share: the reply, the request, the tally and its JSON report."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import json
 import math
 import sys
+import threading
+import time
 
 REPLY = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
@@ -29,33 +31,54 @@ def nearest_rank(sorted_ns: list[int], percent: float) -> float:
     return sorted_ns[rank - 1] / 1e6
 
 
-def is_good_reply(reply: bytes, expected_length: int | None) -> bool:
-    """A 200 of the same length as the first good one (ab's own notion of a failed request)."""
-    if not reply.startswith((b"HTTP/1.1 200 ", b"HTTP/1.0 200 ")):
-        return False
-    return expected_length is None or len(reply) == expected_length
+class Tally:
+    """Requests handed out and their outcomes, under one lock (the blocking client's threads
+    share it); every good request's time is kept, so percentiles are exact, not buckets."""
 
+    def __init__(self, requests: int) -> None:
+        self.lock = threading.Lock()
+        self.remaining = requests
+        self.completed = self.failed = 0
+        self.expected_length: int | None = None
+        self.samples_ns: list[int] = []
+        self.started = time.perf_counter()
 
-def print_report(succeeded: int, failed: int, elapsed_s: float, samples_ns: list[int]) -> None:
-    """One JSON object on stdout, in the shape of ``trioload --json -``."""
-    samples_ns.sort()
-    finished = succeeded + failed
-    report = {
-        "requests_per_second": finished / elapsed_s if elapsed_s > 0 else 0.0,
-        "finished": finished,
-        "succeeded": succeeded,
-        "failed": failed,
-        "elapsed_s": elapsed_s,
-        "latency_ms": {
-            "total": {
-                "p50": nearest_rank(samples_ns, 50),
-                "p99": nearest_rank(samples_ns, 99),
-                "max": nearest_rank(samples_ns, 100),
-            }
-        },
-    }
-    json.dump(report, sys.stdout)
-    sys.stdout.write("\n")
+    def take(self) -> bool:
+        with self.lock:
+            if self.remaining <= 0:
+                return False
+            self.remaining -= 1
+            return True
+
+    def record(self, reply: bytes, started_ns: int) -> None:
+        """A 200 of the same length as the first good one is good (ab's notion of failure)."""
+        elapsed_ns = time.perf_counter_ns() - started_ns
+        good = reply.startswith((b"HTTP/1.1 200 ", b"HTTP/1.0 200 ")) and (
+            self.expected_length in (None, len(reply))
+        )
+        with self.lock:
+            self.completed += 1
+            if not good:
+                self.failed += 1
+                return
+            self.expected_length = len(reply)
+            self.samples_ns.append(elapsed_ns)
+
+    def print_report(self) -> None:
+        """One JSON object on stdout, in the shape of ``trioload --json -``."""
+        elapsed_s = time.perf_counter() - self.started
+        samples = sorted(self.samples_ns)
+        latency = {"p50": 50, "p99": 99, "max": 100}
+        report = {
+            "requests_per_second": self.completed / elapsed_s if elapsed_s > 0 else 0.0,
+            "finished": self.completed,
+            "succeeded": self.completed - self.failed,
+            "failed": self.failed,
+            "elapsed_s": elapsed_s,
+            "latency_ms": {"total": {k: nearest_rank(samples, p) for k, p in latency.items()}},
+        }
+        json.dump(report, sys.stdout)
+        sys.stdout.write("\n")
 
 
 def client_args(description: str | None) -> argparse.Namespace:

@@ -14,7 +14,7 @@ import select
 import socket
 import time
 
-from .common import client_args, is_good_reply, print_report, request_bytes
+from .common import Tally, client_args, request_bytes
 
 _STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
 
@@ -25,19 +25,15 @@ class Loop:
     def __init__(self, host: str, port: int, requests: int) -> None:
         self.address = (host, port)
         self.request = request_bytes(host, port, "epoll-baseline")
-        self.remaining = requests
-        self.completed = self.failed = 0
-        self.expected_length: int | None = None
-        self.samples_ns: list[int] = []
+        self.tally = Tally(requests)
         self.poller = select.epoll()
         #: fd -> (socket, start time, bytes so far)
         self.open: dict[int, tuple[socket.socket, int, list[bytes]]] = {}
 
     def start(self) -> None:
         """Start the next request, if any is left."""
-        if self.remaining <= 0:
+        if not self.tally.take():
             return
-        self.remaining -= 1
         started = time.perf_counter_ns()
         sock = socket.socket(socket.AF_INET, _STREAM)
         try:
@@ -46,8 +42,7 @@ class Loop:
             sock.send(self.request)  # loopback: connected by now
         except OSError:
             sock.close()
-            self.completed += 1
-            self.failed += 1
+            self.tally.record(b"", started)
             return
         self.open[sock.fileno()] = (sock, started, [])
         self.poller.register(sock.fileno(), select.EPOLLIN)
@@ -67,17 +62,9 @@ class Loop:
                 continue
             del self.open[fd]
             sock.close()
-            self.finish(b"".join(chunks), started)
+            self.tally.record(b"".join(chunks), started)
+            self.start()
             return
-
-    def finish(self, reply: bytes, started: int) -> None:
-        self.completed += 1
-        if not is_good_reply(reply, self.expected_length):
-            self.failed += 1
-        else:
-            self.expected_length = len(reply)
-            self.samples_ns.append(time.perf_counter_ns() - started)
-        self.start()
 
     def run(self, concurrency: int) -> None:
         for _ in range(concurrency):
@@ -85,16 +72,15 @@ class Loop:
         while self.open:
             for fd, _mask in self.poller.poll(-1, 1024):
                 self.on_readable(fd)
-            while not self.open and self.remaining > 0:  # every start failed: start again
+            while not self.open and self.tally.remaining > 0:  # every start failed: start again
                 self.start()
 
 
 def main() -> None:
     args = client_args(__doc__)
     loop = Loop(args.host, args.port, args.requests)
-    started = time.perf_counter()
     loop.run(args.concurrency)
-    print_report(loop.completed, loop.failed, time.perf_counter() - started, loop.samples_ns)
+    loop.tally.print_report()
 
 
 if __name__ == "__main__":

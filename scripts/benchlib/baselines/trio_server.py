@@ -1,9 +1,7 @@
 """The plainest trio server, the baseline trioserve must beat.
 
 ``trio.serve_tcp``, one task per connection: read to the blank line, send the 88-byte reply,
-close. The bench starts it with ``--host`` and ``--port`` alone (``peers.trio_baseline_server``),
-for its servers part. ``--delay-ms`` (default 0) makes it wait that long before each reply; the
-bench never passes it: its latency part runs ``delay_server`` instead.
+close; the bench's servers part starts it (``peers.trio_baseline_server``).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from .common import HEAD_END, REPLY
 MAX_HEAD = 65536
 
 
-async def handle(delay_s: float, stream: trio.SocketStream) -> None:
+async def handle(stream: trio.SocketStream) -> None:
     received = b""
     try:
         while HEAD_END not in received:
@@ -27,8 +25,6 @@ async def handle(delay_s: float, stream: trio.SocketStream) -> None:
             if not chunk or len(received) > MAX_HEAD:
                 return
             received += chunk
-        if delay_s:
-            await trio.sleep(delay_s)
         await stream.send_all(REPLY)
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass  # the client went away; nothing to answer
@@ -36,11 +32,9 @@ async def handle(delay_s: float, stream: trio.SocketStream) -> None:
         await stream.aclose()
 
 
-async def serve(host: str, port: int, delay_s: float) -> None:
+async def serve(host: str, port: int) -> None:
     async with trio.open_nursery() as nursery:
-        listeners = await nursery.start(
-            functools.partial(trio.serve_tcp, functools.partial(handle, delay_s), port, host=host)
-        )
+        listeners = await nursery.start(functools.partial(trio.serve_tcp, handle, port, host=host))
         bound = listeners[0].socket.getsockname()
         print(f"trio baseline listening on http://{bound[0]}:{bound[1]}/", file=sys.stderr)
 
@@ -49,9 +43,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--delay-ms", type=float, default=0.0)
     args = parser.parse_args()
-    trio.run(serve, args.host, args.port, args.delay_ms / 1000)
+    trio.run(serve, args.host, args.port)
 
 
 if __name__ == "__main__":

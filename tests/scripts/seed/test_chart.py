@@ -1,4 +1,4 @@
-"""The seed table's chart (``benchlib.seedchart``): the bars it draws, and that it is skipped,
+"""The seed table's chart (``benchlib.seed.chart``): the bars it draws, and that it is skipped,
 not fatal, without matplotlib."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from scripts.benchlib.report import Row
-from scripts.benchlib.seedchart import SKIPPED, Bar, chart_series, write_chart
-from scripts.benchlib.seedreport import NO_CLIENT, SeedRow
+from scripts.benchlib.seed.chart import SKIPPED, Bar, chart_series, write_chart
+from scripts.benchlib.seed.report import NO_CLIENT, SeedRow
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -1,16 +1,14 @@
 """trioserve's inline answer timed in-process: its own CPU for one request, the kernel aside.
 
-Under ab a request costs trioserve ~80 µs of CPU, mostly the kernel's work for a new loopback
-connection, and that figure wanders by several µs from run to run on a shared machine: too
-coarse to see a change of 1 µs in the server's own code. So this part times just that code.
-It drives ``Server._start`` (what the accept loop does with each accepted connection) with
-stand-ins for the system calls, whose read returns a typical head and whose write takes the
-response whole, for the heads ab, wrk, curl and a browser send. (For a revision from before the
-epoll-set engine it drives that engine's ``Server._answer_or_spawn`` with a stand-in socket.)
+Under ab a request costs trioserve tens of µs of CPU, mostly the kernel's work for a new
+loopback connection, and that figure wanders by several µs between runs on a shared machine:
+too coarse to see a change of 1 µs in the server's own code. So this part times just that code:
+``Server._start`` (what the accept loop does with each accepted connection), with stand-ins for
+the system calls, for the heads ab, wrk, curl and a browser send.
 
-Run as ``python -m scripts.benchlib.inline_answer``: it times whichever ``trioserve`` comes
-first on the import path (the bench puts a git revision's copy there for --trioserve-before)
-and prints one JSON object, µs a request per head (best of several repeats).
+Run as ``python -m scripts.benchlib.bench.inline_answer``, it times whichever ``trioserve``
+comes first on the import path (the bench puts a git revision's copy there for
+--trioserve-before) and prints one JSON object: µs a request per head, best of several repeats.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ import functools
 import json
 import os
 import select
-import socket
 import subprocess
 import sys
 import timeit
@@ -28,10 +25,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
+from types import SimpleNamespace
 from typing import cast
 from unittest import mock
-
-import trio
 
 from scripts.benchlib.machine import REPO, venv_python
 from trioserve.config import ServerConfig
@@ -54,78 +50,26 @@ CALLS = 20_000
 REPEATS = 7
 
 
-class _StandInSocket:
-    """Just what the inline path of an engine before the epoll set calls on an accepted socket."""
-
-    def __init__(self, head: bytes) -> None:
-        self._head = head
-
-    def setblocking(self, flag: bool) -> None:
-        pass
-
-    def recv(self, size: int) -> bytes:
-        return self._head
-
-    def send(self, data: bytes) -> int:
-        return len(data)
-
-    def close(self) -> None:
-        pass
-
-
-class _NoNursery:
-    """Where that older slow path would start a task: it does not here (checked below)."""
-
-    def start_soon(self, *args: object) -> None:
-        pass
-
-
-class _StandInSystem:
-    """The system calls the engine makes on a descriptor: the head comes in, all goes out."""
-
-    def __init__(self, head: bytes) -> None:
-        self._head = head
-
-    def read(self, fd: int, size: int) -> bytes:
-        return self._head
-
-    def write(self, fd: int, data: bytes) -> int:
-        return len(data)
-
-    def close(self, fd: int) -> None:
-        pass
-
-
-class _StandInPoller:
-    """Where a connection that is not answered at once would wait: it does not (checked below)."""
-
-    def register(self, fd: int, events: int) -> None:
-        pass
-
-    modify = register
-
-
 @contextlib.contextmanager
 def _one_answer(server: Server, head: bytes) -> Iterator[Callable[[], object]]:
     """The very code under measurement: what the accept loop runs for each connection.
 
-    Only the system calls are stood in for (and put back on exit); every line of Python
-    around them runs.
+    Only the system calls are stood in for (and put back on exit): the head comes in, all of
+    the response goes out, nothing waits in the poller (checked by the caller); every line of
+    Python around them runs.
     """
-    peer = ("127.0.0.1", 40000)
-    if hasattr(server, "_answer_or_spawn"):  # a revision before the epoll-set engine
-        conn = cast(socket.socket, _StandInSocket(head))
-        nursery = cast(trio.Nursery, _NoNursery())
-        yield functools.partial(server._answer_or_spawn, conn, peer, nursery)
-        return
+    system = SimpleNamespace(
+        read=lambda fd, size: head, write=lambda fd, data: len(data), close=lambda fd: None
+    )
+    nothing = SimpleNamespace(register=lambda fd, events: None, modify=lambda fd, events: None)
+    server._poller = cast(select.epoll, nothing)
     engine = sys.modules[Server.__module__]
-    server._poller = cast(select.epoll, _StandInPoller())
     with (
-        mock.patch.object(engine, "os", _StandInSystem(head)),
+        mock.patch.object(engine, "os", system),
         mock.patch.object(engine, "set_nonblocking", lambda fd: None),
         mock.patch.object(engine, "half_close", lambda fd: None),
     ):
-        yield functools.partial(server._start, 7, peer, 0.0)
+        yield functools.partial(server._start, 7, ("127.0.0.1", 40000), 0.0)
 
 
 def time_inline_answers(
@@ -153,7 +97,7 @@ def measure(trioserve_dir: Path) -> dict[str, float]:
     # -P: "-m" would otherwise put the working directory (the repository) first on the path,
     # ahead of PYTHONPATH, and every revision would time today's trioserve.
     done = subprocess.run(
-        [venv_python(), "-P", "-m", "scripts.benchlib.inline_answer"],
+        [venv_python(), "-P", "-m", "scripts.benchlib.bench.inline_answer"],
         cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
     result = json.loads(done.stdout)

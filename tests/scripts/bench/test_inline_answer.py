@@ -1,4 +1,4 @@
-"""The bench's in-process timing of trioserve's inline answer (``benchlib.inline_answer``)."""
+"""The bench's in-process timing of trioserve's inline answer (``benchlib.bench.inline_answer``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import trioserve.server as engine
-from scripts.benchlib import inline_answer
-from scripts.benchlib.inline_answer import InlineTimings
+from scripts.benchlib.bench import inline_answer
+from scripts.benchlib.bench.inline_answer import InlineTimings
 
 
 def test_time_inline_answers_answers_every_typical_head_inline() -> None:

@@ -5,7 +5,7 @@ connections that send nothing (both kept at their number: one the server closes 
 replaced), oversized request heads, random garbage, and connections closed with a RST as soon
 as they are made. Prints one JSON object of counts on stdout.
 
-    .venv/bin/python -m scripts.benchlib.hostile --port 8080 --seconds 10 --slowloris 500
+    .venv/bin/python -m scripts.benchlib.soak.hostile --port 8080 --seconds 10 --slowloris 500
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from typing import Any
 import trio
 
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from scripts.benchlib.machine import raise_nofile_limit, require_loopback
+from scripts.benchlib.machine import require_loopback
+from trioserve.fdlimit import raise_nofile_limit
 
 #: most connections of one paced kind in flight at once; launches beyond it are skipped.
 MAX_IN_FLIGHT = 200
@@ -67,19 +68,23 @@ class HeldCounts:
 
 
 @dataclass
-class ProbeCounts:
-    """One request a connection: its answer's status code, else how it ended.
-
-    ``sent`` less the outcomes is the number still waiting when the time ran out.
-    """
+class ResetCounts:
+    """Connections made and closed at once with a RST (launches skipped: too many in flight)."""
 
     sent: int = 0
+    connect_failed: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class ProbeCounts(ResetCounts):
+    """One request a connection: its answer's status code, else how it ended (``sent`` less
+    the outcomes: still waiting when the time ran out)."""
+
     statuses: dict[str, int] = field(default_factory=dict)
     reset: int = 0
     eof: int = 0
     timeout: int = 0
-    connect_failed: int = 0
-    skipped: int = 0
 
     def record(self, outcome: str) -> None:
         """Count a status code ("431") or one of "reset", "eof", "timeout"."""
@@ -87,15 +92,6 @@ class ProbeCounts:
             setattr(self, outcome, getattr(self, outcome) + 1)
         else:
             self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
-
-
-@dataclass
-class ResetCounts:
-    """Connections made and closed at once with a RST."""
-
-    sent: int = 0
-    connect_failed: int = 0
-    skipped: int = 0
 
 
 async def connect(host: str, port: int) -> trio.SocketStream | None:
@@ -195,9 +191,7 @@ def garbage() -> bytes:
     return random.randbytes(random.randint(1024, 4096) - 4) + b"\r\n\r\n"
 
 
-async def pace(
-    per_s: float, counts: ProbeCounts | ResetCounts, launch: Callable[[], Awaitable[None]]
-) -> None:
+async def pace(per_s: float, counts: ResetCounts, launch: Callable[[], Awaitable[None]]) -> None:
     """Start ``launch`` ``per_s`` times a second on a fixed schedule, until cancelled."""
     if per_s <= 0:
         return

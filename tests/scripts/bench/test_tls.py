@@ -1,5 +1,5 @@
 """The bench's tls part: its target, its certificates, nginx's TLS server block and the client
-command lines (``benchlib.targets``, ``certs``, ``peers``, ``parts``). Nothing here opens a
+command lines (``benchlib.bench.targets``, ``certs``, ``peers``, ``parts``). Nothing here opens a
 socket: the certificates are checked with a handshake between two memory buffers."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.benchlib import targets as t
-from scripts.benchlib.certs import TlsFiles, make_certificates, tls_files, trioserve_flags
-from scripts.benchlib.parts import Options, tls_ab_run, tls_trioload_runs
+from scripts.benchlib.bench import targets as t
+from scripts.benchlib.bench.certs import TlsFiles, make_certificates, tls_files, trioserve_flags
+from scripts.benchlib.bench.parts import Options, tls_ab_run, tls_trioload_runs
 from scripts.benchlib.peers import BACKLOG, write_nginx_conf
 from scripts.benchlib.report import Row, RowTable
 from scripts.benchlib.runner import client_timeout
@@ -73,13 +73,14 @@ def test_tls_measured_shows_both_clients_cpu() -> None:
     table = rows(1100.0, cpu=150.25, user=90.0, ab_cpu=140.0, ab_user=60.04)
     assert judged(table)[1] == (
         "1.100x (1,100.0 / 1,000.0); failed 0;"
-        " client CPU µs/req: trioload 150.2 (90.0 user), ab 140.0 (60.0 user)"
+        " client CPU µs/req: trioload (https, --insecure) 150.2 (90.0 user),"
+        " ab (https) 140.0 (60.0 user)"
     )
 
 
 def test_tls_measured_cpu_unknown_shows_a_dash() -> None:
     assert str(judged(rows(1100.0, cpu=150.0, user=90.0))[1]).endswith(
-        "client CPU µs/req: trioload 150.0 (90.0 user), ab -"
+        "client CPU µs/req: trioload (https, --insecure) 150.0 (90.0 user), ab (https) -"
     )
 
 

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -23,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..machine import VENV_BIN, is_listening
+from ..processes import Server, StartError, tree_pids
 from .hostile import Mix
-from .machine import VENV_BIN, is_listening
-from .processes import tree_pids
 
 HOST = "127.0.0.1"
 TRIOSERVE = str(VENV_BIN / "trioserve")
@@ -76,21 +75,12 @@ class Sizes:
 
 
 SMALL = Sizes(
-    requests=20_000,
-    exhaust_requests=3_000,
-    calm_requests=500,
-    hostile_seconds=1.0,
-    hostile_lead_s=1.0,
-    hostile_head_timeout_s=0.5,
-    mix=Mix(
-        slowloris=50, idle=100, oversized_per_s=20, garbage_per_s=20, resets_per_s=50, drip_s=0.2
-    ),
-    dying_seconds=3.0,
-    dying_timeout_s=0.5,
-    grace_s=2.0,
-    grace_run_s=1.5,
-    rate=500.0,
-)
+    requests=20_000, exhaust_requests=3_000, calm_requests=500,
+    hostile_seconds=1.0, hostile_lead_s=1.0, hostile_head_timeout_s=0.5,
+    mix=Mix(slowloris=50, idle=100, oversized_per_s=20, garbage_per_s=20, resets_per_s=50,
+            drip_s=0.2),
+    dying_seconds=3.0, dying_timeout_s=0.5, grace_s=2.0, grace_run_s=1.5, rate=500.0,
+)  # fmt: skip
 
 
 def url(port: int) -> str:
@@ -155,102 +145,39 @@ def free_port_outside_ephemeral_range() -> int:
     raise RuntimeError("no free port outside the ephemeral range")
 
 
-class PortTakenError(RuntimeError):
-    """Someone bound the port between its choice and trioserve's bind: choose again."""
-
-
-class Trioserve:
-    """One trioserve process (its own session: workers go with it), its log in a file."""
-
-    def __init__(
-        self, log_dir: Path, name: str, port: int, args: list[str], nofile: int = 0
-    ) -> None:
-        self.port, self.args, self.nofile = port, args, nofile
-        self.log_path = log_dir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 20.0) -> None:
-        argv = [TRIOSERVE, "--host", HOST, "--port", str(self.port), *self.args]
-        if self.nofile:  # the soft and hard limits both (trioserve lifts a soft one itself)
-            argv = [sys.executable, "-c", _EXEC_LIMITED, str(self.nofile), *argv]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while not is_listening(HOST, self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                said = self.log()
-                if "Address already in use" in said:
-                    raise PortTakenError(self.port)
-                raise RuntimeError(f"trioserve did not start: {said[-300:]}")
-            time.sleep(0.02)
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def signal(self, signum: int) -> None:
-        """Send ``signum`` to the whole process group (workers too)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signum)
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM to the master (it forwards to its workers); its exit status, None on a hang."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.signal(signal.SIGCONT)
-            self.signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stopped_counts(self) -> tuple[int, int, int] | None:
-        """(accepted, responses, socket errors) from the last shutdown line, if any."""
-        matches = _STOPPED_LINE.findall(self.log())
-        if not matches:
-            return None
-        accepted, responses, socket_errors = (int(v) for v in matches[-1])
-        return accepted, responses, socket_errors
+def stopped_counts(server: Server) -> tuple[int, int, int] | None:
+    """(accepted, responses, socket errors) from trioserve's last shutdown line, if any."""
+    matches = _STOPPED_LINE.findall(server.log())
+    if not matches:
+        return None
+    accepted, responses, socket_errors = (int(v) for v in matches[-1])
+    return accepted, responses, socket_errors
 
 
 @contextlib.contextmanager
 def trioserve(
     log_dir: Path, name: str, args: list[str] | None = None, *, nofile: int = 0
-) -> Iterator[Trioserve]:
-    """A started trioserve on a fresh port, killed on the way out whatever happened."""
+) -> Iterator[Server]:
+    """A started trioserve on a fresh port, killed on the way out whatever happened. Someone
+    may bind the port between its choice and trioserve's bind: then another is chosen."""
     for _ in range(3):
-        server = Trioserve(log_dir, name, free_port_outside_ephemeral_range(), args or [], nofile)
+        port = free_port_outside_ephemeral_range()
+        argv = [TRIOSERVE, "--host", HOST, "--port", str(port), *(args or [])]
+        if nofile:  # the soft and hard limits both (trioserve lifts a soft one itself)
+            argv = [sys.executable, "-c", _EXEC_LIMITED, str(nofile), *argv]
+        server = Server(name, argv, log_dir / f"{name}.log", host=HOST, port=port)
         try:
             server.start()
             break
-        except PortTakenError:
-            server.log_path.unlink(missing_ok=True)
+        except StartError:
+            if "Address already in use" not in server.log():
+                raise
     else:
         raise RuntimeError("trioserve found three ports taken in a row")
     try:
         yield server
     finally:
-        if server.alive():
-            server.kill()
+        server.kill()
 
 
 @dataclass

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.benchlib import soakfaults
-from scripts.benchlib.soakrun import SMALL
+from scripts.benchlib.soak import faults as soakfaults
+from scripts.benchlib.soak.run import SMALL
 
 pytestmark = pytest.mark.slow
 

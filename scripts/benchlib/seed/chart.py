@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .seedreport import SeedRow
+from .report import SeedRow
 
 SKIPPED = (
     "chart skipped: matplotlib is not installed"

@@ -1,5 +1,6 @@
-"""The rate sweep's plain parts: a trioload report into figures, the medians over rounds, the
-run sizing, the verdict on the schedule and the table's rows. Nothing here starts a process."""
+"""The bench's rate part, its plain code (``benchlib.bench.rate``): a trioload report into
+figures, the medians over rounds, the run sizing, the verdict on the schedule and the table's
+rows. Nothing here starts a process."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from scripts import rate_sweep
-from scripts.rate_sweep import (
+from scripts import bench
+from scripts.benchlib.bench import rate
+from scripts.benchlib.bench.rate import (
     DEFAULT_FRACTIONS,
     HEADERS,
     MIN_REQUESTS,
@@ -20,10 +22,8 @@ from scripts.rate_sweep import (
     judge,
     keeps_schedule,
     median_figures,
-    parse_args,
     parse_fractions,
     requests_for,
-    summary,
     verdict_of,
 )
 
@@ -132,7 +132,7 @@ def test_requests_for_never_goes_below_the_floor() -> None:
 
 
 def test_fractions_parse_sorted_without_repeats() -> None:
-    assert parse_fractions("0.9, 0.5,0.9,1.1") == [0.5, 0.9, 1.1]
+    assert parse_fractions("0.9, 0.5,0.9,1.1") == (0.5, 0.9, 1.1)
 
 
 @pytest.mark.parametrize("text", ["", "0.5,x", "0,0.5", "-0.2", ","])
@@ -142,13 +142,15 @@ def test_fractions_refused(text: str) -> None:
 
 
 def test_defaults_are_the_briefs() -> None:
-    args = parse_args([])
-    assert args.server == "nginx"
-    assert args.concurrency == 100
-    assert args.rounds == 3
-    assert args.seconds == 5.0
-    assert args.fractions == [0.25, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1] == list(DEFAULT_FRACTIONS)
-    assert args.trioload.is_absolute()
+    opts = bench.parse_options(["--only", "rate"])
+    assert opts.rate_server == "nginx"
+    assert opts.rate_concurrency == 100
+    assert opts.rounds == 3
+    assert opts.rate_seconds == 5.0
+    assert opts.rate_fractions == (0.25, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1) == DEFAULT_FRACTIONS
+    assert opts.trioload.is_absolute()
+    quick = bench.parse_options(["--quick", "--rate-fractions", "0.7,0.3"])
+    assert (quick.rounds, quick.rate_seconds, quick.rate_fractions) == (1, 1.0, (0.3, 0.7))
 
 
 # --- the verdict -----------------------------------------------------------------------------
@@ -232,7 +234,7 @@ def test_verdict_of_results_skips_the_closed_loop_and_failed_runs() -> None:
     assert verdict.measured == "kept up to 0.8x"
 
 
-# --- the table and the progress line ---------------------------------------------------------
+# --- the table -----------------------------------------------------------------------------
 
 
 def test_cells_of_the_closed_loop_row_leave_schedule_columns_empty() -> None:
@@ -262,15 +264,8 @@ def test_cells_of_a_rate_row_show_the_medians() -> None:
     assert by_header["failed (worst)"] == "0"
 
 
-def test_summary_of_a_run_and_of_an_error() -> None:
-    assert summary(figures_from_report(report())) == (
-        "995 req/s, 0.995x asked, lag p99 0.800 ms, late 1.00%, failed 0, client 20.0 µs/req"
-    )
-    assert summary("killed after 61 s") == "ERROR killed after 61 s"
-
-
 def test_the_target_reads_its_limits() -> None:
-    assert rate_sweep.TARGET == (
+    assert rate.TARGET == (
         "trioload -R keeps its schedule up to >= 0.8x its own closed-loop max"
         " (made >= 0.99x asked, lag p99 <= 2 ms)"
     )

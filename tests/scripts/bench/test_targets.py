@@ -1,12 +1,12 @@
-"""The issue's speed targets judged on median rows (``benchlib.targets``): PASS, FAIL or n/a at
+"""The speed targets judged on median rows (``benchlib.bench.targets``): PASS, FAIL or n/a at
 and around each threshold."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts.benchlib import targets as t
-from scripts.benchlib.inline_answer import InlineTimings
+from scripts.benchlib.bench import targets as t
+from scripts.benchlib.bench.inline_answer import InlineTimings
 from scripts.benchlib.report import Row, RowTable, Verdict
 
 SMALL, LARGE = 100_000, 10_000_000
@@ -18,6 +18,10 @@ def table(*rows: Row) -> RowTable:
 
 def rps_row(part: str, server: str, client: str, rps: float, failed: int | None = 0) -> Row:
     return Row(part, server, client, runs=1, requests_per_second=rps, failed=failed)
+
+
+def user_cpu(rows: RowTable) -> Verdict:
+    return one(t.judge(rows, {t.CLIENTS}, (SMALL, LARGE)), "trioload user CPU")
 
 
 def one(verdicts: list[Verdict], starting: str) -> Verdict:
@@ -80,7 +84,7 @@ def test_judge_workers_threshold_is_09_of_nginx(ours: float, passed: bool) -> No
     assert verdict.passed is passed
 
 
-# --- _outruns: a ratio and zero failures -----------------------------------------------------
+# --- a ratio and zero failures -----------------------------------------------------
 
 
 def clients(trioload_rps: float, failed: int | None = 0, ab_rps: float = 1000.0) -> RowTable:
@@ -91,7 +95,7 @@ def clients(trioload_rps: float, failed: int | None = 0, ab_rps: float = 1000.0)
 
 
 def outruns_ab(rows: RowTable) -> Verdict:
-    return t._outruns(rows, t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD, t.AB, factor=1.15)
+    return one(t.judge(rows, {t.CLIENTS}, (SMALL, LARGE)), f"{t.TRIOLOAD} >= 1.15x")
 
 
 def test_outruns_passes_at_the_factor_with_no_failures() -> None:
@@ -166,15 +170,15 @@ def test_judge_keepalive_trioserve_needs_08_of_nginx_and_no_failures(
     assert verdict.passed is passed
 
 
-# --- _user_cpu -------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("user_us", "passed"), [(12.0, True), (12.1, False), (3.0, True)])
 def test_user_cpu_limit_is_12_us(user_us: float, passed: bool) -> None:
     rows = table(Row(t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD, runs=1, client_user_us=user_us))
-    verdict = t._user_cpu(rows)
+    verdict = user_cpu(rows)
     assert verdict.passed is passed
-    assert verdict.measured == f"{user_us:.1f} µs"
+    assert verdict.measured == f"{user_us:.1f} µs; client CPU µs/req: trioload -, ab -"
 
 
 def test_user_cpu_shows_ab_figures_beside_ours() -> None:
@@ -182,26 +186,32 @@ def test_user_cpu_shows_ab_figures_beside_ours() -> None:
         Row(t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD, runs=1, client_user_us=8.0, client_cpu_us=20.0),
         Row(t.CLIENTS, t.NGINX_ONE, t.AB, runs=1, client_user_us=5.0, client_cpu_us=15.0),
     )
-    verdict = t._user_cpu(rows)
+    verdict = user_cpu(rows)
     assert verdict.passed is True
-    assert verdict.measured == "8.0 µs (total 20.0; ab: 5.0 user, 15.0 total)"
+    assert verdict.measured == (
+        "8.0 µs; client CPU µs/req: trioload 20.0 (8.0 user), ab 15.0 (5.0 user)"
+    )
 
 
 @pytest.mark.parametrize(
-    "rows",
+    ("rows", "why"),
     [
-        table(),
-        table(Row(t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD, note="1 of 1 runs failed: exit 1")),
+        (table(), "was not run"),
+        (
+            table(Row(t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD, note="1 of 1 runs failed: exit 1")),
+            ": 1 of 1 runs failed: exit 1",
+        ),
     ],
     ids=["no-row", "no-figure"],
 )
-def test_user_cpu_without_a_trioload_figure_is_not_judged(rows: RowTable) -> None:
-    verdict = t._user_cpu(rows)
+def test_user_cpu_without_a_trioload_figure_is_not_judged(rows: RowTable, why: str) -> None:
+    verdict = user_cpu(rows)
     assert verdict.passed is None
-    assert verdict.measured == "n/a (no trioload run)"
+    separator = "" if why.startswith(":") else " "
+    assert verdict.measured == f"n/a ({t.TRIOLOAD} vs {t.NGINX_ONE}{separator}{why})"
 
 
-# --- _memory ---------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 
 
 def memory(small_kb: int | None, large_kb: int | None) -> Verdict:
@@ -210,13 +220,13 @@ def memory(small_kb: int | None, large_kb: int | None) -> Verdict:
         for n, kb in ((SMALL, small_kb), (LARGE, large_kb))
         if kb is not None
     ]
-    return t._memory(table(*rows), SMALL, LARGE)
+    return one(t.judge(table(*rows), {t.MEMORY}, (SMALL, LARGE)), "trioload peak RSS")
 
 
 def test_memory_passes_at_11x_growth() -> None:
     verdict = memory(50_000, 55_000)
     assert verdict.passed is True
-    assert verdict.measured == "1.100x (peak 53.7 MB)"
+    assert verdict.measured == "1.100x (53.7 / 48.8)"  # MB
 
 
 def test_memory_fails_just_over_11x_growth() -> None:
@@ -226,7 +236,7 @@ def test_memory_fails_just_over_11x_growth() -> None:
 def test_memory_fails_at_100_mb_peak_even_when_flat() -> None:
     verdict = memory(100_000, 102_400)
     assert verdict.passed is False
-    assert verdict.measured == "1.024x (peak 100.0 MB)"
+    assert verdict.measured == "1.024x (100.0 / 97.7)"
 
 
 def test_memory_passes_just_under_100_mb() -> None:
@@ -239,7 +249,7 @@ def test_memory_without_the_large_run_is_not_judged() -> None:
     assert verdict.measured == f"n/a ({t.memory_client(LARGE)} vs {t.NGINX_ONE} was not run)"
 
 
-# --- _latency --------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 
 
 def latency(
@@ -255,7 +265,7 @@ def latency(
         rows.append(
             Row(t.LATENCY, t.DELAY, t.BLOCKING, runs=runs, p50_ms=reference, p50_range=p50_range)
         )
-    return t._latency(table(*rows))
+    return one(t.judge(table(*rows), {t.LATENCY}, (SMALL, LARGE)), "trioload p50")
 
 
 @pytest.mark.parametrize(
@@ -272,7 +282,7 @@ def test_latency_measured_shows_the_gap() -> None:
 
 def test_latency_shows_the_references_spread_over_rounds() -> None:
     verdict = latency(20.25, 20.0, runs=3, p50_range=(19.8, 20.3))
-    assert verdict.measured.endswith("; the reference's p50 ranged 19.800-20.300 over the rounds")
+    assert verdict.measured.endswith("; theirs ranged 19.800-20.300 over the rounds")
 
 
 def test_latency_single_round_shows_no_spread() -> None:
@@ -365,3 +375,53 @@ def test_inline_growth_without_before_is_absent_or_says_why() -> None:
     assert verdict is not None
     assert verdict.passed is None
     assert verdict.measured == "n/a ('x' is not a git revision)"
+
+
+# --- judge_target: one line of the table -----------------------------------------------------
+
+RATIO = t.Target("t", t.SERVERS, ("x", t.AB), ("y", t.AB), low=0.95)
+
+
+def ratio_of(top: float | None, bottom: float | None, note: str = "") -> Verdict:
+    """RATIO on x's req/s over y's (1000 unless given); a missing figure carries ``note``."""
+    rows = [Row(t.SERVERS, server, t.AB, runs=1, requests_per_second=rps, note=note)
+            for server, rps in (("x", top), ("y", bottom))]  # fmt: skip
+    return t.judge_target(table(*rows), RATIO)
+
+
+def test_ratio_passes_at_the_threshold() -> None:
+    verdict = ratio_of(950.0, 1000.0)
+    assert verdict.passed is True
+    assert verdict.label == "PASS"
+    assert verdict.measured == "0.950x (950.0 / 1,000.0)"
+
+
+def test_ratio_fails_just_below_the_threshold() -> None:
+    verdict = ratio_of(949.9, 1000.0)
+    assert verdict.passed is False
+    assert verdict.label == "FAIL"
+
+
+def test_ratio_passes_above_the_threshold() -> None:
+    assert ratio_of(1500.0, 1000.0).passed is True
+
+
+def test_ratio_missing_side_is_not_judged_and_says_why() -> None:
+    verdict = t.judge_target(table(rps_row(t.SERVERS, "y", t.AB, 1.0)), RATIO)
+    assert verdict.passed is None
+    assert verdict.label == "n/a"
+    assert verdict.measured == f"n/a ({t.AB} vs x was not run)"
+    other = ratio_of(1.0, None, note="exit 1")
+    assert other.measured == f"n/a ({t.AB} vs y: exit 1)"
+
+
+def test_ratio_zero_denominator_is_not_judged() -> None:
+    verdict = ratio_of(5.0, 0.0)
+    assert verdict.passed is None
+    assert verdict.measured == "n/a (denominator is zero)"
+
+
+def test_information_lines_are_shown_not_judged() -> None:
+    verdict = t.judge_target(table(), t.Target("i", t.SERVERS, ("x", t.AB), ("y", t.AB)))
+    assert verdict.passed is None
+    assert all(target.low is None and target.high is None for target in t.INFORMATION)

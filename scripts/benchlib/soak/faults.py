@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .soakrun import (
+from .run import (
     LoadRun,
     Outcome,
     Sizes,
@@ -23,6 +23,7 @@ from .soakrun import (
     free_port_outside_ephemeral_range,
     outcome,
     run_trioload,
+    stopped_counts,
     trioserve,
     url,
 )
@@ -78,7 +79,7 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
         run = run_trioload(load, out, timeout=START_LEAD_S + t + s + 60, during=act)
         server.signal(signal.SIGCONT)
         # What the restarted process answered, from its own shutdown line.
-        after_restart = (server.stopped_counts() or (0, 0, 0))[1] if server.stop() == 0 else 0
+        after_restart = (stopped_counts(server) or (0, 0, 0))[1] if server.stop() == 0 else 0
     columns = failures(run)
     problems = _dying_problems(run, columns, case, START_LEAD_S + t + s + END_SLACK_S)
     if case == "restarted" and not after_restart:
@@ -142,7 +143,7 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
         load += ["--start-at", f"{begins:.3f}", url(server.port)]
         timeout = START_LEAD_S + sizes.grace_run_s + g + 60
         run = run_trioload(load, out, timeout=timeout, during=terminate)
-        counts = server.stopped_counts()
+        counts = stopped_counts(server)
     columns = failures(run)
     others = sum(v for k, v in columns.items() if k != "connect")
     problems = []
@@ -213,7 +214,7 @@ def _unwritable(out: Path) -> str | None:
             if problem:
                 return f"{flag}: {problem}"
         server.stop()
-        counts = server.stopped_counts()
+        counts = stopped_counts(server)
         if counts is None or counts[0] != 0:
             return "the run started before the error"
     return None

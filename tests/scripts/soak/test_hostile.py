@@ -1,4 +1,4 @@
-"""``benchlib.hostile``: its misbehaving clients against an in-process trioserve, its counts
+"""``benchlib.soak.hostile``: its misbehaving clients against an in-process trioserve, its counts
 when nothing answers, and its command line."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import trio
 
-from scripts.benchlib import hostile
-from scripts.benchlib.hostile import Mix, run_mix, status_of
+from scripts.benchlib.soak import hostile
+from scripts.benchlib.soak.hostile import Mix, run_mix, status_of
 from trioserve.config import ServerConfig
 from trioserve.server import Server
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: every kind on, a few of each; the server's 0.5 s head timeout closes held ones within a run.
 SMALL = Mix(slowloris=5, idle=5, oversized_per_s=5, garbage_per_s=5, resets_per_s=5, drip_s=0.2)
 
@@ -152,7 +152,7 @@ def test_hostile_status_of_reads_the_status_line(received: bytes, status: str | 
 
 
 def test_hostile_cli_refuses_a_host_outside_127_8() -> None:
-    command = [sys.executable, "-m", "scripts.benchlib.hostile", "--host", "10.0.0.1"]
+    command = [sys.executable, "-m", "scripts.benchlib.soak.hostile", "--host", "10.0.0.1"]
     done = subprocess.run(
         [*command, "--port", "80", "--seconds", "1"],
         cwd=ROOT,
@@ -171,7 +171,8 @@ async def test_hostile_cli_prints_its_counts_as_json(nursery: trio.Nursery) -> N
     port = await serve(nursery)
     knobs = ["--slowloris", "2", "--idle", "2", "--oversized-per-s", "4", "--drip-s", "0.2"]
     knobs += ["--garbage-per-s", "4", "--resets-per-s", "4"]
-    script = str(ROOT / "scripts" / "benchlib" / "hostile.py")  # run as a file, not with -m
+    # Run as a file, not with -m.
+    script = str(ROOT / "scripts" / "benchlib" / "soak" / "hostile.py")
     done = await trio.run_process(
         [sys.executable, script, "--port", str(port), "--seconds", "1", *knobs],
         cwd=ROOT,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.benchlib import soakload
-from scripts.benchlib.soakrun import SMALL
+from scripts.benchlib.soak import load as soakload
+from scripts.benchlib.soak.run import SMALL
 
 pytestmark = pytest.mark.slow
 

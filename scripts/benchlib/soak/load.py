@@ -12,9 +12,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from ..machine import REPO, venv_python
 from .hostile import Mix
-from .machine import REPO, venv_python
-from .soakrun import (
+from .run import (
     LoadRun,
     Outcome,
     Sizes,
@@ -198,7 +198,7 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
 
 def _hostile_argv(port: int, seconds: float, mix: Mix) -> list[str]:
     """The hostile clients' process (scripts/benchlib/hostile.py) with ``mix``'s knobs."""
-    argv = [venv_python(), "-m", "scripts.benchlib.hostile", "--port", str(port)]
+    argv = [venv_python(), "-m", "scripts.benchlib.soak.hostile", "--port", str(port)]
     argv += ["--seconds", f"{seconds:g}"]
     for knob in dataclasses.fields(mix):  # --slowloris N ... --drip-s S, as hostile.main reads
         argv += [f"--{knob.name.replace('_', '-')}", f"{getattr(mix, knob.name):g}"]

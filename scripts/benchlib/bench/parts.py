@@ -1,0 +1,378 @@
+"""The bench's parts: which peers each starts, which clients it runs, in what order.
+
+Each ``run_*`` function starts its servers and runs its clients for the given rounds, leaving
+the samples in the ``Runner``; the inline and rate parts also return a ``Section`` of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import peers
+from ..machine import REPO, which
+from ..report import Section, Verdict, markdown_table
+from ..runner import ClientRun, Live, Runner, client_timeout
+from ..tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
+from . import certs, inline_answer, rate
+from . import targets as t
+from .certs import TlsFiles
+from .inline_answer import InlineTimings
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The bench's settings after ``--quick`` and the explicit flags are resolved."""
+
+    host: str
+    requests: int
+    concurrency: int
+    rounds: int
+    parts: frozenset[str]
+    wrk_seconds: float
+    latency_requests: int
+    memory_sizes: tuple[int, int]
+    pause_s: float
+    install_peers: bool
+    markdown: Path | None
+    trioserve: Path
+    trioload: Path
+    #: a git revision whose trioserve joins the servers part, to measure a change in one run.
+    trioserve_before: str | None = None
+    rate_server: str = "nginx"
+    rate_concurrency: int = 100
+    rate_fractions: tuple[float, ...] = rate.DEFAULT_FRACTIONS
+    rate_seconds: float = 5.0
+
+
+Part = Callable[[Runner, Options, Path], Section | None]
+#: where one run against a peer is measured: (server's name, the peer, the client run).
+Plan = list[tuple[str, Live, ClientRun]]
+#: the rate part's runs by load: each one's figures, or why it has none.
+Results = dict[rate.Load, list[rate.Figures | str]]
+
+
+def ab_run(url: str, n: int, c: int, *, keep_alive: bool = False) -> ClientRun:
+    argv = ab_argv(url, n, c, keep_alive=keep_alive)
+    return ClientRun(t.AB_K if keep_alive else t.AB, argv, parse_ab, n, client_timeout(n))
+
+
+def wrk_run(opts: Options, url: str, threads: int = 2, *, keep_alive: bool = False) -> ClientRun:
+    """wrk against ``url``: -t2 at -c, -t1 at -c, or -t1 keep-alive at the keep-alive part's c."""
+    c = t.KEEPALIVE_CONCURRENCY if keep_alive else opts.concurrency
+    argv = wrk_argv(url, threads, c, opts.wrk_seconds, keep_alive=keep_alive)
+    name = t.WRK_T1_K if keep_alive else t.WRK if threads == 2 else t.WRK_T1
+    return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60)
+
+
+def trioload_run(
+    opts: Options, name: str, url: str, n: int, c: int, *extra: str, cost: int = 1
+) -> ClientRun:
+    """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``); ``cost``:
+    how many plain requests one of these is worth, for the safety-net timeout."""
+    argv = trioload_argv(str(opts.trioload), url, n, c, extra)
+    return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost))
+
+
+def baseline_client(name: str, module: str, peer: Live, n: int, c: int) -> ClientRun:
+    """One of the baseline clients (``trio_client``, ``blocking_client``) against ``peer``."""
+    argv = peers.baseline_argv(
+        module, "-n", str(n), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
+    )
+    return ClientRun(name, argv, parse_json_report, n, client_timeout(n))
+
+
+def _trioload_problem(
+    runner: Runner, opts: Options, part: str, server: str, names: list[str]
+) -> bool:
+    """Whether trioload's console script cannot run; if so, its rows say why."""
+    problem = peers.console_script_problem(opts.trioload)
+    if problem is not None:
+        runner.skip(part, server, names, f"not available: {problem}")
+    return problem is not None
+
+
+def _rounds(runner: Runner, opts: Options, part: str, plan: Plan) -> None:
+    """Every run of ``plan`` once a round for ``opts.rounds`` rounds, every other round
+    backward: a run's figures (its CPU a request above all) depend on what ran just before
+    it, so no run always follows the same one."""
+    for number in range(opts.rounds):
+        for server, peer, client in plan if number % 2 == 0 else reversed(plan):
+            runner.measure(part, server, peer, client)
+
+
+def run_inline(runner: Runner, opts: Options, run_dir: Path) -> Section:
+    """trioserve's inline answer timed in-process, and --trioserve-before's, rounds interleaved."""
+    before_dir: Path | None = None
+    note = ""
+    if opts.trioserve_before is not None:
+        checkout = peers.trioserve_checkout(opts.trioserve_before)
+        if isinstance(checkout, str):
+            note = checkout
+        else:
+            before_dir = checkout
+    now_runs, before_runs = [], []
+    for _ in range(opts.rounds):
+        now_runs.append(inline_answer.measure(REPO))
+        line = ", ".join(f"{head} {us:.2f}" for head, us in now_runs[-1].items())
+        if before_dir is not None:
+            before_runs.append(inline_answer.measure(before_dir))
+            line += "; before: " + ", ".join(f"{h} {us:.2f}" for h, us in before_runs[-1].items())
+        print(f"  [{t.INLINE}] µs a request: {line}")
+    before = inline_answer.medians(before_runs) if before_runs else None
+    timings = InlineTimings(inline_answer.medians(now_runs), before, note)
+    growth = t.inline_growth(timings)
+    return Section(t.INLINE, [] if growth is None else [growth], inline_lines(timings))
+
+
+def inline_lines(timings: InlineTimings) -> list[str]:
+    """The inline part's table: µs a request per head, now and before."""
+    heads = list(timings.now)
+    growth = timings.growth()
+    rows = [["now", *(f"{timings.now[h]:.2f}" for h in heads)]]
+    if timings.before is not None and growth is not None:
+        rows.append(["before", *(f"{timings.before[h]:.2f}" for h in heads)])
+        rows.append(["growth", *(f"{growth[h]:+.2f}" for h in heads)])
+    return [
+        "## trioserve's inline answer, in-process (µs a request, median of the rounds' best)",
+        "",
+        markdown_table(["trioserve", *heads], rows, range(1, len(heads) + 1)),
+        "",
+    ]
+
+
+def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """ab against each one-process server."""
+    specs = [
+        peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir),
+        peers.uvicorn(t.UVICORN, opts.host, opts.install_peers),
+        peers.trio_baseline_server(t.TRIO_SERVE_TCP, opts.host),
+        peers.trioserve(t.TRIOSERVE, opts.host, opts.trioserve),
+    ]
+    if opts.trioserve_before is not None:
+        specs.append(peers.trioserve_at(t.TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
+    with runner.started(t.SERVERS, specs, [t.AB]) as live:
+        plan = [(name, peer, ab_run(peer.url, opts.requests, opts.concurrency))
+                for name, peer in live.items()]  # fmt: skip
+        _rounds(runner, opts, t.SERVERS, plan)
+
+
+def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """wrk (two threads, Connection: close) against the multi-process servers."""
+    if which("wrk") is None:
+        runner.skip(t.WORKERS, "(all)", [t.WRK], "not available: wrk not installed")
+        return
+    specs = [
+        peers.nginx(t.NGINX_AUTO, opts.host, "auto", run_dir),
+        peers.trioserve(t.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
+    ]
+    with runner.started(t.WORKERS, specs, [t.WRK]) as live:
+        _rounds(runner, opts, t.WORKERS, [(n, p, wrk_run(opts, p.url)) for n, p in live.items()])
+
+
+def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """Every load generator against one-worker nginx, keep-alive off."""
+    names = [
+        t.AB,
+        t.WRK_T1,
+        t.TRIO_CLIENT,
+        t.EPOLL_CLIENT,
+        t.TRIOLOAD,
+        t.TRIOLOAD_W2,
+        t.TRIOLOAD_TASKS,
+    ]
+    nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
+    with runner.started(t.CLIENTS, [nginx], names) as live:
+        if not live:
+            return
+        peer = live[t.NGINX_ONE]
+        url, n, c = peer.url, opts.requests, opts.concurrency
+        clients = [ab_run(url, n, c)]
+        if which("wrk") is not None:
+            clients.append(wrk_run(opts, url, threads=1))
+        clients += [
+            baseline_client(t.TRIO_CLIENT, "trio_client", peer, n, c),
+            baseline_client(t.EPOLL_CLIENT, "epoll_client", peer, n, c),
+        ]
+        if not _trioload_problem(runner, opts, t.CLIENTS, t.NGINX_ONE, names[-3:]):
+            clients += [
+                trioload_run(opts, t.TRIOLOAD, url, n, c),
+                trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
+                trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
+            ]
+        _rounds(runner, opts, t.CLIENTS, [(t.NGINX_ONE, peer, client) for client in clients])
+
+
+def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """Keep-alive on, c=100: ab -k and trioload -k against one-worker nginx; wrk -t1 against
+    that nginx and ``trioserve --keep-alive``."""
+    specs = [
+        peers.nginx(t.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True),
+        peers.trioserve(t.TRIOSERVE_KEEPALIVE, opts.host, opts.trioserve, None, "--keep-alive"),
+    ]
+    has_wrk = which("wrk") is not None
+    if not has_wrk:
+        runner.skip(t.KEEPALIVE, "(all)", [t.WRK_T1_K], "not available: wrk not installed")
+    with runner.started(t.KEEPALIVE, specs, [t.AB_K, t.TRIOLOAD_K, t.WRK_T1_K]) as live:
+        # Kept connections go ~5x faster than new ones: more requests for a comparable run.
+        n, c = opts.requests * 5, t.KEEPALIVE_CONCURRENCY
+        plan: Plan = []
+        for name, peer in live.items():
+            if has_wrk:
+                plan.append((name, peer, wrk_run(opts, peer.url, 1, keep_alive=True)))
+            if name == t.NGINX_KEEPALIVE:
+                plan.append((name, peer, ab_run(peer.url, n, c, keep_alive=True)))
+                if not _trioload_problem(runner, opts, t.KEEPALIVE, name, [t.TRIOLOAD_K]):
+                    k = trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k")
+                    plan.append((name, peer, k))
+        _rounds(runner, opts, t.KEEPALIVE, plan)
+
+
+def tls_ab_run(url: str, requests: int) -> ClientRun:
+    """ab over https at the tls part's concurrency, keep-alive off, t.TLS 1.3 (ab never verifies
+    the certificate)."""
+    argv = ab_argv(url, requests, t.TLS_CONCURRENCY, tls_protocol=t.TLS_PROTOCOL)
+    # The handshake makes a request ~10x dearer: the safety net grows to match.
+    return ClientRun(t.AB_TLS, argv, parse_ab, requests, client_timeout(requests * 10))
+
+
+def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
+    """trioload over https as ab runs it (keep-alive off, t.TLS 1.3): verifying the certificate
+    against the bench's CA, and with ``--insecure`` (ab's way)."""
+    c, protocol = t.TLS_CONCURRENCY, ("-f", t.TLS_PROTOCOL)
+    return [
+        trioload_run(opts, t.TRIOLOAD_TLS, url, requests, c, *protocol, "--cacert", str(files.ca),
+                     cost=10),
+        trioload_run(opts, t.TRIOLOAD_TLS_INSECURE, url, requests, c, *protocol, "--insecure",
+                     cost=10),
+    ]  # fmt: skip
+
+
+def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """https, keep-alive off, c=100: ab and trioload (verifying, and --insecure) against
+    one-worker nginx with t.TLS, and ab against ``trioserve --certfile``."""
+    names = [t.AB_TLS, t.TRIOLOAD_TLS, t.TRIOLOAD_TLS_INSECURE]
+    files = certs.make_certificates(run_dir / "tls", opts.host)
+    if isinstance(files, str):
+        runner.skip(t.TLS, "(all)", names, f"not available: {files}")
+        return
+    specs = [
+        peers.nginx(t.NGINX_TLS, opts.host, "1", run_dir, tls=files),
+        peers.trioserve(t.TRIOSERVE_TLS, opts.host, opts.trioserve, None,
+                        *certs.trioserve_flags(files)),
+    ]  # fmt: skip
+    with runner.started(t.TLS, specs, names) as live:
+        n = t.tls_requests(opts.requests)
+        plan: Plan = []
+        for name, peer in live.items():
+            url = f"https://{peer.host}:{peer.port}/"
+            plan.append((name, peer, tls_ab_run(url, n)))
+            if name == t.NGINX_TLS and not _trioload_problem(runner, opts, t.TLS, name, names[1:]):
+                plan += [(name, peer, run) for run in tls_trioload_runs(opts, files, url, n)]
+        _rounds(runner, opts, t.TLS, plan)
+
+
+def run_latency(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """Clients at c=100 against a server that answers after 20 ms: p50 shows their overhead."""
+    names = [t.BLOCKING, t.TRIOLOAD, t.AB, t.BLOCKING_FLOOR]
+    workers = min(2, len(os.sched_getaffinity(0)))
+    delay = peers.delay_server(t.DELAY, opts.host, t.DELAY_MS, workers)
+    with runner.started(t.LATENCY, [delay], names) as live:
+        if not live:
+            return
+        peer = live[t.DELAY]
+        n, c = opts.latency_requests, t.LATENCY_CONCURRENCY
+        clients = [baseline_client(t.BLOCKING, "blocking_client", peer, n, c)]
+        if not _trioload_problem(runner, opts, t.LATENCY, t.DELAY, [t.TRIOLOAD]):
+            clients.append(trioload_run(opts, t.TRIOLOAD, peer.url, n, c))
+        clients.append(ab_run(peer.url, n, c))
+        # One at a time: keep it to a few seconds.
+        clients.append(
+            baseline_client(t.BLOCKING_FLOOR, "blocking_client", peer, max(20, n // 100), 1)
+        )
+        _rounds(runner, opts, t.LATENCY, [(t.DELAY, peer, client) for client in clients])
+
+
+def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
+    """trioload's peak RSS at a small and a large -n (one run each: the large one is long)."""
+    names = [t.memory_client(size) for size in opts.memory_sizes]
+    if _trioload_problem(runner, opts, t.MEMORY, t.NGINX_ONE, names):
+        return
+    nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
+    with runner.started(t.MEMORY, [nginx], names) as live:
+        for peer in live.values():
+            for name, size in zip(names, opts.memory_sizes, strict=True):
+                run = trioload_run(opts, name, peer.url, size, opts.concurrency)
+                runner.measure(t.MEMORY, t.NGINX_ONE, peer, run)
+
+
+def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
+    """Each round trioload's closed-loop max against one server (keep-alive off), then ``-R``
+    at fractions of it, each run about ``rate_seconds`` long."""
+    if opts.rate_server == "nginx":
+        server, spec = t.NGINX_ONE, peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
+    else:
+        server, spec = t.TRIOSERVE, peers.trioserve(t.TRIOSERVE, opts.host, opts.trioserve)
+    names = [f"{t.TRIOLOAD} (warm-up)", t.TRIOLOAD]
+    names += [f"{t.TRIOLOAD} {rate.load_label(fraction)}" for fraction in opts.rate_fractions]
+    results: Results | str = "trioload cannot run"
+    if not _trioload_problem(runner, opts, t.RATE, server, names):
+        with runner.started(t.RATE, [spec], names) as live:
+            results = _sweep(runner, opts, live[server]) if live else f"{server} did not start"
+    if isinstance(results, str):
+        return Section(t.RATE, [Verdict(rate.TARGET, f"n/a ({results})", None)], [])
+    table = [rate.cells(load, runs) for load, runs in results.items()]
+    return Section(t.RATE, [rate.verdict_of(results)], [
+        f"## Does trioload -R keep its schedule? (vs {server}, -c {opts.rate_concurrency})",
+        "",
+        "Each round the closed loop, then -R at fractions of that round's closed-loop req/s,"
+        f" ~{opts.rate_seconds:g} s a run, keep-alive off. Lag: from when a request was due to"
+        " when it was sent; late: sent 1 ms or more after due; client CPU: trioload's own report.",
+        "",
+        markdown_table(rate.HEADERS, table, rate.NUMERIC),
+        "",
+    ])  # fmt: skip
+
+
+def _sweep(runner: Runner, opts: Options, peer: Live) -> Results | str:
+    """Round by round, the closed loop then each fraction of its max; or why it could not."""
+    results: Results = {None: []}
+    results |= {fraction: [] for fraction in opts.rate_fractions}
+    server = t.NGINX_ONE if opts.rate_server == "nginx" else t.TRIOSERVE
+
+    def measured(name: str, requests: int, *extra: str) -> rate.Figures | str:
+        run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, "-q", *extra)
+        result = runner.measure(t.RATE, server, peer, run).result
+        if result.error is not None:
+            return result.error
+        return rate.figures_from_report(result.report or {})
+
+    # A warm-up sizes the first closed-loop run (and warms the server); it is not counted.
+    warm_up = max(rate.WARM_UP_REQUESTS, 10 * opts.rate_concurrency)
+    warm = measured(f"{t.TRIOLOAD} (warm-up)", warm_up)  # the first of the part's names
+    if isinstance(warm, str) or not warm.made:
+        return warm if isinstance(warm, str) else "the warm-up run made no request"
+    basis = warm.made
+    for _ in range(opts.rounds):
+        closed = measured(t.TRIOLOAD, rate.requests_for(basis, opts.rate_seconds))
+        results[None].append(closed)
+        # Each round's rates follow its own closed-loop max, so a drifting machine moves both;
+        # a failed closed run leaves the last max that was known.
+        if isinstance(closed, rate.Figures) and closed.made:
+            basis = closed.made
+        for fraction in opts.rate_fractions:
+            asked = max(1, round(fraction * basis))
+            name = f"{t.TRIOLOAD} {rate.load_label(fraction)}"
+            n = rate.requests_for(asked, opts.rate_seconds)
+            results[fraction].append(measured(name, n, "-R", str(asked)))
+    return results
+
+
+#: each part's run, by name: the bench runs those asked for, in ``t.PARTS``' order.
+RUNS: dict[str, Part] = {
+    t.INLINE: run_inline, t.SERVERS: run_servers, t.WORKERS: run_workers, t.CLIENTS: run_clients,
+    t.KEEPALIVE: run_keepalive, t.TLS: run_tls, t.LATENCY: run_latency, t.MEMORY: run_memory,
+    t.RATE: run_rate,
+}  # fmt: skip

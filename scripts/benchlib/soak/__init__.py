@@ -1,0 +1,1 @@
+"""The reliability soak (``scripts/soak.py``): its trioserve and trioload runs, its scenarios."""
