@@ -75,6 +75,8 @@ def parse_options(argv: list[str] | None = None) -> Options:
     add("--trioload", type=Path, default=VENV_BIN / "trioload", help="client")
     before = "git revision whose trioserve joins the inline and servers parts (measures a change)"
     add("--trioserve-before", metavar="REV", help=before)
+    before = "git revision whose trioload joins the clients and keepalive parts (likewise)"
+    add("--trioload-before", metavar="REV", help=before)
     args = parser.parse_args(argv)
 
     def pick(given: T | None, quick: T, full: T) -> T:
@@ -103,6 +105,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         trioserve=args.trioserve.absolute(),
         trioload=args.trioload.absolute(),
         trioserve_before=args.trioserve_before,
+        trioload_before=args.trioload_before,
         rate_server=args.rate_server,
         rate_concurrency=args.rate_concurrency,
         rate_fractions=pick(args.rate_fractions, (0.5, 0.9), rate.DEFAULT_FRACTIONS),

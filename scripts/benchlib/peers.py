@@ -179,8 +179,9 @@ def trioserve(
     return PeerSpec(name, argv)
 
 
-def trioserve_checkout(ref: str) -> Path | str:
-    """The ``trioserve`` package as git revision ``ref`` has it, under bench-out/; or why not.
+def checkout(package: str, ref: str) -> Path | str:
+    """``package`` (trioserve or trioload) as git revision ``ref`` has it, under bench-out/; or
+    why not.
 
     ``git archive`` copies just that package (no worktree to clean up); put the returned
     directory first on ``PYTHONPATH`` to import it instead of the working tree's.
@@ -192,28 +193,38 @@ def trioserve_checkout(ref: str) -> Path | str:
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return f"{ref!r} is not a git revision here"
-    checkout = OUT_DIR / f"trioserve-{sha}"
-    if not (checkout / "trioserve").is_dir():
-        checkout.mkdir(parents=True, exist_ok=True)
+    folder = OUT_DIR / f"{package}-{sha}"
+    if not (folder / package).is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", sha, "trioserve"], capture_output=True, check=True
+            ["git", "-C", str(REPO), "archive", sha, package], capture_output=True, check=True
         ).stdout
-        subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
-    return checkout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def launcher_at(package: str, ref: str) -> Path | str:
+    """An executable that runs ``package`` as revision ``ref`` has it (a console script's
+    stand-in, to compare a change against in one run); or why not."""
+    folder = checkout(package, ref)
+    if isinstance(folder, str):
+        return folder
+    launcher = folder / f"{package}-launcher"
+    # -P: without it, "-m" puts the working directory (the repository, with today's
+    # package) ahead of PYTHONPATH, and the "before" one would be the current one. A -W
+    # parent's workers inherit PYTHONPATH, so they are the revision's too.
+    launcher.write_text(
+        f'#!/bin/sh\nPYTHONPATH="{folder}" exec "{venv_python()}" -P -m {package} "$@"\n'
+    )
+    launcher.chmod(0o755)
+    return launcher
 
 
 def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
     """trioserve as the git revision ``ref`` has it, to compare a change against in one run."""
-    checkout = trioserve_checkout(ref)
-    if isinstance(checkout, str):
-        return _unavailable(name, checkout)
-    launcher = checkout / "trioserve-launcher"
-    # -P: without it, "-m" puts the working directory (the repository, with today's
-    # trioserve) ahead of PYTHONPATH, and the "before" server would be the current one.
-    launcher.write_text(
-        f'#!/bin/sh\nPYTHONPATH="{checkout}" exec "{venv_python()}" -P -m trioserve "$@"\n'
-    )
-    launcher.chmod(0o755)
+    launcher = launcher_at("trioserve", ref)
+    if isinstance(launcher, str):
+        return _unavailable(name, launcher)
     return trioserve(name, host, launcher)
 
 

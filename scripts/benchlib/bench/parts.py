@@ -41,6 +41,8 @@ class Options:
     trioload: Path
     #: a git revision whose trioserve joins the servers part, to measure a change in one run.
     trioserve_before: str | None = None
+    #: a git revision whose trioload joins the clients and keepalive parts, likewise.
+    trioload_before: str | None = None
     rate_server: str = "nginx"
     rate_concurrency: int = 100
     rate_fractions: tuple[float, ...] = rate.DEFAULT_FRACTIONS
@@ -68,12 +70,33 @@ def wrk_run(opts: Options, url: str, threads: int = 2, *, keep_alive: bool = Fal
 
 
 def trioload_run(
-    opts: Options, name: str, url: str, n: int, c: int, *extra: str, cost: int = 1
+    opts: Options,
+    name: str,
+    url: str,
+    n: int,
+    c: int,
+    *extra: str,
+    cost: int = 1,
+    exe: Path | None = None,
 ) -> ClientRun:
     """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``); ``cost``:
-    how many plain requests one of these is worth, for the safety-net timeout."""
-    argv = trioload_argv(str(opts.trioload), url, n, c, extra)
+    how many plain requests one of these is worth, for the safety-net timeout; ``exe``: another
+    trioload than ``--trioload`` (``--trioload-before``'s)."""
+    argv = trioload_argv(str(exe or opts.trioload), url, n, c, extra)
     return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost))
+
+
+def _trioload_before(
+    runner: Runner, opts: Options, part: str, server: str, name: str
+) -> Path | None:
+    """``--trioload-before``'s trioload, when asked for and available; else its row says why."""
+    if opts.trioload_before is None:
+        return None
+    launcher = peers.launcher_at("trioload", opts.trioload_before)
+    if isinstance(launcher, str):
+        runner.skip(part, server, [name], f"not available: {launcher}")
+        return None
+    return launcher
 
 
 def baseline_client(name: str, module: str, peer: Live, n: int, c: int) -> ClientRun:
@@ -108,7 +131,7 @@ def run_inline(runner: Runner, opts: Options, run_dir: Path) -> Section:
     before_dir: Path | None = None
     note = ""
     if opts.trioserve_before is not None:
-        checkout = peers.trioserve_checkout(opts.trioserve_before)
+        checkout = peers.checkout("trioserve", opts.trioserve_before)
         if isinstance(checkout, str):
             note = checkout
         else:
@@ -182,6 +205,7 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
         t.TRIOLOAD,
         t.TRIOLOAD_W2,
         t.TRIOLOAD_TASKS,
+        t.TRIOLOAD_BEFORE,
     ]
     nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
     with runner.started(t.CLIENTS, [nginx], names) as live:
@@ -196,12 +220,15 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
             baseline_client(t.TRIO_CLIENT, "trio_client", peer, n, c),
             baseline_client(t.EPOLL_CLIENT, "epoll_client", peer, n, c),
         ]
-        if not _trioload_problem(runner, opts, t.CLIENTS, t.NGINX_ONE, names[-3:]):
+        if not _trioload_problem(runner, opts, t.CLIENTS, t.NGINX_ONE, names[-4:-1]):
             clients += [
                 trioload_run(opts, t.TRIOLOAD, url, n, c),
                 trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
                 trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
             ]
+        before = _trioload_before(runner, opts, t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD_BEFORE)
+        if before is not None:
+            clients.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, exe=before))
         _rounds(runner, opts, t.CLIENTS, [(t.NGINX_ONE, peer, client) for client in clients])
 
 
@@ -215,7 +242,8 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
     has_wrk = which("wrk") is not None
     if not has_wrk:
         runner.skip(t.KEEPALIVE, "(all)", [t.WRK_T1_K], "not available: wrk not installed")
-    with runner.started(t.KEEPALIVE, specs, [t.AB_K, t.TRIOLOAD_K, t.WRK_T1_K]) as live:
+    names = [t.AB_K, t.TRIOLOAD_K, t.WRK_T1_K, t.TRIOLOAD_K_BEFORE]
+    with runner.started(t.KEEPALIVE, specs, names) as live:
         # Kept connections go ~5x faster than new ones: more requests for a comparable run.
         n, c = opts.requests * 5, t.KEEPALIVE_CONCURRENCY
         plan: Plan = []
@@ -226,6 +254,10 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
                 plan.append((name, peer, ab_run(peer.url, n, c, keep_alive=True)))
                 if not _trioload_problem(runner, opts, t.KEEPALIVE, name, [t.TRIOLOAD_K]):
                     k = trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k")
+                    plan.append((name, peer, k))
+                before = _trioload_before(runner, opts, t.KEEPALIVE, name, t.TRIOLOAD_K_BEFORE)
+                if before is not None:
+                    k = trioload_run(opts, t.TRIOLOAD_K_BEFORE, peer.url, n, c, "-k", exe=before)
                     plan.append((name, peer, k))
         _rounds(runner, opts, t.KEEPALIVE, plan)
 

@@ -41,6 +41,9 @@ WRK_T1_K = "wrk -t1 (keep-alive)"
 TRIOLOAD = "trioload"
 TRIOLOAD_W2 = "trioload -W 2"
 TRIOLOAD_K = "trioload -k"
+#: trioload at the revision given by --trioload-before.
+TRIOLOAD_BEFORE = "trioload (before)"
+TRIOLOAD_K_BEFORE = "trioload -k (before)"
 #: the per-connection-task engine (the fallback), to show what the shard engine changed.
 TRIOLOAD_TASKS = "trioload --engine tasks"
 #: verifying the server's certificate against the bench's CA (--cacert), as by default.
