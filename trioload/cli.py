@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-import base64
 import sys
 from functools import partial
-from pathlib import Path
 
 import trio
 
 from trioload import __version__
-from trioload.config import LoadConfig, UsageError, parse_url
-from trioload.engine import shards
-from trioload.engine.load import default_engine
+from trioload.config import LoadConfig, UsageError
+from trioload.configure import config_from_args
 from trioload.engine.schedule import tight_concurrency_warning
-from trioload.engine.tls import client_context
 from trioload.flags import build_parser
 from trioload.output import plot
 from trioload.output.abfiles import GnuplotWriter
@@ -28,123 +23,6 @@ from trioload.run.preflight import TargetError
 from trioload.run.process import run_in_process
 from trioload.run.progress import Progress
 from trioload.run.workers import run_workers
-
-
-def _header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip() or any(c in text for c in "\r\n"):
-        raise UsageError(f"bad header {text!r}: expected 'Name: value'")
-    return name.strip(), value.strip()
-
-
-def config_from_args(args: argparse.Namespace) -> LoadConfig:
-    """Validate the flags together; UsageError on anything the run could not do."""
-    if args.html and args.url.isdigit():
-        raise UsageError(f"-w is ab's HTML report; for {args.url} worker processes use -W")
-    target = parse_url(args.url)
-    method, body = _method_and_body(args)
-    if args.engine == "shards" and not shards.AVAILABLE:
-        raise UsageError("--engine shards needs epoll (Linux); use --engine tasks or auto")
-    requests = args.requests
-    if requests is None and args.time_limit is None:
-        requests = 1
-    proxy = _proxy(args.proxy) if args.proxy else None
-    if proxy and target.tls:
-        raise UsageError("-X with an https:// URL needs a CONNECT tunnel, which trioload lacks")
-    config = LoadConfig(
-        url=args.url,
-        concurrency=args.concurrency,
-        requests=requests,
-        time_limit=args.time_limit,
-        timeout=args.timeout,
-        keep_alive=args.keep_alive,
-        method=method,
-        headers=_request_headers(args),
-        body=body,
-        content_type=args.content_type,
-        progress=not args.quiet,
-        json_path=args.json_path,
-        engine=args.engine,
-        workers=min(args.workers, args.concurrency, requests or args.concurrency),
-        rate=args.rate,
-        start_at=args.start_at,
-        interval=args.interval,
-        hdr_log_path=args.hdr_log_path,
-        hgrm_path=args.hgrm_path,
-        csv_path=args.csv_path,
-        gnuplot_path=args.gnuplot_path,
-        variable_length=args.variable_length,
-        proxy=proxy,
-        local_address=args.local_address,
-        socket_buffer=args.socket_buffer,
-        verbosity=args.verbosity,
-        show_percentiles=not args.hide_percentiles,
-        show_confidence=not args.hide_confidence,
-        html=args.html,
-        table_attributes=args.table_attributes,
-        row_attributes=args.row_attributes,
-        cell_attributes=args.cell_attributes,
-        tls_protocol=args.tls_protocol,
-        ciphers=args.ciphers,
-        client_cert=args.client_cert,
-        sni=not args.no_sni,
-        insecure=args.insecure,
-        cacert=args.cacert,
-    )
-    if config.gnuplot_path and config.workers > 1:
-        raise UsageError("-g writes one line per request from one process: leave out -W")
-    if target.tls:
-        if (default_engine() if args.engine == "auto" else args.engine) != "shards":
-            raise UsageError("https needs the shard engine (epoll, Linux)")
-        client_context(config)  # a bad -f, -Z, -E or --cacert is a usage error, before the run
-    return config
-
-
-def _method_and_body(args: argparse.Namespace) -> tuple[str, bytes | None]:
-    """ab's -p (POST), -u (PUT), -i (HEAD) and -m (any method), checked together."""
-    if args.body_file and args.put_file:
-        raise UsageError("-p and -u both give a body: choose one")
-    if args.head and (args.body_file or args.put_file):
-        raise UsageError("-i (HEAD) sends no body: leave out -p/-u")
-    flag, path = ("-u", args.put_file) if args.put_file else ("-p", args.body_file)
-    body = None
-    if path is not None:
-        try:
-            body = Path(path).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read {flag} {path}: {exc.strerror}") from None
-    implied = (
-        "PUT" if args.put_file else "POST" if body is not None else "HEAD" if args.head else "GET"
-    )
-    method = args.method or implied
-    if not method.isalpha():
-        raise UsageError(f"bad method {method!r}")
-    return method.upper(), body
-
-
-def _request_headers(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
-    """-C, -A and -P as the headers ab makes of them, then the -H headers."""
-    made = []
-    if args.cookies:
-        # ab 2.3 keeps only its last -C, despite "repeatable"; all of them go, as one header.
-        made.append(("Cookie", "; ".join(args.cookies)))
-    if args.auth is not None:
-        made.append(("Authorization", "Basic " + _basic(args.auth)))
-    if args.proxy_auth is not None:
-        made.append(("Proxy-Authorization", "Basic " + _basic(args.proxy_auth)))
-    return (*made, *(_header(h) for h in args.headers))
-
-
-def _basic(credentials: str) -> str:
-    return base64.b64encode(credentials.encode()).decode("ascii")
-
-
-def _proxy(text: str) -> tuple[str, int]:
-    """-X host:port (ab's form; [v6]:port for an IPv6 address)."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"bad -X {text!r}: expected proxy:port")
-    return host.strip("[]"), int(port)
 
 
 def main(argv: list[str] | None = None) -> int:

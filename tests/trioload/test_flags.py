@@ -19,8 +19,8 @@ from tests.trioload.conftest import (
     url,
     varying_length,
 )
-from trioload.cli import config_from_args
 from trioload.config import LoadConfig, UsageError
+from trioload.configure import config_from_args
 from trioload.flags import build_parser
 
 #: ab 2.3's flags in the order of its usage text (``ab -h``).

@@ -16,7 +16,7 @@ from tests.trioload.conftest import (
     StartTrioserve,
     run_trioload,
 )
-from trioload.cli import config_from_args
+from trioload.configure import config_from_args
 from trioload.engine.tls import describe, server_hostname
 from trioload.flags import build_parser
 
