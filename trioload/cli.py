@@ -8,6 +8,7 @@ from functools import partial
 import trio
 
 from trioload import __version__
+from trioload.compare import command as compare
 from trioload.config import LoadConfig, UsageError
 from trioload.configure import config_from_args
 from trioload.engine.schedule import tight_concurrency_warning
@@ -27,6 +28,8 @@ from trioload.run.workers import run_workers
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["compare"]:
+        return compare.main(argv[1:])
     if argv[:1] == ["merge"]:
         return merge.main(argv[1:])
     if argv[:1] == ["plot"]:

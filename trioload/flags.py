@@ -27,6 +27,7 @@ previous one ends, so time spent queued behind a stalled server is not measured
 (coordinated omission). Compare percentiles between runs at equal -c. With -R N the run is
 open-loop instead: request k is due at k/N seconds, and its latency counts from then.
 
+`trioload compare A=URL B=URL ...` ranks servers over rounds of runs (see trioload compare -h).
 `trioload merge A.json B.json ...` combines runs made side by side (see trioload merge -h).
 `trioload plot A.json B.json ... -o out.png` draws their latency spectra (trioload plot -h).
 """
@@ -67,11 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("url", nargs="?", default=DEFAULT_URL, metavar="URL", help=f"default {DEFAULT_URL}")
+    add_run_flags(parser)
+    return parser
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """ab's flags in ab's order, then trioload's own: everything that shapes a run
+    (``trioload compare`` takes them too, for every target alike)."""
     ab = parser.add_argument_group("ab's flags, in ab's order")
     _add_ab_flags(ab.add_argument)
     own = parser.add_argument_group("trioload's own")
     _add_own_flags(own.add_argument)
-    return parser
 
 
 def _add_ab_flags(add: _Adder) -> None:

@@ -12,6 +12,7 @@ matplotlib, an optional extra, is imported only to draw.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections import Counter
@@ -23,6 +24,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from trioload.argtypes import OneLineParser
+from trioload.compare.document import is_compare
 from trioload.config import UsageError
 from trioload.output.outputs import check_writable
 from trioload.results.merge import load_report
@@ -273,7 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("reports", nargs="+", metavar="RUN.json", help="JSON reports written by trioload --json")
+    add(
+        "reports",
+        nargs="+",
+        metavar="RUN.json",
+        help="JSON reports written by trioload --json (or one by trioload compare --json)",
+    )
     add(
         "-o",
         "--output",
@@ -304,10 +311,45 @@ def read_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[RunSer
     return runs
 
 
+def _compare_document(paths: Sequence[str]) -> dict[str, Any] | None:
+    """The ``trioload compare`` document, when the one file given is one."""
+    if len(paths) != 1:
+        return None
+    try:
+        document = json.loads(Path(paths[0]).read_text())
+    except (OSError, ValueError):
+        return None  # read_runs says what is wrong with it
+    return document if isinstance(document, dict) and is_compare(document) else None
+
+
+def _plot_compare(document: dict[str, Any], output: str, title: str | None) -> int:
+    # compare.plot draws with this module's spectrum: imported here, so the imports between
+    # the two modules go one way.
+    from trioload.compare.plot import draw_compare  # noqa: PLC0415
+
+    try:
+        check_writable({"-o": output})
+        draw_compare(document, output, title)
+    except (UsageError, ValueError) as exc:
+        print(f"trioload plot: {exc}", file=sys.stderr)
+        return 2
+    except ImportError:
+        print(NO_MATPLOTLIB, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"trioload plot: could not write {output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(output)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Draw the runs' JSON reports into one PNG; the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    compared = _compare_document(args.reports)
+    if compared is not None:
+        return _plot_compare(compared, args.output, args.title)
     if args.label is not None and len(args.label) != len(args.reports):
         count = len(args.reports)
         parser.error(f"{len(args.label)} --label for {count} run{'s' * (count != 1)} (one per run)")

@@ -13,11 +13,6 @@ from trioload.engine.tls import sni_name
 from trioload.results.result import AB_PERCENTILES, RunResult
 from trioload.results.tally import LATE_US, PHASES, Failure
 
-#: above this share of one core, the load generator probably set the pace, not the server.
-BUSY_CLIENT_SHARE = 0.9
-#: a shorter run's CPU share is mostly start-up (histograms, sockets): no warning then.
-BUSY_MIN_ELAPSED_S = 0.5
-
 
 def format_text(result: RunResult) -> str:
     """The ab report, then trioload's own block."""
@@ -183,8 +178,7 @@ def _beyond_ab(result: RunResult) -> list[str]:
         f"(user {result.cpu_user_s:.2f} s, sys {result.cpu_sys_s:.2f} s, "
         f"{result.config.workers} process{'es' if result.config.workers > 1 else ''})"
     )
-    busy = share >= BUSY_CLIENT_SHARE and result.elapsed_s >= BUSY_MIN_ELAPSED_S
-    if busy and result.config.show_confidence:  # -S: "do not show ... warnings"
+    if result.client_set_the_pace and result.config.show_confidence:  # -S: "do not show ... warnings"
         rows.append(
             "Warning: trioload kept its core busy: the load generator, not the server, "
             "set the pace (try --workers auto)."

@@ -69,11 +69,23 @@ class RunResult:
         return self.tally.total_bytes / 1024 / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
+    def client_set_the_pace(self) -> bool:
+        """Whether trioload kept its core busy, so that the load generator, not the server,
+        probably set the pace."""
+        return self.client_cpu_share >= BUSY_CLIENT_SHARE and self.elapsed_s >= BUSY_MIN_ELAPSED_S
+
+    @property
     def client_cpu_share(self) -> float:
         """Client CPU time over wall time, per process (1.0 = one core busy all along)."""
         if self.elapsed_s <= 0:
             return 0.0
         return (self.cpu_user_s + self.cpu_sys_s) / self.elapsed_s / self.config.workers
+
+
+#: above this share of one core, the load generator probably set the pace, not the server.
+BUSY_CLIENT_SHARE = 0.9
+#: a shorter run's CPU share is mostly start-up (histograms, sockets): no warning then.
+BUSY_MIN_ELAPSED_S = 0.5
 
 
 def lead_phase_of(rate: float | None) -> str:

@@ -1,0 +1,144 @@
+"""``trioload compare`` end to end: bad input refused before any round, servers ranked with
+their verdicts, the servers it started always stopped, Ctrl-C's report."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import trio
+
+from tests.trioload.conftest import (
+    TRIOLOAD,
+    StartTrioserve,
+    refused_port,
+    run_in_new_session,
+    run_trioload,
+    url,
+)
+
+#: small, quick rounds: the comparisons below differ by far more than their noise.
+QUICK = ("-c", "10", "-n", "300", "--rounds", "5", "--pause", "0", "--warmup", "0.2")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def serve(name: str, port: int, *flags: str) -> list[str]:
+    command = f"{sys.executable} -m trioserve --host 127.0.0.1 --port {port} {' '.join(flags)}"
+    return ["--serve", f"{name}={command}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["http://127.0.0.1:9/", "b=http://127.0.0.1:9/"], "bad target"),
+        (["a=http://127.0.0.1:9/", "a=http://127.0.0.1:8/"], "two targets are named 'a'"),
+        (["a=http://127.0.0.1:9/"], "at least two targets"),
+        (["a=x://h/", "b=http://127.0.0.1:9/"], "x://"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--serve", "c=true"], "no target"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--pid", "a=0x"], "no such process"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--baseline", "z"], "--baseline"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--rounds", "2"], "at least 3"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "-g", "x.tsv"], "-g writes one run"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--serve", "a='unclosed"], "--serve"),
+    ],
+)
+async def test_compare_refuses_bad_input_in_one_line(argv: list[str], complaint: str) -> None:
+    done = await run_trioload("compare", *argv)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and complaint in lines[0], done.stderr
+
+
+async def test_compare_refuses_a_url_where_nothing_listens(start_trioserve: StartTrioserve) -> None:
+    server, port = await start_trioserve()
+    done = await run_trioload(
+        "compare", *QUICK, f"up={url(port)}", f"down={url(refused_port())}"
+    )
+    assert done.returncode == 2
+    assert "cannot connect" in done.stderr and "round" not in done.stderr
+    assert server.stats.responses == 0  # before any round
+
+
+async def test_compare_stops_a_started_server_when_another_fails_to_start() -> None:
+    port, other = free_port(), free_port()
+    done = await run_trioload(
+        "compare", *QUICK, f"good={url(port)}", f"bad={url(other)}",
+        *serve("good", port),
+        "--serve", f"bad={sys.executable} -c \"import sys; sys.exit('no config file')\"",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--serve bad" in done.stderr and "no config file" in done.stderr
+    assert not listening(port)
+
+
+@pytest.mark.slow
+async def test_compare_ranks_the_faster_server_first_with_a_significant_ratio() -> None:
+    fast, slow = free_port(), free_port()
+    done = await run_trioload(
+        "compare", *QUICK, "--json", "-", f"slow={url(slow)}", f"fast={url(fast)}",
+        *serve("slow", slow, "--delay", "3"), *serve("fast", fast),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    ranked = sorted(document["targets"], key=lambda target: target["rank"])
+    assert [target["name"] for target in ranked] == ["fast", "slow"]
+    for target in ranked:
+        assert len([run for run in target["runs"] if run["counted"]]) == 5
+        cpu = target["server_cpu_us_per_request"]
+        assert cpu is not None and cpu["median"] > 0
+    rps = next(c for c in document["comparisons"] if c["metric"] == "rps")
+    assert rps["name"] == "fast" and rps["baseline"] == "slow"
+    assert rps["significant"] is True and rps["ci95"][0] > 1
+    assert "fast" in done.stderr.split("Against slow")[0]  # the text report went to stderr
+    assert not listening(fast) and not listening(slow)
+
+
+@pytest.mark.slow
+async def test_compare_on_ctrl_c_reports_the_rounds_completed_and_stops_its_servers() -> None:
+    a, b = free_port(), free_port()
+    argv = [
+        str(TRIOLOAD), "compare", "-c", "10", "-n", "2000", "--rounds", "50", "--pause", "0",
+        "--warmup", "0", f"a={url(a)}", f"b={url(b)}", *serve("a", a), *serve("b", b),
+    ]  # fmt: skip
+    process = await trio.lowlevel.open_process(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_in_new_session()
+    )
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        with trio.fail_after(30):
+            seen = b""
+            while b"round 3/50" not in seen:
+                chunk = await process.stderr.receive_some(4096)
+                assert chunk, f"compare closed stderr early: {seen.decode()}"
+                seen += chunk
+            process.send_signal(signal.SIGINT)
+            stdout = bytearray()
+            while chunk := await process.stdout.receive_some(65536):
+                stdout += chunk
+            status = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert status == 130
+    text = stdout.decode()
+    completed = int(text.split("targets, ")[1].split()[0])
+    assert 2 <= completed < 50
+    assert f"Interrupted: the figures cover the {completed} rounds completed of 50" in text
+    assert not listening(a) and not listening(b)

@@ -1,0 +1,126 @@
+"""The trio side of ``trioload compare``: start the servers asked for, knock on every URL, then
+the warm-up and the rounds, each run read around by its server's CPU; Ctrl-C ends the rounds
+at once and keeps what they measured. The servers are stopped whatever happens."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+
+import trio
+
+from trioload.compare.outcome import Outcome, RunRecord
+from trioload.compare.plan import ComparePlan, Target
+from trioload.compare.procfs import pid_alive, process_tree_cpu_s
+from trioload.compare.servers import ServeSpec, serving
+from trioload.config import LoadConfig
+from trioload.engine.tls import client_context, server_hostname
+from trioload.output.outputs import write_stderr
+from trioload.results.result import RunResult
+from trioload.run.preflight import find_target
+from trioload.run.process import run_in_process
+from trioload.run.workers import run_workers
+
+
+async def run_compare(plan: ComparePlan) -> Outcome:
+    """Every round of ``plan``; ServerError or TargetError before the first run when a server
+    or a URL is not there."""
+    outcome = Outcome()
+    specs = [
+        ServeSpec(t.name, t.serve, t.config.peer.host, t.config.peer.port)
+        for t in plan.targets
+        if t.serve is not None
+    ]
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with serving(specs) as served:
+            pids = {t.name: t.pid for t in plan.targets if t.pid is not None} | served
+            for target in plan.targets:
+                await _knock(target.config)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_stop_on_signal, signals, nursery.cancel_scope, outcome)
+                await _Rounds(plan, pids, outcome).run()
+                nursery.cancel_scope.cancel()
+    return outcome
+
+
+async def _knock(config: LoadConfig) -> None:
+    """One connection (over https one handshake) to the target, as a single run's preflight."""
+    tls = (client_context(config), server_hostname(config)) if config.target.tls else None
+    await find_target(config.peer, probe=True, tls=tls, local_address=config.local_address)
+
+
+async def _stop_on_signal(
+    signals: AsyncIterator[int], rounds: trio.CancelScope, outcome: Outcome
+) -> None:
+    """A signal between runs (a run in progress takes its own, and ends interrupted)."""
+    async for _ in signals:
+        outcome.interrupted = True
+        rounds.cancel()
+
+
+class _Rounds:
+    """The warm-up and the rounds, run by run."""
+
+    def __init__(self, plan: ComparePlan, pids: dict[str, int], outcome: Outcome) -> None:
+        self.plan = plan
+        self.pids = pids
+        self.outcome = outcome
+
+    async def run(self) -> None:
+        plan, outcome = self.plan, self.outcome
+        if plan.warmup > 0:
+            for position, target in enumerate(plan.order(0)):
+                config = plan.warmup_config(target)
+                if config is not None and not await self._measure(target, config, -1, position):
+                    return
+        for index in range(plan.rounds):
+            for position, target in enumerate(plan.order(index)):
+                if target.name in outcome.died:
+                    continue
+                if not await self._measure(target, target.config, index, position):
+                    return
+            outcome.rounds_completed = index + 1
+
+    async def _measure(self, target: Target, config: LoadConfig, index: int, position: int) -> bool:
+        """One run, its server's CPU read around it, then the pause; False once interrupted."""
+        pid = self.pids.get(target.name)
+        before = process_tree_cpu_s(pid) if pid is not None else None
+        result = await _run(config)
+        after = process_tree_cpu_s(pid) if pid is not None else None
+        alive = pid is None or (pid_alive(pid) and after is not None)
+        cpu = after - before if before is not None and after is not None else None
+        record = RunRecord(target.name, index, position, result, cpu, alive)
+        self.outcome.runs.append(record)
+        write_stderr(_progress_line(self.plan, record))
+        if not alive:
+            self.outcome.died[target.name] = index
+        if result.interrupted:
+            self.outcome.interrupted = True
+            return False
+        await trio.sleep(self.plan.pause_s)
+        return True
+
+
+async def _run(config: LoadConfig) -> RunResult:
+    """The run a plain ``trioload`` would make with ``config`` (its preflight done already)."""
+    if config.workers > 1:
+        return await run_workers(config)
+    return await run_in_process(config, progress=None, probe=False)
+
+
+def _progress_line(plan: ComparePlan, record: RunRecord) -> str:
+    """A line on stderr per run, so that a long comparison shows where it is."""
+    result = record.result
+    when = "warm-up" if record.round < 0 else f"round {record.round + 1}/{plan.rounds}"
+    p99 = result.latency_ms.get(result.lead_phase, {}).get("p99")
+    words = [f"{when}  {record.target}: {result.requests_per_second:,.0f} req/s"]
+    if p99 is not None:
+        words.append(f"p99 {p99:.2f} ms")
+    cpu = record.server_cpu_us_per_request
+    if cpu is not None:
+        words.append(f"server {cpu:.1f} µs/req")
+    if result.tally.failed:
+        words.append(f"{result.tally.failed} failed")
+    if not record.server_alive:
+        words.append("the server died")
+    return ", ".join(words) + "\n"

@@ -1,0 +1,218 @@
+"""Sans-IO: the figures of a comparison from its runs. Per target the median over the counted
+rounds of each metric with its 95% interval; per target against the baseline the ratio of
+each compared metric with its interval, p-value and verdict; the table's order; the warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from trioload.compare import stats
+from trioload.compare.outcome import Outcome, RunRecord
+from trioload.compare.plan import RANKINGS, ComparePlan
+
+#: the metrics compared against the baseline, and what each reads from a run.
+Metric = Callable[[RunRecord], float | None]
+METRICS: dict[str, Metric] = {
+    "rps": lambda run: run.result.requests_per_second or None,
+    "p50": lambda run: _latency(run, "p50"),
+    "p99": lambda run: _latency(run, "p99"),
+    "server_cpu": lambda run: run.server_cpu_us_per_request,
+    "client_cpu": lambda run: run.result.client_cpu_share,
+}
+#: the metrics whose ratios against the baseline the report shows and the JSON keeps.
+COMPARED = ("rps", "p99", "server_cpu")
+#: which metric each ``--rank-by`` reads.
+RANK_METRIC = {"rps": "rps", "cpu": "server_cpu", "p99": "p99"}
+#: an interval wider than this (relative half-width) is too wide to rank targets apart.
+WIDE = 0.05
+
+
+def _latency(run: RunRecord, key: str) -> float | None:
+    result = run.result
+    return result.latency_ms.get(result.lead_phase, {}).get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSummary:
+    """One target's figures over its counted runs."""
+
+    name: str
+    url: str
+    #: runs counted (completed rounds, server alive).
+    runs: int
+    #: metric → its median and interval; absent when no run gave it.
+    estimates: dict[str, stats.Estimate]
+    finished: int
+    failed: int
+    #: runs in which trioload itself kept its core busy.
+    client_bound_runs: int
+    #: the round after which its server was found dead, if it was.
+    died_after_round: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricComparison:
+    """One target against the baseline on one metric, paired by round."""
+
+    name: str
+    baseline: str
+    metric: str
+    comparison: stats.Comparison | None
+    #: why there is no comparison (too few paired rounds, a metric not measured).
+    missing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    plan: ComparePlan
+    #: targets in ranked order (best first); those with no counted run last.
+    ranked: tuple[TargetSummary, ...]
+    comparisons: tuple[MetricComparison, ...]
+    warnings: tuple[str, ...]
+    rounds_completed: int
+    interrupted: bool
+
+    @property
+    def failed(self) -> bool:
+        return any(target.failed for target in self.ranked)
+
+    @property
+    def died(self) -> bool:
+        return any(target.died_after_round is not None for target in self.ranked)
+
+
+def summarize(plan: ComparePlan, outcome: Outcome) -> Summary:
+    counted = [run for run in outcome.counted() if run.server_alive]
+    by_target = {t.name: [run for run in counted if run.target == t.name] for t in plan.targets}
+    targets = [
+        _target_summary(t.name, t.url, by_target[t.name], outcome) for t in plan.targets
+    ]
+    ranked = _ranked(targets, plan.rank_by)
+    comparisons = [
+        _compare(name, plan.baseline, metric, by_target[name], by_target[plan.baseline])
+        for name in (t.name for t in ranked)
+        if name != plan.baseline
+        for metric in COMPARED
+    ]
+    warnings = _warnings(plan, ranked, comparisons, by_target, outcome)
+    return Summary(
+        plan, tuple(ranked), tuple(comparisons), tuple(warnings), outcome.rounds_completed,
+        outcome.interrupted,
+    )  # fmt: skip
+
+
+def _target_summary(name: str, url: str, runs: list[RunRecord], outcome: Outcome) -> TargetSummary:
+    estimates = {}
+    for metric, read in METRICS.items():
+        values = [v for v in (read(run) for run in runs) if v is not None]
+        if values:
+            estimates[metric] = stats.estimate(values)
+    every = [run for run in outcome.runs if run.target == name and run.round >= 0]
+    return TargetSummary(
+        name=name,
+        url=url,
+        runs=len(runs),
+        estimates=estimates,
+        finished=sum(run.result.tally.finished for run in every),
+        failed=sum(run.result.tally.failed for run in every),
+        client_bound_runs=sum(run.result.client_set_the_pace for run in runs),
+        died_after_round=outcome.died.get(name),
+    )
+
+
+def _ranked(targets: list[TargetSummary], rank_by: str) -> list[TargetSummary]:
+    metric, more_is_better = RANK_METRIC[rank_by], RANKINGS[rank_by]
+
+    def key(target: TargetSummary) -> tuple[bool, float]:
+        estimate = target.estimates.get(metric)
+        if estimate is None:
+            return (True, 0.0)
+        return (False, -estimate.median if more_is_better else estimate.median)
+
+    return sorted(targets, key=key)
+
+
+def _compare(
+    name: str, baseline: str, metric: str, runs: list[RunRecord], base_runs: list[RunRecord]
+) -> MetricComparison:
+    """``name`` against ``baseline`` on the rounds where both have the metric."""
+    read = METRICS[metric]
+    base_by_round = {run.round: read(run) for run in base_runs}
+    pairs = [
+        (value, base)
+        for run in runs
+        if (value := read(run)) is not None
+        and (base := base_by_round.get(run.round)) is not None
+    ]
+    if not pairs:
+        return MetricComparison(name, baseline, metric, None, "not measured")
+    if len(pairs) < 2:
+        return MetricComparison(name, baseline, metric, None, "one paired round")
+    values, bases = zip(*pairs, strict=True)
+    return MetricComparison(name, baseline, metric, stats.compare(values, bases))
+
+
+def _warnings(
+    plan: ComparePlan,
+    ranked: list[TargetSummary],
+    comparisons: list[MetricComparison],
+    by_target: dict[str, list[RunRecord]],
+    outcome: Outcome,
+) -> list[str]:
+    warnings = []
+    if outcome.interrupted:
+        warnings.append(
+            f"Interrupted: the figures cover the {outcome.rounds_completed} rounds completed "
+            f"of {plan.rounds}."
+        )
+    for target in ranked:
+        if target.died_after_round is not None:
+            warnings.append(
+                f"{target.name}'s server died in round {target.died_after_round + 1}: its "
+                "later rounds are missing, the figures cover the rounds before."
+            )
+        if target.failed:
+            warnings.append(
+                f"{target.name}: {target.failed:,} of {target.finished:,} requests failed "
+                "over its runs."
+            )
+        if target.client_bound_runs:
+            warnings.append(
+                f"{target.name}: trioload kept its core busy in {target.client_bound_runs} of "
+                f"{target.runs} runs: the load generator, not the server, may have set the "
+                "pace (try -W)."
+            )
+    warnings += _too_wide(plan, ranked, by_target)
+    return warnings
+
+
+def _too_wide(
+    plan: ComparePlan, ranked: list[TargetSummary], by_target: dict[str, list[RunRecord]]
+) -> list[str]:
+    """Neighbours in the ranking whose intervals overlap: how many rounds would tell them
+    apart, from the width each interval would need."""
+    metric = RANK_METRIC[plan.rank_by]
+    warnings = []
+    for upper, lower in zip(ranked, ranked[1:], strict=False):
+        a, b = upper.estimates.get(metric), lower.estimates.get(metric)
+        if a is None or b is None or a.ci95[0] > b.ci95[1] or b.ci95[0] > a.ci95[1]:
+            continue
+        gap = abs(a.median - b.median) / max(a.median, b.median)
+        read = METRICS[metric]
+        needed = [
+            stats.rounds_for_width([v for r in by_target[t.name] if (v := read(r)) is not None],
+                                   max(gap / 2, 1e-3))
+            for t in (upper, lower)
+        ]  # fmt: skip
+        rounds = max((n for n in needed if n is not None), default=None)
+        advice = (
+            f"about {rounds} rounds would tell them apart"
+            if rounds is not None and gap > 0
+            else "more rounds would not tell them apart: they may be equal"
+        )
+        warnings.append(
+            f"{upper.name} and {lower.name} overlap on {metric} ({gap:.1%} apart): "
+            f"not ranked with confidence; {advice}."
+        )
+    return warnings
