@@ -1,0 +1,1 @@
+"""trioload compare."""
