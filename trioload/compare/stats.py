@@ -231,7 +231,7 @@ def ratio_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float
     return ratios[k - 1], ratios[len(ratios) - k]
 
 
-def compare(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> Comparison:
+def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
     """A (one value per round) against baseline B (the same rounds, paired by index): the ratio
     of medians, its 95% interval (``ratio_interval``), Mann-Whitney's two-sided p-value, and
     whether the difference is significant (p < ALPHA and the interval excludes 1).
@@ -249,14 +249,12 @@ def compare(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> Compari
 
     The pairing is then used for nothing but checking: a drift shared by both targets (paired
     rounds) widens the unpaired interval instead of shifting it, so it costs power but never
-    makes a false difference. ``seed`` is accepted for callers written against a resampling
-    method; nothing here is random, so it changes nothing.
+    makes a false difference.
 
     The interval is widened, if need be, to contain the ratio of medians, which it brackets
     except for odd samples: a reported ratio outside its own interval would read as a bug.
     ValueError on fewer than 2 values each, unequal lengths, or non-positive values.
     """
-    del seed  # deterministic without it: see the docstring
     if len(a) != len(b):
         raise ValueError(f"paired rounds: {len(a)} values against {len(b)}")
     if len(a) < 2:
