@@ -25,15 +25,14 @@ from trioload.run.process import run_in_process
 from trioload.run.progress import Progress
 from trioload.run.workers import run_workers
 
+#: ``trioload NAME ...``: the subcommands, each with its own flags.
+SUBCOMMANDS = {"compare": compare.main, "merge": merge.main, "plot": plot.main}
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["compare"]:
-        return compare.main(argv[1:])
-    if argv[:1] == ["merge"]:
-        return merge.main(argv[1:])
-    if argv[:1] == ["plot"]:
-        return plot.main(argv[1:])
+    if argv[:1] and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]](argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

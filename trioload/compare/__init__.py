@@ -6,7 +6,7 @@
 - ``procfs``: a process tree's CPU from Linux ``/proc``
 - ``rounds``: the trio engine: warm-up, rounds in alternating order, CPU read around each run
 - ``outcome``: what the rounds measured, run by run
-- ``stats``: sans-IO statistics: medians, intervals, paired ratios, Mann–Whitney U
+- ``stats``: sans-IO statistics: medians, intervals, paired ratios, Mann-Whitney U
 - ``summary``: sans-IO figures of a comparison: per target, against the baseline, warnings
 - ``report``: sans-IO text report
 - ``document``: the comparison's JSON, written and read back

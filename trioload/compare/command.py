@@ -9,7 +9,7 @@ import sys
 
 import trio
 
-from trioload.argtypes import OneLineParser, positive_float, positive_int
+from trioload.argtypes import OneLineParser, positive_int
 from trioload.compare import document, report
 from trioload.compare.plan import (
     DEFAULT_PAUSE_S,
@@ -80,17 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
         "alternating it")  # fmt: skip
     add("--baseline", metavar="NAME", help="the target the others are compared with (the first)")
     add("--rank-by", choices=tuple(RANKINGS), default="rps",
-        help="rank by req/s (more is better), server CPU a request or p99 (less is better)")  # fmt: skip
+        help="rank by req/s (more is better), server CPU a request or p99 (less is better)",
+    )  # fmt: skip
     add("--serve", action="append", default=[], metavar="NAME=COMMAND",
         help="start COMMAND for NAME (split as a shell would, no shell run), wait until NAME's "
         "URL accepts, stop it at the end; its process tree's CPU is measured")  # fmt: skip
-    add("--pid", action="append", default=[], metavar="NAME=PID",
-        help="NAME's server is already running as PID: measure its process tree's CPU")
+    add(
+        "--pid",
+        action="append",
+        default=[],
+        metavar="NAME=PID",
+        help="NAME's server is already running as PID: measure its process tree's CPU",
+    )
     add("--warmup", type=float, default=DEFAULT_WARMUP, metavar="SHARE",
         help=f"a warm-up run per target first, this share of a run's -n or -t, not counted "
         f"(default {DEFAULT_WARMUP}; 0: none)")  # fmt: skip
-    add("--pause", type=float, default=DEFAULT_PAUSE_S, metavar="S",
-        help=f"seconds between runs (default {DEFAULT_PAUSE_S:g})")
+    add(
+        "--pause",
+        type=float,
+        default=DEFAULT_PAUSE_S,
+        metavar="S",
+        help=f"seconds between runs (default {DEFAULT_PAUSE_S:g})",
+    )
     add("--json", dest="compare_json", metavar="FILE",
         help="write every run's whole result, the summaries and the comparisons ('-': stdout, "
         "the report then goes to stderr)")  # fmt: skip
@@ -118,6 +129,7 @@ def plan_from_args(args: argparse.Namespace) -> ComparePlan:
     serve = _serve_commands(args.serve, names)
     pids = _pids(args.pid, names, serve)
     targets = []
+    args.json_path = None  # compare's own --json took the flag's place
     for name, url in names_urls:
         args.url = url
         config = dataclasses.replace(config_from_args(args), progress=False, json_path=None)

@@ -15,9 +15,10 @@ from hdrh.histogram import HdrHistogram
 
 from trioload.compare import stats
 from trioload.compare.outcome import Outcome, RunRecord
-from trioload.compare.plan import ComparePlan
+from trioload.compare.plan import ComparePlan, Target
 from trioload.compare.summary import MetricComparison, Summary, TargetSummary
-from trioload.results.result import lead_phase_of, to_json_dict
+from trioload.results.result import lead_phase_of
+from trioload.results.result import to_json_dict as run_json
 from trioload.results.tally import new_histogram
 
 #: what marks a comparison's JSON apart from a run's.
@@ -51,30 +52,23 @@ def to_json_dict(plan: ComparePlan, outcome: Outcome, summary: Summary) -> dict[
         "baseline": plan.baseline,
         "rank_by": plan.rank_by,
         "targets": [
-            _target(t.name, t.url, t.serve, t.pid, by_name[t.name], ranks[t.name], outcome)
-            for t in plan.targets
+            _target(target, by_name[target.name], ranks[target.name], outcome)
+            for target in plan.targets
         ],
         "comparisons": [_comparison(c) for c in summary.comparisons],
         "warnings": list(summary.warnings),
     }
 
 
-def _target(
-    name: str,
-    url: str,
-    serve: tuple[str, ...] | None,
-    pid: int | None,
-    summary: TargetSummary,
-    rank: int,
-    outcome: Outcome,
-) -> dict[str, Any]:
+def _target(planned: Target, summary: TargetSummary, rank: int, outcome: Outcome) -> dict[str, Any]:
     counted = {id(run) for run in outcome.counted() if run.server_alive}
+    name = planned.name
     target: dict[str, Any] = {
         "name": name,
-        "url": url,
+        "url": planned.url,
         "rank": rank,
-        "serve": list(serve) if serve is not None else None,
-        "pid": pid,
+        "serve": list(planned.serve) if planned.serve is not None else None,
+        "pid": planned.pid,
         "runs": [_run(run, id(run) in counted) for run in outcome.runs if run.target == name],
         "runs_counted": summary.runs,
         "finished": summary.finished,
@@ -96,7 +90,7 @@ def _run(run: RunRecord, counted: bool) -> dict[str, Any]:
         "server_cpu_s": run.server_cpu_s,
         "server_cpu_us_per_request": run.server_cpu_us_per_request,
         "server_alive": run.server_alive,
-        "result": to_json_dict(run.result),
+        "result": run_json(run.result),
     }
 
 

@@ -36,7 +36,7 @@ def draw_compare(document: dict[str, Any], output: str, title: str | None) -> No
     figures = target_figures(document)
     figure = Figure(figsize=(10, 10), layout="constrained")
     FigureCanvasAgg(figure)
-    top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.3])
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.3])  # type: ignore[misc]
     rps_axes, cpu_axes = top.subplots(1, 2)
     _bars(rps_axes, figures, "rps", "requests/s (median, 95% interval)")
     _bars(cpu_axes, figures, "server_cpu", "server CPU µs a request (median, 95% interval)")

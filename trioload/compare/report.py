@@ -15,8 +15,11 @@ COLUMNS = (
 )
 #: the comparison columns, in ``summary.COMPARED``'s order.
 COMPARED_HEADINGS = {"rps": "req/s", "p99": "p99", "server_cpu": "server CPU/req"}
-RANK_WORDS = {"rps": "req/s (more is better)", "cpu": "server CPU a request (less is better)",
-              "p99": "p99 latency (less is better)"}  # fmt: skip
+RANK_WORDS = {
+    "rps": "req/s (more is better)",
+    "cpu": "server CPU a request (less is better)",
+    "p99": "p99 latency (less is better)",
+}
 
 
 def format_report(summary: Summary) -> str:
@@ -26,7 +29,8 @@ def format_report(summary: Summary) -> str:
         "",
         f"trioload compare: {len(plan.targets)} targets, {summary.rounds_completed} of "
         f"{plan.rounds} rounds of {plan.run_description}, order {order}",
-        f"Medians over the rounds [95% confidence intervals], ranked by {RANK_WORDS[plan.rank_by]}:",
+        "Medians over the rounds [95% confidence intervals], ranked by "
+        f"{RANK_WORDS[plan.rank_by]}:",
         "",
         *_table(_ranked_rows(summary.ranked)),
     ]
@@ -58,7 +62,7 @@ def estimate_cell(estimate: stats.Estimate | None) -> str:
     if estimate is None:
         return "-"
     lo, hi = estimate.ci95
-    return f"{figure(estimate.median)} [{figure(lo)}–{figure(hi)}]"
+    return f"{figure(estimate.median)} [{figure(lo)}\u2013{figure(hi)}]"
 
 
 def comparison_cell(comparison: MetricComparison) -> str:
@@ -94,7 +98,8 @@ def _comparison_rows(summary: Summary, comparisons: list[MetricComparison]) -> l
 def _table(rows: list[list[str]]) -> list[str]:
     """Columns left-aligned, two spaces apart, indented by two."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
+    lines = []
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return lines

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from trioload.compare import stats
 from trioload.compare.outcome import Outcome, RunRecord
@@ -24,8 +25,8 @@ METRICS: dict[str, Metric] = {
 COMPARED = ("rps", "p99", "server_cpu")
 #: which metric each ``--rank-by`` reads.
 RANK_METRIC = {"rps": "rps", "cpu": "server_cpu", "p99": "p99"}
-#: an interval wider than this (relative half-width) is too wide to rank targets apart.
-WIDE = 0.05
+#: beyond this many rounds, advice to run more is no advice: the targets may be equal.
+MAX_ADVISED_ROUNDS = 200
 
 
 def _latency(run: RunRecord, key: str) -> float | None:
@@ -85,9 +86,7 @@ class Summary:
 def summarize(plan: ComparePlan, outcome: Outcome) -> Summary:
     counted = [run for run in outcome.counted() if run.server_alive]
     by_target = {t.name: [run for run in counted if run.target == t.name] for t in plan.targets}
-    targets = [
-        _target_summary(t.name, t.url, by_target[t.name], outcome) for t in plan.targets
-    ]
+    targets = [_target_summary(t.name, t.url, by_target[t.name], outcome) for t in plan.targets]
     ranked = _ranked(targets, plan.rank_by)
     comparisons = [
         _compare(name, plan.baseline, metric, by_target[name], by_target[plan.baseline])
@@ -142,8 +141,7 @@ def _compare(
     pairs = [
         (value, base)
         for run in runs
-        if (value := read(run)) is not None
-        and (base := base_by_round.get(run.round)) is not None
+        if (value := read(run)) is not None and (base := base_by_round.get(run.round)) is not None
     ]
     if not pairs:
         return MetricComparison(name, baseline, metric, None, "not measured")
@@ -190,29 +188,32 @@ def _warnings(
 def _too_wide(
     plan: ComparePlan, ranked: list[TargetSummary], by_target: dict[str, list[RunRecord]]
 ) -> list[str]:
-    """Neighbours in the ranking whose intervals overlap: how many rounds would tell them
-    apart, from the width each interval would need."""
+    """Neighbours in the ranking that the ranked metric does not tell apart (paired by round,
+    as against the baseline), and about how many rounds would, from the width each median's
+    interval would need to come down to."""
     metric = RANK_METRIC[plan.rank_by]
     warnings = []
-    for upper, lower in zip(ranked, ranked[1:], strict=False):
-        a, b = upper.estimates.get(metric), lower.estimates.get(metric)
-        if a is None or b is None or a.ci95[0] > b.ci95[1] or b.ci95[0] > a.ci95[1]:
+    for upper, lower in pairwise(ranked):
+        found = _compare(lower.name, upper.name, metric, by_target[lower.name],
+                         by_target[upper.name])  # fmt: skip
+        if found.comparison is None or found.comparison.significant:
             continue
+        a, b = upper.estimates[metric], lower.estimates[metric]
         gap = abs(a.median - b.median) / max(a.median, b.median)
         read = METRICS[metric]
         needed = [
-            stats.rounds_for_width([v for r in by_target[t.name] if (v := read(r)) is not None],
-                                   max(gap / 2, 1e-3))
-            for t in (upper, lower)
-        ]  # fmt: skip
+            stats.rounds_for_width(values, gap / 2)
+            for target in (upper, lower)
+            if gap > 0
+            and len(values := [v for r in by_target[target.name] if (v := read(r)) is not None]) > 1
+        ]
         rounds = max((n for n in needed if n is not None), default=None)
-        advice = (
-            f"about {rounds} rounds would tell them apart"
-            if rounds is not None and gap > 0
-            else "more rounds would not tell them apart: they may be equal"
-        )
+        if gap <= 0 or rounds is None or rounds > MAX_ADVISED_ROUNDS:
+            advice = "they may well be equal"
+        else:
+            advice = f"about {max(rounds, plan.rounds + 1)} rounds would tell them apart"
         warnings.append(
-            f"{upper.name} and {lower.name} overlap on {metric} ({gap:.1%} apart): "
-            f"not ranked with confidence; {advice}."
+            f"{upper.name} and {lower.name} are {gap:.1%} apart on {metric}, not a significant "
+            f"difference at 95%: {advice}."
         )
     return warnings

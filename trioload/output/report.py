@@ -178,7 +178,8 @@ def _beyond_ab(result: RunResult) -> list[str]:
         f"(user {result.cpu_user_s:.2f} s, sys {result.cpu_sys_s:.2f} s, "
         f"{result.config.workers} process{'es' if result.config.workers > 1 else ''})"
     )
-    if result.client_set_the_pace and result.config.show_confidence:  # -S: "do not show ... warnings"
+    # -S: "do not show ... warnings"
+    if result.client_set_the_pace and result.config.show_confidence:
         rows.append(
             "Warning: trioload kept its core busy: the load generator, not the server, "
             "set the pace (try --workers auto)."

@@ -41,12 +41,14 @@ def record(
     rps: float,
     latency_ms: float = 5.0,
     server_cpu_s: float | None = None,
-    **options: object,
+    *,
+    failed: int = 0,
+    cpu_s: float = 0.1,
+    interrupted: bool = False,
+    server_alive: bool = True,
 ) -> RunRecord:
-    alive = bool(options.pop("server_alive", True))
-    return RunRecord(
-        target, round_index, 0, run_result(rps, latency_ms, **options), server_cpu_s, alive  # type: ignore[arg-type]
-    )
+    result = run_result(rps, latency_ms, failed=failed, cpu_s=cpu_s, interrupted=interrupted)
+    return RunRecord(target, round_index, 0, result, server_cpu_s, server_alive)
 
 
 def plan_for(*names: str, rounds: int = 6, **options: object) -> ComparePlan:

@@ -67,9 +67,7 @@ async def test_compare_refuses_bad_input_in_one_line(argv: list[str], complaint:
 
 async def test_compare_refuses_a_url_where_nothing_listens(start_trioserve: StartTrioserve) -> None:
     server, port = await start_trioserve()
-    done = await run_trioload(
-        "compare", *QUICK, f"up={url(port)}", f"down={url(refused_port())}"
-    )
+    done = await run_trioload("compare", *QUICK, f"up={url(port)}", f"down={url(refused_port())}")
     assert done.returncode == 2
     assert "cannot connect" in done.stderr and "round" not in done.stderr
     assert server.stats.responses == 0  # before any round

@@ -33,12 +33,12 @@ def test_format_report_ranks_and_gives_verdicts() -> None:
         "trioload compare: 3 targets, 6 of 6 rounds of -c 10 -n 200 (keep-alive off), "
         "order alternating"
     )
-    table = lines[lines.index(next(l for l in lines if l.strip().startswith("#"))) :]
+    table = lines[lines.index(next(line for line in lines if line.strip().startswith("#"))) :]
     assert table[1].split()[:2] == ["1", "double"]
     assert "Against base (ratio of medians [95% interval], paired by round" in text
-    double_row = next(l for l in lines if l.strip().startswith("double") and "×" in l)
-    assert "2.00× [" in double_row
-    same_row = next(l for l in lines if l.strip().startswith("same ") and "(p=" in l)
+    double_row = next(row for row in lines if row.strip().startswith("double") and "(p=" in row)
+    assert "2.00\u00d7 [" in double_row
+    same_row = next(line for line in lines if line.strip().startswith("same ") and "(p=" in line)
     assert same_row.split()[1] == "~"
 
 

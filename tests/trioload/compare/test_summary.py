@@ -100,13 +100,19 @@ def test_summarize_warns_of_failures_a_dead_server_and_an_interruption() -> None
     assert b.runs == 2  # the run against the dead server is not counted
 
 
-def test_summarize_warns_when_neighbours_overlap() -> None:
+def test_summarize_warns_when_neighbours_are_not_told_apart() -> None:
     plan = plan_for("a", "b", rounds=ROUNDS)
     noisy = [1.0, 1.3, 0.8, 1.2, 0.85, 1.1]
     runs = [record("a", i, 1000 * w) for i, w in enumerate(noisy)]
     runs += [record("b", i, 1010 * w) for i, w in enumerate(reversed(noisy))]
     summary = summarize(plan, outcome_of(runs, ROUNDS))
-    assert any("overlap on rps" in warning for warning in summary.warnings)
+    assert any("not a significant difference" in warning for warning in summary.warnings)
+
+
+def test_summarize_gives_no_warning_for_neighbours_told_apart() -> None:
+    plan = plan_for("a", "b", rounds=ROUNDS)
+    runs = rounds_of("a", 1000, 5.0, None) + rounds_of("b", 2000, 5.0, None)
+    assert summarize(plan, outcome_of(runs, ROUNDS)).warnings == ()
 
 
 def test_summarize_warns_when_the_client_set_the_pace() -> None:
