@@ -1,21 +1,26 @@
-"""The seed page's table, reproduced on this machine, under trioload, ab or both.
+"""The seed page's table, reproduced on this machine: a thin driver of ``trioload compare``.
 
 Builds the seed's servers that can be built offline here (our own sources in
-``scripts/peers/``: Rust std, Tokio, Go std, Gin, Node std), runs Debian's Apache on its
-default page (as the seed did) and on a 5-byte hello, adds nginx and trioserve, then loads
-each with keep-alive off (``trioload -c 1000 -n N`` and/or ``ab -r -c 1000 -n N``) for
-``--rounds`` rounds, servers interleaved. Prints one table ranked by server CPU a request,
-with the seed's rank and req/s beside ours (median, min-max); also as Markdown, JSON and a
-PNG chart on request. Peers whose toolchain is missing are skipped with a one-line reason;
+``scripts/peers/``: Rust std, Tokio, Go std, Gin, Node std), Debian's Apache on its default
+page (as the seed did) and on a 5-byte hello, nginx and trioserve; gives each a free port and
+hands them all to one ``trioload compare --serve NAME=COMMAND ... NAME=URL ... --rank-by cpu``,
+keep-alive off, whose report streams as it goes. compare starts and stops the servers, runs the
+rounds in alternating order, reads each server's CPU and writes its JSON; from that JSON this
+script prints a Markdown table beside the seed's rank and req/s, then draws it with
+``trioload plot``. Peers whose toolchain is missing are skipped with a one-line reason;
 ``--install`` apt-get installs them first.
 
-    .venv/bin/python scripts/seed_table.py --client both -n 2000 --rounds 1    # smoke run
-    .venv/bin/python scripts/seed_table.py --client both -n 200000             # 3 rounds
+The seed measured with ab; this table is trioload's alone (compare drives trioload), so ab's
+column is gone: ab stays beside trioload in bench.py's parts.
+
+    .venv/bin/python scripts/seed_table.py --only trioserve,nginx -n 2000 -c 100   # smoke run
+    .venv/bin/python scripts/seed_table.py --install -n 20000 --rounds 5
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -25,44 +30,32 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib.machine import OUT_DIR, VENV_BIN, describe, tool_version, which
-from scripts.benchlib.peers import PeerSpec, console_script_problem
-from scripts.benchlib.report import publish, publish_json, run_main
-from scripts.benchlib.runner import ClientRun, Runner, client_timeout
+from scripts.benchlib.machine import OUT_DIR, REPO, describe, free_port, tool_version
+from scripts.benchlib.peers import PeerSpec
+from scripts.benchlib.report import publish, run_main
 from scripts.benchlib.seed import peers as seed
-from scripts.benchlib.seed.chart import write_chart
-from scripts.benchlib.seed.report import (
-    NO_CLIENT,
-    PeerFacts,
-    as_json,
-    build_rows,
-    by_server_cpu,
-    markdown,
-    seed_ranks,
-)
-from scripts.benchlib.tools import ab_argv, parse_ab, parse_json_report, trioload_argv
+from scripts.benchlib.seed import table
+from scripts.benchlib.seed.command import LoadOptions, compare_argv, trioload_command
 from trioserve.fdlimit import raise_nofile_limit
 
 HOST = "127.0.0.1"  # the peers' sources bind this address only
-PART = "seed"
-TRIOLOAD = VENV_BIN / "trioload"
-CLIENT_CHOICES = {"trioload": ["trioload"], "ab": ["ab"], "both": ["trioload", "ab"]}
 #: Debian starts these daemons on port 80 at install; ours run from their own prefixes.
 SYSTEM_DAEMONS = {
     "nginx": (Path("/run/nginx.pid"), signal.SIGQUIT),
     "apache2": (Path("/run/apache2/apache2.pid"), signal.SIGTERM),
 }
+#: compare's exit statuses that leave a document behind: all well, failures, interrupted.
+WROTE_JSON = (0, 1, 130)
 
 
 def install(peers: Sequence[seed.SeedPeer]) -> None:
-    """apt-get install what the missing peers (and ab) need, from Debian's packages."""
+    """apt-get install what the missing peers need, from Debian's packages."""
     wanted = {package for peer in peers if peer.missing() for package in peer.packages}
-    if which("ab") is None:
-        wanted.add("apache2-utils")
     if not wanted:
         return
     print(f"installing: {' '.join(sorted(wanted))}")
@@ -76,54 +69,85 @@ def install(peers: Sequence[seed.SeedPeer]) -> None:
             os.kill(pid, stop)
 
 
-def client_run(client: str, url: str, requests: int, concurrency: int) -> ClientRun:
-    """One keep-alive-off run of ``client`` ("trioload" or "ab") against ``url``."""
-    if client == "ab":
-        argv, parse = ab_argv(url, requests, concurrency), parse_ab
-    else:
-        argv, parse = trioload_argv(str(TRIOLOAD), url, requests, concurrency), parse_json_report
-    return ClientRun(client, argv, parse, requests, client_timeout(requests))
-
-
-def prepare(runner: Runner, peers: Sequence[seed.SeedPeer]) -> list[PeerSpec]:
-    """Build every peer that can run; the others get one row saying why."""
-    specs = []
+def prepare(peers: Sequence[seed.SeedPeer]) -> tuple[list[PeerSpec], dict[str, str]]:
+    """Build every peer that can run; the others, by name, with why not."""
+    specs, skipped = [], {}
     for peer in peers:
         if peer.never is not None or peer.prepare is None:
-            runner.skip(PART, peer.name, [NO_CLIENT], peer.never or "not set up")
+            skipped[peer.name] = peer.never or "not set up"
         elif (missing := peer.missing()) is not None:
-            runner.skip(PART, peer.name, [NO_CLIENT], f"skipped: {missing} (--install adds it)")
+            skipped[peer.name] = f"skipped: {missing} (--install adds it)"
         else:
-            print(f"  [{PART}] preparing {peer.name} ...", flush=True)
+            print(f"  preparing {peer.name} ...", flush=True)
             try:
-                specs.append(peer.prepare(HOST))
+                spec = peer.prepare(HOST)
             except (seed.BuildError, OSError, subprocess.TimeoutExpired) as exc:
-                runner.skip(PART, peer.name, [NO_CLIENT], f"build failed: {exc}")
-    return specs
+                skipped[peer.name] = f"build failed: {exc}"
+                continue
+            if spec.missing is not None:
+                skipped[peer.name] = spec.missing
+            else:
+                specs.append(spec)
+    return specs, skipped
 
 
-def measure(
-    runner: Runner, specs: Sequence[PeerSpec], clients: Sequence[str], args: argparse.Namespace
-) -> dict[str, PeerFacts]:
-    """Every client against every started peer once a round, for ``args.rounds`` rounds; what
-    each peer answers to one ab-style request, and its listen backlog."""
-    with runner.started(PART, specs, clients) as live:
-        found = {}
-        for name, peer in live.items():
-            reply = seed.fetch_once(HOST, peer.port)
-            found[name] = PeerFacts(
-                len(reply), seed.describe_reply(reply), seed.listen_backlogs(peer.port)
-            )
-        for round_number in range(args.rounds):
-            # Every other round backward (servers and clients): a run's figures depend on
-            # what ran just before it, so no pair always follows the same one.
-            forward = round_number % 2 == 0
-            servers = list(live.items())
-            for name, peer in servers if forward else reversed(servers):
-                for client in clients if forward else reversed(clients):
-                    run = client_run(client, peer.url, args.requests, args.concurrency)
-                    runner.measure(PART, name, peer, run)
-    return found
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports that were free a moment ago."""
+    ports: list[int] = []
+    while len(ports) < count:
+        if (port := free_port(HOST)) not in ports:
+            ports.append(port)
+    return ports
+
+
+def run_compare(argv: list[str]) -> int:
+    """Run compare from the repository, its report streaming to ours; its exit status."""
+    with subprocess.Popen(argv, cwd=REPO) as process:
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                # compare had the same Ctrl-C: it stops its servers and writes the rounds
+                # done, which takes longer than subprocess would wait before killing it.
+                continue
+
+
+def report(
+    document: dict[str, Any], command: str, peers: Sequence[seed.SeedPeer], *,
+    ranks: dict[str, int], skipped: dict[str, str], trioload: list[str],
+) -> str:  # fmt: skip
+    """The Markdown report: how it was run, on what, the table and compare's warnings."""
+    when = time.strftime("%Y-%m-%d %H:%M %Z")
+    machine = [*describe(), ("trioload", tool_version([*trioload, "-V"]))]
+    rounds = f"{document['rounds_completed']} of {document['rounds']} rounds"
+    how = (
+        f"`trioload compare` at {document['run']}, {rounds} ({document['order']} order, after"
+        f" a warm-up run of {document['warmup']:.0%} of that), ranked by server CPU a request:"
+        " medians with 95% intervals; the ratio to"
+        f" {document['baseline']}'s server CPU a request with its 95% interval, ~ where the"
+        " difference is not significant at 95%"
+    )
+    return "\n".join([
+        "# The seed's keep-alive-off table, here",
+        "",
+        f"`{command}` on {when}: {how}. The seed: `ab -r -c 1000 -n 1000000`, on another"
+        " machine: compare rankings, not raw figures.",
+        "",
+        *(f"- {key}: {value}" for key, value in machine),
+        "",
+        table.markdown(document, peers, ranks, skipped),
+        "",
+        *(f"- {warning}" for warning in document["warnings"]),
+        "",
+    ])  # fmt: skip
+
+
+def plot(trioload: list[str], document: Path, png: Path, title: str) -> None:
+    """``trioload plot`` of the comparison; a failure (no matplotlib) is said, not raised."""
+    argv = [*trioload, "plot", str(document), "-o", str(png), "--title", title]
+    done = subprocess.run(argv, check=False)
+    if done.returncode != 0:  # plot printed the path when it drew
+        print("chart not drawn (see above)")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -131,15 +155,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add = parser.add_argument
-    add("--client", choices=CLIENT_CHOICES, default="trioload")
     add("--requests", "-n", type=int, default=1_000_000)
     add("--concurrency", "-c", type=int, default=1000)
-    add("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    add("--rounds", type=int, default=5, help="compare's rounds (5; at least 3)")
     add("--only", help="comma-separated server names (as in the table)")
     add("--install", action="store_true", help="apt-get install missing tools")
     add("--pause", type=float, help="seconds between runs (2; 0.5 under 10k)")
     add("--markdown", type=Path, help="also write the report to this file")
-    add("--json", type=Path, help="write the rows as JSON to this file")
+    add("--json", type=Path, default=OUT_DIR / "seed-table.json", help="compare's JSON")
     add("--png", type=Path, default=OUT_DIR / "seed-table.png", help="chart")
     add("--no-png", action="store_true", help="draw no chart")
     return parser.parse_args(argv)
@@ -148,51 +171,42 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     args = parse_args(args_list)
-    clients = CLIENT_CHOICES[args.client]
     pause = args.pause if args.pause is not None else (2.0 if args.requests >= 10_000 else 0.5)
+    options = LoadOptions(args.requests, args.concurrency, args.rounds, pause, args.json.resolve())
+    trioload = trioload_command()
     raise_nofile_limit()
     OUT_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="seed-", dir=OUT_DIR) as tmp:
         peers = seed.seed_peers(Path(tmp))
-        ranks = seed_ranks(peers)
+        ranks = seed.seed_ranks(peers)
         if args.only:
             chosen = {name.strip().lower() for name in args.only.split(",")}
             peers = [peer for peer in peers if peer.name.lower() in chosen]
         if args.install:
             install(peers)
-        if "ab" in clients and which("ab") is None:
-            print("ab is not installed (apt-get install apache2-utils, or --install)")
+        specs, skipped = prepare(peers)
+        for name, why in skipped.items():
+            print(f"  {name}: {why}")
+        if len(specs) < 2:
+            print(f"{len(specs)} server(s) can run here: compare needs two")
             return 2
-        if "trioload" in clients and (problem := console_script_problem(TRIOLOAD)) is not None:
-            print(f"trioload cannot run: {problem}")
-            return 2
-        runner = Runner(HOST, OUT_DIR / "logs", pause)
-        found = measure(runner, prepare(runner, peers), clients, args)
-    rows = by_server_cpu(build_rows(peers, ranks, runner.rows(), found))
+        served = list(zip(specs, free_ports(len(specs)), strict=True))
+        argv = compare_argv(trioload, served, options, host=HOST, cwd=REPO)
+        print(f"$ {shlex.join(argv)}", flush=True)
+        options.json_path.parent.mkdir(parents=True, exist_ok=True)
+        options.json_path.unlink(missing_ok=True)  # no last run's table if this one fails
+        status = run_compare(argv)
+    if status not in WROTE_JSON or not options.json_path.exists():
+        print(f"trioload compare exited {status}: no table")
+        return status or 1
+    document = json.loads(options.json_path.read_text())
     command = shlex.join(["scripts/seed_table.py", *args_list])
-    when = time.strftime("%Y-%m-%d %H:%M %Z")
-    machine = [*describe(), ("ab", tool_version(["ab", "-V"])),
-               ("trioload", tool_version([str(TRIOLOAD), "-V"]))]  # fmt: skip
-    load = f"{' and '.join(clients)} at -c {args.concurrency} -n {args.requests}, keep-alive off"
-    how = f"{load}, {args.rounds} round(s) interleaved: medians (min-max), worst round's failures"
-    report = [
-        "# The seed's keep-alive-off table, here",
-        "",
-        f"`{command}` on {when}: {how}. The seed: `ab -r -c 1000 -n 1000000`, on another"
-        " machine. Ranked by server CPU a request (the first client's).",
-        "",
-        *(f"- {key}: {value}" for key, value in machine),
-        "",
-        markdown(rows),
-        "",
-    ]
-    publish("\n".join(report), args.markdown)
-    meta = {"command": command, "date": when, "how": how, "machine": dict(machine)}
-    publish_json({**meta, "rows": [as_json(row) for row in rows]}, args.json)
+    text = report(document, command, peers, ranks=ranks, skipped=skipped, trioload=trioload)
+    publish(text, args.markdown)
     if not args.no_png:
-        title = f"The seed's table here: {load}, {args.rounds} round(s)"
-        print(write_chart(rows, clients, args.png, title))
-    return 0
+        title = f"The seed's servers here: trioload compare {document['run']}, ranked by CPU"
+        plot(trioload, options.json_path, args.png, title)
+    return status
 
 
 if __name__ == "__main__":

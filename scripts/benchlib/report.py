@@ -5,13 +5,11 @@ Plain code: nothing here starts a process or reads a clock.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .tools import LoadResult
 
@@ -42,15 +40,13 @@ class Row:
     failed: int | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
-    p999_ms: float | None = None
     server_cpu_us: float | None = None
     client_cpu_us: float | None = None
     #: the user-mode part of ``client_cpu_us`` (the load generator's own code).
     client_user_us: float | None = None
     client_rss_kb: int | None = None
-    #: lowest and highest p50, req/s and server CPU over the rounds: how far apart runs were.
+    #: lowest and highest p50 and server CPU over the rounds: how far apart runs were.
     p50_range: tuple[float, float] | None = None
-    rps_range: tuple[float, float] | None = None
     server_cpu_range: tuple[float, float] | None = None
     note: str = ""
 
@@ -102,13 +98,11 @@ def aggregate(samples: Sequence[Sample]) -> list[Row]:
                 failed=worst([run.result.failed for run in good]),
                 p50_ms=median(p50s),
                 p99_ms=median([run.result.p99_ms for run in good]),
-                p999_ms=median([run.result.p999_ms for run in good]),
                 server_cpu_us=median(server_cpu),
                 client_cpu_us=median([run.client_cpu_us for run in good]),
                 client_user_us=median([run.client_user_us for run in good]),
                 client_rss_kb=worst([run.client_rss_kb for run in good]),
                 p50_range=_range(p50s),
-                rps_range=_range(rps),
                 server_cpu_range=_range(server_cpu),
                 note=note if errors else "",
             )
@@ -200,13 +194,6 @@ def publish(report: str, markdown: Path | None) -> None:
     if markdown is not None:
         markdown.write_text(report)
         print(f"report written to {markdown}")
-
-
-def publish_json(data: Mapping[str, Any], path: Path | None) -> None:
-    """Write ``data`` as indented JSON to ``path`` when asked (the report's figures for tools)."""
-    if path is not None:
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        print(f"JSON written to {path}")
 
 
 def run_main(main: Callable[[], int]) -> None:

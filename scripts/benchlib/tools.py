@@ -20,8 +20,6 @@ class LoadResult:
     failed: int | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
-    #: only trioload (and the baselines' JSON) report it; ab and wrk stop at p99.
-    p999_ms: float | None = None
     error: str | None = None
     #: the whole JSON report, where there is one (the rate part reads its schedule figures).
     report: dict[str, Any] | None = field(default=None, compare=False)
@@ -154,7 +152,7 @@ def dig(report: dict[str, Any], *keys: str) -> float | None:
 def parse_json_report(text: str) -> LoadResult:
     """trioload's ``--json -`` report (the baseline clients print the same shape).
 
-    Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99/p99.9; any that
+    Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99; any that
     is missing is shown as unknown rather than failing the run.
     """
     report = find_json_object(text)
@@ -166,6 +164,5 @@ def parse_json_report(text: str) -> LoadResult:
         failed=_as_int(dig(report, "failed")),
         p50_ms=dig(report, "latency_ms", "total", "p50"),
         p99_ms=dig(report, "latency_ms", "total", "p99"),
-        p999_ms=dig(report, "latency_ms", "total", "p99.9"),
         report=report,
     )

@@ -257,7 +257,6 @@ def test_parse_json_report_reads_trioload_output() -> None:
         failed=0,
         p50_ms=3.315,
         p99_ms=4.259,
-        p999_ms=4.343,
     )
 
 

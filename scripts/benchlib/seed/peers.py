@@ -1,5 +1,5 @@
 """The seed page's servers, built here from our own sources in ``scripts/peers/<name>/``, and
-what each answers.
+the seed's ranking of them.
 
 Each ``SeedPeer`` knows the seed's figure, what it needs installed, how to build it offline
 into ``bench-out/seed-build/`` and how to start it on a port. Apache is Debian's own
@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +27,6 @@ CARGO_REGISTRY = Path("/usr/share/cargo/registry")
 BUILD_TIMEOUT_S = 900
 #: hyperlane and Rocket: no Debian package, and crates.io cannot be reached from here.
 NOT_PACKAGED = "not packaged here (not in Debian; crates.io unreachable)"
-#: the reply every peer of the seed page gives, byte for byte.
-REPLY = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
-    b"Connection: close\r\n\r\nhello"
-)
 
 
 class BuildError(RuntimeError):
@@ -192,66 +186,7 @@ def seed_peers(run_dir: Path) -> list[SeedPeer]:
     ]  # fmt: skip
 
 
-def fetch_once(host: str, port: int, timeout: float = 5.0) -> bytes:
-    """One ab-style HTTP/1.0 request; the raw reply up to EOF (b"" if the peer fails)."""
-    request = f"GET / HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode("ascii")
-    chunks = []
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(request)
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-    except OSError:
-        return b""
-    return b"".join(chunks)
-
-
-def _reply_parts(raw: bytes) -> tuple[bytes, list[bytes], bytes]:
-    """Status line, header lines, body."""
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status, *fields = head.split(b"\r\n")
-    return status, fields, body
-
-
-def describe_reply(reply: bytes) -> str:
-    """How a peer's reply differs from the seed's 88 bytes, in a few words."""
-    if reply == REPLY:
-        return "exact 88 B"
-    if not reply:
-        return "no reply"
-    status, fields, body = _reply_parts(reply)
-    want_status, want_fields, want_body = _reply_parts(REPLY)
-    names = {field.split(b":", 1)[0].strip().lower().decode(errors="replace") for field in fields}
-    want = {field.split(b":", 1)[0].strip().lower().decode() for field in want_fields}
-    notes = [f"{len(reply)} B"]
-    if status != want_status:
-        notes.append(f"status {status.decode(errors='replace')!r}")
-    notes += [f"+{name}" for name in sorted(names - want)]
-    notes += [f"-{name}" for name in sorted(want - names)]
-    lower, want_lower = [f.lower() for f in fields], [f.lower() for f in want_fields]
-    if names == want and sorted(lower) != sorted(want_lower):
-        notes.append("header values differ")
-    elif names == want:
-        if lower != want_lower:
-            notes.append("header order differs")
-        if sorted(fields) != sorted(want_fields):
-            notes.append("header case differs")
-    if body != want_body:
-        # A short body is shown; a page (Apache's default, say) only by its length.
-        notes.append(f"body {body!r}" if len(body) <= 20 else f"body {len(body)} B")
-    return ", ".join(notes)
-
-
-def listen_backlogs(port: int) -> str:
-    """The listen backlog(s) the kernel reports for ``port`` (``ss``'s Send-Q), e.g. "4096"."""
-    try:
-        argv = ["ss", "-ltnH", f"sport = :{port}"]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    backlogs = [line.split()[2] for line in done.stdout.splitlines() if len(line.split()) > 2]
-    if not backlogs:
-        return "?"
-    if len(set(backlogs)) == 1 and len(backlogs) > 1:
-        return f"{backlogs[0]} x{len(backlogs)}"
-    return ",".join(backlogs)
+def seed_ranks(peers: Sequence[SeedPeer]) -> dict[str, int]:
+    """Each seed peer's place in the seed's ranking (req/s, highest first)."""
+    figures = sorted((-peer.seed_rps, peer.name) for peer in peers if peer.seed_rps)
+    return {name: rank for rank, (_, name) in enumerate(figures, start=1)}
