@@ -1,6 +1,7 @@
 """``trioload plot compare.json -o out.png``: a comparison drawn. Per target, req/s and server
-CPU a request as bars with their 95% intervals as whiskers; under them, the targets' latency
-by percentile (their counted runs' histograms added), overlaid as ``trioload plot`` draws runs.
+CPU a request as bars with their 95% intervals as whiskers, ranked from the top; under them,
+the targets' latency by percentile (their counted runs' histograms added), overlaid as
+``trioload plot`` draws runs.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def draw_compare(document: dict[str, Any], output: str, title: str | None) -> No
     FigureCanvasAgg(figure)
     top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.3])  # type: ignore[misc]
     rps_axes, cpu_axes = top.subplots(1, 2)
-    _bars(rps_axes, figures, "rps", "requests/s (median, 95% interval)")
-    _bars(cpu_axes, figures, "server_cpu", "server CPU µs a request (median, 95% interval)")
+    _bars(rps_axes, figures, "rps", "req/s (median, 95% interval)")
+    _bars(cpu_axes, figures, "server_cpu", "server CPU µs/request (median, 95% interval)")
     runs = series(figures)
     if runs:
         draw_spectrum(runs, bottom.subplots())
@@ -63,8 +64,9 @@ def _bars(axes: Any, figures: Sequence[TargetFigures], metric: str, what: str) -
         axes.set_axis_off()
         axes.set_title(f"{what}: not measured")
         return
-    axes.bar(names, medians, yerr=[below, above], color=colors, capsize=6, alpha=0.85)
+    # Horizontal, ranked from the top: a server's name is as long as it needs to be.
+    axes.barh(names, medians, xerr=[below, above], color=colors, capsize=4, alpha=0.85)
+    axes.invert_yaxis()
     axes.set_title(what, fontsize="medium")
-    axes.set_ylim(bottom=0)
-    axes.grid(True, axis="y", alpha=0.4)
-    axes.tick_params(axis="x", labelrotation=20)
+    axes.set_xlim(left=0)
+    axes.grid(True, axis="x", alpha=0.4)
