@@ -128,6 +128,9 @@ def plan_from_args(args: argparse.Namespace) -> ComparePlan:
         raise UsageError("compare needs at least two targets (NAME=URL NAME=URL ...)")
     serve = _serve_commands(args.serve, names)
     pids = _pids(args.pid, names, serve)
+    if args.rank_by == "cpu" and len(serve) + len(pids) < len(names):
+        unknown = ", ".join(name for name in names if name not in serve and name not in pids)
+        raise UsageError(f"--rank-by cpu needs --serve or --pid for every target ({unknown})")
     targets = []
     args.json_path = None  # compare's own --json took the flag's place
     for name, url in names_urls:
@@ -151,7 +154,8 @@ def plan_from_args(args: argparse.Namespace) -> ComparePlan:
 
 def _name_value(text: str, what: str, form: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
-    if not sep or not name or not value:
+    # A URL's own "=" (a query) must not pass for a name: names hold no ":" or "/".
+    if not sep or not name or not value or ":" in name or "/" in name:
         raise UsageError(f"bad {what} {text!r}: expected {form}")
     return name, value
 
@@ -204,18 +208,23 @@ def main(argv: list[str]) -> int:
     summary = summarize(plan, outcome)
     text = report.format_report(summary)
     (write_stderr if plan.json_path == "-" else write_stdout)(text)
-    if plan.json_path is not None:
-        content = document.format_json(plan, outcome, summary)
-        if plan.json_path == "-":
-            write_stdout(content)
-        else:
-            try:
-                with open(plan.json_path, "w") as file:
-                    file.write(content)
-            except OSError as exc:
-                write_stderr(f"trioload compare: could not write --json {plan.json_path}: "
-                             f"{exc.strerror}\n")  # fmt: skip
-                return 1
+    written = _write_json(plan, document.format_json(plan, outcome, summary))
     if outcome.interrupted:
         return 130
-    return 1 if summary.failed or summary.died else 0
+    return 1 if summary.failed or summary.died or not written else 0
+
+
+def _write_json(plan: ComparePlan, content: str) -> bool:
+    """``--json``'s document where it was asked for; False (the reason said) if it failed."""
+    if plan.json_path is None:
+        return True
+    if plan.json_path == "-":
+        write_stdout(content)
+        return True
+    try:
+        with open(plan.json_path, "w") as file:
+            file.write(content)
+    except OSError as exc:
+        write_stderr(f"trioload compare: could not write --json {plan.json_path}: {exc.strerror}\n")
+        return False
+    return True

@@ -84,6 +84,7 @@ class ComparePlan:
             return None
         requests = config.requests
         if requests is not None:
-            requests = max(config.concurrency, round(requests * self.warmup))
+            # A connection's worth at least, and never more than the run itself.
+            requests = min(requests, max(config.concurrency, round(requests * self.warmup)))
         limit = config.time_limit * self.warmup if config.time_limit is not None else None
         return replace(config, requests=requests, time_limit=limit)

@@ -34,12 +34,19 @@ def format_report(summary: Summary) -> str:
         "",
         *_table(_ranked_rows(summary.ranked)),
     ]
+    fewest = min((t.runs for t in summary.ranked if t.runs), default=0)
+    if 0 < fewest < stats.FULL_CONFIDENCE_ROUNDS:
+        confidence = stats.median_ci_ranks(fewest)[2]
+        lines.append(
+            f"  (with {fewest} rounds a median's interval is its whole range: {confidence:.1%} "
+            f"confidence; {stats.FULL_CONFIDENCE_ROUNDS} rounds or more give 95%)"
+        )
     comparisons = [c for c in summary.comparisons if c.metric in COMPARED_HEADINGS]
     if comparisons:
         lines += [
             "",
-            f"Against {plan.baseline} (ratio of medians [95% interval], paired by round; "
-            "~: no significant difference at 95%):",
+            f"Against {plan.baseline} (ratio of medians [95% interval] over the rounds both "
+            "ran; ~: no significant difference at 95%):",
             "",
             *_table(_comparison_rows(summary, comparisons)),
         ]

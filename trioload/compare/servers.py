@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import trio
 
-from trioload.compare.procfs import group_alive, pid_alive
+from trioload.compare.procfs import group_alive
 
 #: stderr kept of each server, to quote its last lines.
 STDERR_KEPT_BYTES = 8192
@@ -71,13 +71,6 @@ def parse_serve(text: str) -> tuple[str, tuple[str, ...]]:
     if not argv:
         raise ValueError(f"--serve {name}: the command after '=' is empty")
     return name, argv
-
-
-async def died(pid: int) -> bool:
-    """Whether the server with process ``pid`` has died (a ``--serve`` one, or a ``--pid``
-    one): to ask after each run, so that the rounds it missed are marked."""
-    await trio.lowlevel.checkpoint()
-    return not pid_alive(pid)
 
 
 @dataclass

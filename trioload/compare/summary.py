@@ -27,6 +27,10 @@ COMPARED = ("rps", "p99", "server_cpu")
 RANK_METRIC = {"rps": "rps", "cpu": "server_cpu", "p99": "p99"}
 #: beyond this many rounds, advice to run more is no advice: the targets may be equal.
 MAX_ADVISED_ROUNDS = 200
+#: a median's interval wider than this (half-width over the median) is too wide to rank by ...
+WIDE = 0.10
+#: ... and the rounds advised would narrow it to this.
+NARROW = 0.05
 
 
 def _latency(run: RunRecord, key: str) -> float | None:
@@ -54,7 +58,7 @@ class TargetSummary:
 
 @dataclass(frozen=True, slots=True)
 class MetricComparison:
-    """One target against the baseline on one metric, paired by round."""
+    """One target against the baseline on one metric, over the rounds both ran."""
 
     name: str
     baseline: str
@@ -166,9 +170,14 @@ def _warnings(
         )
     for target in ranked:
         if target.died_after_round is not None:
+            when = (
+                "the warm-up"
+                if target.died_after_round < 0
+                else f"round {target.died_after_round + 1}"
+            )
             warnings.append(
-                f"{target.name}'s server died in round {target.died_after_round + 1}: its "
-                "later rounds are missing, the figures cover the rounds before."
+                f"{target.name}'s server died in {when}: its later rounds are missing, the "
+                "figures cover the rounds before."
             )
         if target.failed:
             warnings.append(
@@ -181,16 +190,43 @@ def _warnings(
                 f"{target.runs} runs: the load generator, not the server, may have set the "
                 "pace (try -W)."
             )
-    warnings += _too_wide(plan, ranked, by_target)
+    warnings += _wide_intervals(plan, ranked, by_target)
+    warnings += _too_close(plan, ranked, by_target)
     return warnings
 
 
-def _too_wide(
+def _wide_intervals(
     plan: ComparePlan, ranked: list[TargetSummary], by_target: dict[str, list[RunRecord]]
 ) -> list[str]:
-    """Neighbours in the ranking that the ranked metric does not tell apart (paired by round,
-    as against the baseline), and about how many rounds would, from the width each median's
-    interval would need to come down to."""
+    """Targets whose interval on the ranked metric is too wide to rank by, and about how many
+    rounds would narrow it to ``NARROW``."""
+    metric = RANK_METRIC[plan.rank_by]
+    read = METRICS[metric]
+    warnings = []
+    for target in ranked:
+        estimate = target.estimates.get(metric)
+        if estimate is None or estimate.median <= 0 or estimate.n < 2:
+            continue
+        lo, hi = estimate.ci95
+        halfwidth = (hi - lo) / 2 / estimate.median
+        if halfwidth <= WIDE:
+            continue
+        values = [v for run in by_target[target.name] if (v := read(run)) is not None]
+        rounds = stats.rounds_for_width(values, NARROW)
+        advice = f"about {rounds} rounds would narrow it to ±{NARROW:.0%}" if rounds else ""
+        warnings.append(
+            f"{target.name}'s {metric} interval is ±{halfwidth:.0%} of its median, too wide to "
+            f"rank by{': ' + advice if advice else ''}."
+        )
+    return warnings
+
+
+def _too_close(
+    plan: ComparePlan, ranked: list[TargetSummary], by_target: dict[str, list[RunRecord]]
+) -> list[str]:
+    """Neighbours in the ranking that the ranked metric does not tell apart (over the rounds
+    both ran, as against the baseline), and about how many rounds would, from the width each
+    median's interval would need to come down to."""
     metric = RANK_METRIC[plan.rank_by]
     warnings = []
     for upper, lower in pairwise(ranked):

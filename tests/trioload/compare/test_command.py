@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import trio
@@ -55,6 +56,8 @@ def serve(name: str, port: int, *flags: str) -> list[str]:
         (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--rounds", "2"], "at least 3"),
         (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "-g", "x.tsv"], "-g writes one run"),
         (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--serve", "a='unclosed"], "--serve"),
+        (["http://127.0.0.1:9/?a=b", "b=http://127.0.0.1:8/"], "expected NAME=URL"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--rank-by", "cpu"], "--rank-by cpu"),
     ],
 )
 async def test_compare_refuses_bad_input_in_one_line(argv: list[str], complaint: str) -> None:
@@ -140,3 +143,28 @@ async def test_compare_on_ctrl_c_reports_the_rounds_completed_and_stops_its_serv
     assert 2 <= completed < 50
     assert f"Interrupted: the figures cover the {completed} rounds completed of 50" in text
     assert not listening(a) and not listening(b)
+
+
+async def test_compare_on_ctrl_c_while_a_server_starts_stops_it_at_once(tmp_path: Path) -> None:
+    port, started = free_port(), tmp_path / "started"
+    # It never listens: compare would wait 10 s for it, but a Ctrl-C ends the wait.
+    code = f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
+    never = f'{sys.executable} -c "{code}"'
+    argv = [
+        str(TRIOLOAD), "compare", "-c", "2", "-n", "4", f"a={url(port)}", f"b={url(port)}",
+        "--serve", f"a={never}",
+    ]  # fmt: skip
+    process = await trio.lowlevel.open_process(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_in_new_session()
+    )
+    try:
+        with trio.fail_after(8):  # well inside the 10 s a server has to listen
+            while not started.exists():
+                await trio.sleep(0.01)  # the file is the event; nothing to wait on for it
+            process.send_signal(signal.SIGINT)
+            status = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert status == 130

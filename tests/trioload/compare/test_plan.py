@@ -58,3 +58,10 @@ def test_plan_run_description_says_the_runs_shape() -> None:
     plan = ComparePlan(targets=(Target("a", config), Target("b", config)), baseline="a")
     assert plan.run_description == "-c 100 -n 5000 -R 800 -W 2 -k"
     assert plan_of().run_description == "-c 10 -n 10000 (keep-alive off)"
+
+
+def test_plan_warmup_config_is_never_longer_than_the_run() -> None:
+    plan = plan_of(warmup=0.1)
+    short = Target("s", LoadConfig(concurrency=50, requests=20))
+    warmup = plan.warmup_config(short)
+    assert warmup is not None and warmup.requests == 20

@@ -35,7 +35,7 @@ def test_format_report_ranks_and_gives_verdicts() -> None:
     )
     table = lines[lines.index(next(line for line in lines if line.strip().startswith("#"))) :]
     assert table[1].split()[:2] == ["1", "double"]
-    assert "Against base (ratio of medians [95% interval], paired by round" in text
+    assert "Against base (ratio of medians [95% interval] over the rounds both ran" in text
     double_row = next(row for row in lines if row.strip().startswith("double") and "(p=" in row)
     assert "2.00\u00d7 [" in double_row
     same_row = next(line for line in lines if line.strip().startswith("same ") and "(p=" in line)
@@ -48,3 +48,13 @@ def test_format_report_lists_the_warnings_last() -> None:
     text = format_report(summarize(plan, outcome_of(runs, 3, interrupted=True)))
     assert text.rstrip().splitlines()[-1].startswith("Warning: ")
     assert "Warning: Interrupted: the figures cover the 3 rounds completed of 6." in text
+
+
+def test_format_report_says_what_confidence_fewer_than_six_rounds_give() -> None:
+    plan = plan_for("a", "b", rounds=5)
+    runs = [record(name, i, 1000 + i) for name in "ab" for i in range(5)]
+    text = format_report(summarize(plan, outcome_of(runs, 5)))
+    assert "with 5 rounds a median's interval is its whole range: 93.8% confidence" in text
+    six = plan_for("a", "b", rounds=6)
+    runs = [record(name, i, 1000 + i) for name in "ab" for i in range(6)]
+    assert "whole range" not in format_report(summarize(six, outcome_of(runs, 6)))

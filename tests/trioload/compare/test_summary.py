@@ -123,3 +123,20 @@ def test_summarize_warns_when_the_client_set_the_pace() -> None:
     summary = summarize(plan, outcome_of(runs, ROUNDS))
     busy = [w for w in summary.warnings if "kept its core busy" in w]
     assert len(busy) == 1 and busy[0].startswith("a: ")
+
+
+def test_summarize_says_a_server_died_in_the_warm_up() -> None:
+    plan = plan_for("a", "b", rounds=ROUNDS)
+    runs = [*rounds_of("a", 1000, 5.0, None), record("b", -1, 10, server_alive=False)]
+    summary = summarize(plan, outcome_of(runs, ROUNDS, died={"b": -1}))
+    assert any("b's server died in the warm-up" in warning for warning in summary.warnings)
+
+
+def test_summarize_warns_of_an_interval_too_wide_to_rank_by() -> None:
+    plan = plan_for("steady", "noisy", rounds=ROUNDS)
+    noisy = [1.0, 1.6, 0.6, 1.4, 0.7, 1.2]
+    runs = rounds_of("steady", 1000, 5.0, None)
+    runs += [record("noisy", i, 3000 * w) for i, w in enumerate(noisy)]
+    wide = [w for w in summarize(plan, outcome_of(runs, ROUNDS)).warnings if "too wide" in w]
+    assert len(wide) == 1 and wide[0].startswith("noisy's rps interval is ±")
+    assert "rounds would narrow it to ±5%" in wide[0]
