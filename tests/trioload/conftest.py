@@ -8,6 +8,7 @@ which failure column that behaviour must land in.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import struct
 import subprocess
@@ -251,6 +252,38 @@ def refused_port() -> int:
 def run_in_new_session() -> dict[str, Any]:
     """Options that keep a child's signals away from pytest's process group."""
     return {"start_new_session": True, "stdin": subprocess.DEVNULL}
+
+
+async def interrupted(
+    argv: list[str],
+    ready: Callable[[bytes], Awaitable[bool]],
+    *,
+    timeout: float = 30.0,
+) -> tuple[int, str]:
+    """Run ``argv`` in its own session, send it SIGINT once ``ready(stderr so far)`` says so,
+    and return its exit status and whole stdout (the process is killed if it outlives
+    ``timeout``)."""
+    process = await trio.lowlevel.open_process(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_in_new_session()
+    )
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        with trio.fail_after(timeout):
+            seen = b""
+            while not await ready(seen):
+                chunk = await process.stderr.receive_some(4096)
+                assert chunk, f"closed stderr before it was ready: {seen.decode()}"
+                seen += chunk
+            process.send_signal(signal.SIGINT)
+            stdout = bytearray()
+            while chunk := await process.stdout.receive_some(65536):
+                stdout += chunk
+            status = await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return status, stdout.decode()
 
 
 #: per response: connect, processing, waiting, total (ms); all exact in a 3-figure HDR.

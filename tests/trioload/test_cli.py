@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import resource
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import trio
 from tests.trioload.conftest import (
     TRIOLOAD,
     StartTrioserve,
-    run_in_new_session,
+    interrupted,
     run_trioload,
     url,
 )
@@ -82,34 +80,17 @@ async def test_cli_json_file_leaves_the_text_report_on_stdout(
 
 async def test_cli_exits_130_on_sigint_with_a_report(start_trioserve: StartTrioserve) -> None:
     server, port = await start_trioserve()
-    process = await trio.lowlevel.open_process(
-        [str(TRIOLOAD), "-n", "10000000", "-c", "10", url(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        **run_in_new_session(),
-    )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    try:
-        with trio.fail_after(20):
-            seen = b""
-            while b"Benchmarking" not in seen:
-                chunk = await process.stderr.receive_some(4096)
-                assert chunk, "trioload closed stderr before it started"
-                seen += chunk
-            while server.stats.responses <= 100:
-                await trio.sleep(0.01)  # the server counts; no event to wait on
-            process.send_signal(signal.SIGINT)
-            stdout = bytearray()
-            while chunk := await process.stdout.receive_some(65536):
-                stdout += chunk
-            status = await process.wait()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+
+    async def ready(stderr: bytes) -> bool:
+        if b"Benchmarking" not in stderr:
+            return False
+        while server.stats.responses <= 100:
+            await trio.sleep(0.01)  # the server counts; no event to wait on
+        return True
+
+    argv = [str(TRIOLOAD), "-n", "10000000", "-c", "10", url(port)]
+    status, text = await interrupted(argv, ready, timeout=20)
     assert status == 130
-    text = stdout.decode()
     complete = int(text.split("Complete requests:")[1].split()[0])
     assert 0 < complete < 10_000_000
     assert "Interrupted" in text

@@ -4,9 +4,7 @@ their verdicts, the servers it started always stopped, Ctrl-C's report."""
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,8 +14,8 @@ import trio
 from tests.trioload.conftest import (
     TRIOLOAD,
     StartTrioserve,
+    interrupted,
     refused_port,
-    run_in_new_session,
     run_trioload,
     url,
 )
@@ -117,28 +115,12 @@ async def test_compare_on_ctrl_c_reports_the_rounds_completed_and_stops_its_serv
         str(TRIOLOAD), "compare", "-c", "10", "-n", "2000", "--rounds", "50", "--pause", "0",
         "--warmup", "0", f"a={url(a)}", f"b={url(b)}", *serve("a", a), *serve("b", b),
     ]  # fmt: skip
-    process = await trio.lowlevel.open_process(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_in_new_session()
-    )
-    assert process.stdout is not None and process.stderr is not None
-    try:
-        with trio.fail_after(30):
-            seen = b""
-            while b"round 3/50" not in seen:
-                chunk = await process.stderr.receive_some(4096)
-                assert chunk, f"compare closed stderr early: {seen.decode()}"
-                seen += chunk
-            process.send_signal(signal.SIGINT)
-            stdout = bytearray()
-            while chunk := await process.stdout.receive_some(65536):
-                stdout += chunk
-            status = await process.wait()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+
+    async def ready(stderr: bytes) -> bool:
+        return b"round 3/50" in stderr
+
+    status, text = await interrupted(argv, ready)
     assert status == 130
-    text = stdout.decode()
     completed = int(text.split("targets, ")[1].split()[0])
     assert 2 <= completed < 50
     assert f"Interrupted: the figures cover the {completed} rounds completed of 50" in text
@@ -154,17 +136,12 @@ async def test_compare_on_ctrl_c_while_a_server_starts_stops_it_at_once(tmp_path
         str(TRIOLOAD), "compare", "-c", "2", "-n", "4", f"a={url(port)}", f"b={url(port)}",
         "--serve", f"a={never}",
     ]  # fmt: skip
-    process = await trio.lowlevel.open_process(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_in_new_session()
-    )
-    try:
-        with trio.fail_after(8):  # well inside the 10 s a server has to listen
-            while not started.exists():
-                await trio.sleep(0.01)  # the file is the event; nothing to wait on for it
-            process.send_signal(signal.SIGINT)
-            status = await process.wait()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+
+    async def ready(stderr: bytes) -> bool:
+        while not started.exists():
+            await trio.sleep(0.01)  # the file is the event; nothing to wait on for it
+        return True
+
+    # Well inside the 10 s a server has to listen.
+    status, _ = await interrupted(argv, ready, timeout=8)
     assert status == 130
