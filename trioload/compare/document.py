@@ -39,6 +39,7 @@ def format_json(plan: ComparePlan, outcome: Outcome, summary: Summary) -> str:
 
 def to_json_dict(plan: ComparePlan, outcome: Outcome, summary: Summary) -> dict[str, Any]:
     ranks = {target.name: place for place, target in enumerate(summary.ranked, 1)}
+    counted = {id(run) for run in outcome.counted()}
     by_name = {target.name: target for target in summary.ranked}
     return {
         "kind": KIND,
@@ -52,7 +53,7 @@ def to_json_dict(plan: ComparePlan, outcome: Outcome, summary: Summary) -> dict[
         "baseline": plan.baseline,
         "rank_by": plan.rank_by,
         "targets": [
-            _target(target, by_name[target.name], ranks[target.name], outcome)
+            _target(target, by_name[target.name], ranks[target.name], outcome, counted)
             for target in plan.targets
         ],
         "comparisons": [_comparison(c) for c in summary.comparisons],
@@ -60,8 +61,9 @@ def to_json_dict(plan: ComparePlan, outcome: Outcome, summary: Summary) -> dict[
     }
 
 
-def _target(planned: Target, summary: TargetSummary, rank: int, outcome: Outcome) -> dict[str, Any]:
-    counted = {id(run) for run in outcome.counted() if run.server_alive}
+def _target(
+    planned: Target, summary: TargetSummary, rank: int, outcome: Outcome, counted: set[int]
+) -> dict[str, Any]:
     name = planned.name
     target: dict[str, Any] = {
         "name": name,

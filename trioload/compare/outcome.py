@@ -45,5 +45,7 @@ class Outcome:
 
     def counted(self) -> list[RunRecord]:
         """The runs the figures cover: those of completed rounds (no warm-up, no round cut
-        short by Ctrl-C)."""
-        return [run for run in self.runs if 0 <= run.round < self.rounds_completed]
+        short by Ctrl-C) whose server was still alive after them."""
+        return [
+            run for run in self.runs if 0 <= run.round < self.rounds_completed and run.server_alive
+        ]

@@ -6,10 +6,12 @@ the targets' latency by percentile (their counted runs' histograms added), overl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from trioload.compare.document import TargetFigures, target_figures
+from trioload.config import UsageError
 from trioload.output.plot import RunSeries, draw_spectrum, spectrum
 
 
@@ -28,30 +30,42 @@ def series(figures: Sequence[TargetFigures]) -> list[RunSeries]:
     ]
 
 
-def draw_compare(document: dict[str, Any], output: str, title: str | None) -> None:
-    """The figure, written to ``output`` as PNG. ValueError for a damaged document,
-    ImportError without matplotlib."""
+def compare_drawing(document: dict[str, Any], output: str, title: str | None) -> Callable[[], None]:
+    """The drawing of a comparison, its figures read already: UsageError for a damaged
+    document now, rather than halfway through the drawing."""
+    try:
+        figures = target_figures(document)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return partial(draw_compare, figures, output, title or f"trioload compare: {document['run']}")
+
+
+def draw_compare(figures: Sequence[TargetFigures], output: str, title: str) -> None:
+    """The figure, written to ``output`` as PNG. ImportError without matplotlib."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
-    figures = target_figures(document)
     figure = Figure(figsize=(10, 10), layout="constrained")
     FigureCanvasAgg(figure)
     top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.3])  # type: ignore[misc]
     rps_axes, cpu_axes = top.subplots(1, 2)
-    _bars(rps_axes, figures, "rps", "req/s (median, 95% interval)")
-    _bars(cpu_axes, figures, "server_cpu", "server CPU µs/request (median, 95% interval)")
+    _bars(rps_axes, [(t, t.rps) for t in figures], "req/s (median, 95% interval)")
+    cpu = [(t, t.server_cpu) for t in figures]
+    _bars(cpu_axes, cpu, "server CPU µs/request (median, 95% interval)")
     runs = series(figures)
     if runs:
         draw_spectrum(runs, bottom.subplots())
-    figure.suptitle(title or f"trioload compare: {document.get('run', '')}", fontsize="large")
+    figure.suptitle(title, fontsize="large")
     figure.savefig(output, format="png", dpi=100)
 
 
-def _bars(axes: Any, figures: Sequence[TargetFigures], metric: str, what: str) -> None:
+#: a target and one of its figures: (median, lo, hi), or None where it was not measured.
+Bar = tuple[TargetFigures, tuple[float, float, float] | None]
+
+
+def _bars(axes: Any, bars: Sequence[Bar], what: str) -> None:
     names, medians, below, above, colors = [], [], [], [], []
-    for number, target in enumerate(figures):
-        triple = target.rps if metric == "rps" else target.server_cpu
+    for number, (target, triple) in enumerate(bars):
         if triple is None:
             continue
         median, lo, hi = triple

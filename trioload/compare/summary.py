@@ -33,6 +33,12 @@ WIDE = 0.10
 NARROW = 0.05
 
 
+def values_of(runs: list[RunRecord], metric: str) -> list[float]:
+    """The metric's value in each run that has it."""
+    read = METRICS[metric]
+    return [value for run in runs if (value := read(run)) is not None]
+
+
 def _latency(run: RunRecord, key: str) -> float | None:
     result = run.result
     return result.latency_ms.get(result.lead_phase, {}).get(key)
@@ -88,7 +94,7 @@ class Summary:
 
 
 def summarize(plan: ComparePlan, outcome: Outcome) -> Summary:
-    counted = [run for run in outcome.counted() if run.server_alive]
+    counted = outcome.counted()
     by_target = {t.name: [run for run in counted if run.target == t.name] for t in plan.targets}
     targets = [_target_summary(t.name, t.url, by_target[t.name], outcome) for t in plan.targets]
     ranked = _ranked(targets, plan.rank_by)
@@ -98,7 +104,7 @@ def summarize(plan: ComparePlan, outcome: Outcome) -> Summary:
         if name != plan.baseline
         for metric in COMPARED
     ]
-    warnings = _warnings(plan, ranked, comparisons, by_target, outcome)
+    warnings = _warnings(plan, ranked, by_target, outcome)
     return Summary(
         plan, tuple(ranked), tuple(comparisons), tuple(warnings), outcome.rounds_completed,
         outcome.interrupted,
@@ -107,9 +113,8 @@ def summarize(plan: ComparePlan, outcome: Outcome) -> Summary:
 
 def _target_summary(name: str, url: str, runs: list[RunRecord], outcome: Outcome) -> TargetSummary:
     estimates = {}
-    for metric, read in METRICS.items():
-        values = [v for v in (read(run) for run in runs) if v is not None]
-        if values:
+    for metric in METRICS:
+        if values := values_of(runs, metric):
             estimates[metric] = stats.estimate(values)
     every = [run for run in outcome.runs if run.target == name and run.round >= 0]
     return TargetSummary(
@@ -158,7 +163,6 @@ def _compare(
 def _warnings(
     plan: ComparePlan,
     ranked: list[TargetSummary],
-    comparisons: list[MetricComparison],
     by_target: dict[str, list[RunRecord]],
     outcome: Outcome,
 ) -> list[str]:
@@ -201,7 +205,6 @@ def _wide_intervals(
     """Targets whose interval on the ranked metric is too wide to rank by, and about how many
     rounds would narrow it to ``NARROW``."""
     metric = RANK_METRIC[plan.rank_by]
-    read = METRICS[metric]
     warnings = []
     for target in ranked:
         estimate = target.estimates.get(metric)
@@ -211,8 +214,7 @@ def _wide_intervals(
         halfwidth = (hi - lo) / 2 / estimate.median
         if halfwidth <= WIDE:
             continue
-        values = [v for run in by_target[target.name] if (v := read(run)) is not None]
-        rounds = stats.rounds_for_width(values, NARROW)
+        rounds = stats.rounds_for_width(values_of(by_target[target.name], metric), NARROW)
         advice = f"about {rounds} rounds would narrow it to ±{NARROW:.0%}" if rounds else ""
         warnings.append(
             f"{target.name}'s {metric} interval is ±{halfwidth:.0%} of its median, too wide to "
@@ -236,12 +238,10 @@ def _too_close(
             continue
         a, b = upper.estimates[metric], lower.estimates[metric]
         gap = abs(a.median - b.median) / max(a.median, b.median)
-        read = METRICS[metric]
         needed = [
             stats.rounds_for_width(values, gap / 2)
             for target in (upper, lower)
-            if gap > 0
-            and len(values := [v for r in by_target[target.name] if (v := read(r)) is not None]) > 1
+            if gap > 0 and len(values := values_of(by_target[target.name], metric)) > 1
         ]
         rounds = max((n for n in needed if n is not None), default=None)
         if gap <= 0 or rounds is None or rounds > MAX_ADVISED_ROUNDS:

@@ -166,8 +166,10 @@ class ResponseReader:
     )
 
     def __init__(self, head_request: bool = False, known: KnownResponses | None = None) -> None:
-        self._head_request = head_request
+        """``known``: the run's responses seen before, which also say whether the requests
+        are HEAD (``head_request`` is then not read)."""
         self._known = KnownResponses(head_request) if known is None else known
+        self._head_request = self._known.head_request
         self._state = _HEAD
         self._buf = b""
         self._search_from = 0

@@ -164,7 +164,7 @@ async def _one_request(
         else:
             connected = await _connect_and_send(sock, address, request, attempt)
         sent = perf_counter_ns()
-        reader = ResponseReader(state.head_request, known)
+        reader = ResponseReader(known=known)
         first_byte = await _receive(sock, reader, attempt, state)
         done = perf_counter_ns()
         close = not (state.keep_alive and reader.keep_alive)

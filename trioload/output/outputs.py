@@ -62,10 +62,9 @@ def emit(result: RunResult, gnuplot_error: str | None = None) -> bool:
     text = "\n" + (format_html(result) if config.html else format_text(result))
     if config.json_path == "-":
         write_stderr(text)
+        written = _to_stdout(format_json(result), "JSON report")
     else:
         written = _to_stdout(text, "report")
-    if config.json_path == "-":
-        written = _to_stdout(format_json(result), "JSON report") and written
     contents = {
         "--json": lambda: format_json(result),
         "--hdr-log": lambda: format_interval_log(

@@ -18,6 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -322,45 +323,35 @@ def _compare_document(paths: Sequence[str]) -> dict[str, Any] | None:
     return document if isinstance(document, dict) and is_compare(document) else None
 
 
-def _plot_compare(document: dict[str, Any], output: str, title: str | None) -> int:
-    # compare.plot draws with this module's spectrum: imported here, so the imports between
-    # the two modules go one way.
-    from trioload.compare.plot import draw_compare  # noqa: PLC0415
+def _drawing(args: argparse.Namespace, compared: dict[str, Any] | None) -> Callable[[], None]:
+    """What to draw (``compared``: the one file is a comparison), every file read and checked
+    first; UsageError naming what is wrong."""
+    if compared is not None:
+        # compare.plot draws with this module's spectrum: imported here, so the imports
+        # between the two modules go one way.
+        from trioload.compare.plot import compare_drawing  # noqa: PLC0415
 
-    try:
-        check_writable({"-o": output})
-        draw_compare(document, output, title)
-    except (UsageError, ValueError) as exc:
-        print(f"trioload plot: {exc}", file=sys.stderr)
-        return 2
-    except ImportError:
-        print(NO_MATPLOTLIB, file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"trioload plot: could not write {output}: {exc.strerror}", file=sys.stderr)
-        return 1
-    print(output)
-    return 0
+        return compare_drawing(compared, args.output, args.title)
+    runs = read_runs(args.reports, args.label)
+    return partial(draw, runs, args.output, args.title)
 
 
 def main(argv: list[str]) -> int:
-    """Draw the runs' JSON reports into one PNG; the exit status."""
+    """Draw the runs' JSON reports (or one comparison's) into one PNG; the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     compared = _compare_document(args.reports)
-    if compared is not None:
-        return _plot_compare(compared, args.output, args.title)
-    if args.label is not None and len(args.label) != len(args.reports):
+    if compared is None and args.label is not None and len(args.label) != len(args.reports):
         count = len(args.reports)
         parser.error(f"{len(args.label)} --label for {count} run{'s' * (count != 1)} (one per run)")
     try:
         check_writable({"-o": args.output})
-        runs = read_runs(args.reports, args.label)
+        drawing = _drawing(args, compared)
     except UsageError as exc:
         print(f"trioload plot: {exc}", file=sys.stderr)
         return 2
     try:
-        draw(runs, args.output, args.title)
+        drawing()
     except ImportError:
         print(NO_MATPLOTLIB, file=sys.stderr)
         return 2

@@ -220,12 +220,14 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
             baseline_client(t.TRIO_CLIENT, "trio_client", peer, n, c),
             baseline_client(t.EPOLL_CLIENT, "epoll_client", peer, n, c),
         ]
-        if not _trioload_problem(runner, opts, t.CLIENTS, t.NGINX_ONE, names[-4:-1]):
-            clients += [
-                trioload_run(opts, t.TRIOLOAD, url, n, c),
-                trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
-                trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
-            ]
+        trioloads = [
+            trioload_run(opts, t.TRIOLOAD, url, n, c),
+            trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
+            trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
+        ]
+        trioload_names = [run.name for run in trioloads]
+        if not _trioload_problem(runner, opts, t.CLIENTS, t.NGINX_ONE, trioload_names):
+            clients += trioloads
         before = _trioload_before(runner, opts, t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD_BEFORE)
         if before is not None:
             clients.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, exe=before))
@@ -263,7 +265,7 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
 
 
 def tls_ab_run(url: str, requests: int) -> ClientRun:
-    """ab over https at the tls part's concurrency, keep-alive off, t.TLS 1.3 (ab never verifies
+    """ab over https at the tls part's concurrency, keep-alive off, TLS 1.3 (ab never verifies
     the certificate)."""
     argv = ab_argv(url, requests, t.TLS_CONCURRENCY, tls_protocol=t.TLS_PROTOCOL)
     # The handshake makes a request ~10x dearer: the safety net grows to match.
@@ -271,7 +273,7 @@ def tls_ab_run(url: str, requests: int) -> ClientRun:
 
 
 def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
-    """trioload over https as ab runs it (keep-alive off, t.TLS 1.3): verifying the certificate
+    """trioload over https as ab runs it (keep-alive off, TLS 1.3): verifying the certificate
     against the bench's CA, and with ``--insecure`` (ab's way)."""
     c, protocol = t.TLS_CONCURRENCY, ("-f", t.TLS_PROTOCOL)
     return [
@@ -284,7 +286,7 @@ def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -
 
 def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
     """https, keep-alive off, c=100: ab and trioload (verifying, and --insecure) against
-    one-worker nginx with t.TLS, and ab against ``trioserve --certfile``."""
+    one-worker nginx with TLS, and ab against ``trioserve --certfile``."""
     names = [t.AB_TLS, t.TRIOLOAD_TLS, t.TRIOLOAD_TLS_INSECURE]
     files = certs.make_certificates(run_dir / "tls", opts.host)
     if isinstance(files, str):
@@ -301,8 +303,11 @@ def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
         for name, peer in live.items():
             url = f"https://{peer.host}:{peer.port}/"
             plan.append((name, peer, tls_ab_run(url, n)))
-            if name == t.NGINX_TLS and not _trioload_problem(runner, opts, t.TLS, name, names[1:]):
-                plan += [(name, peer, run) for run in tls_trioload_runs(opts, files, url, n)]
+            if name != t.NGINX_TLS:
+                continue
+            trioloads = tls_trioload_runs(opts, files, url, n)
+            if not _trioload_problem(runner, opts, t.TLS, name, [run.name for run in trioloads]):
+                plan += [(name, peer, run) for run in trioloads]
         _rounds(runner, opts, t.TLS, plan)
 
 
@@ -352,7 +357,9 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
     results: Results | str = "trioload cannot run"
     if not _trioload_problem(runner, opts, t.RATE, server, names):
         with runner.started(t.RATE, [spec], names) as live:
-            results = _sweep(runner, opts, live[server]) if live else f"{server} did not start"
+            results = (
+                _sweep(runner, opts, server, live[server]) if live else f"{server} did not start"
+            )
     if isinstance(results, str):
         return Section(t.RATE, [Verdict(rate.TARGET, f"n/a ({results})", None)], [])
     table = [rate.cells(load, runs) for load, runs in results.items()]
@@ -368,11 +375,11 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
     ])  # fmt: skip
 
 
-def _sweep(runner: Runner, opts: Options, peer: Live) -> Results | str:
-    """Round by round, the closed loop then each fraction of its max; or why it could not."""
+def _sweep(runner: Runner, opts: Options, server: str, peer: Live) -> Results | str:
+    """Round by round, the closed loop then each fraction of its max against ``server``; or
+    why it could not."""
     results: Results = {None: []}
     results |= {fraction: [] for fraction in opts.rate_fractions}
-    server = t.NGINX_ONE if opts.rate_server == "nginx" else t.TRIOSERVE
 
     def measured(name: str, requests: int, *extra: str) -> rate.Figures | str:
         run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, "-q", *extra)

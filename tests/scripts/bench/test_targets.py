@@ -20,13 +20,15 @@ def rps_row(part: str, server: str, client: str, rps: float, failed: int | None 
     return Row(part, server, client, runs=1, requests_per_second=rps, failed=failed)
 
 
-def user_cpu(rows: RowTable) -> Verdict:
-    return one(t.judge(rows, {t.CLIENTS}, (SMALL, LARGE)), "trioload user CPU")
-
-
-def one(verdicts: list[Verdict], starting: str) -> Verdict:
+def judged(rows: RowTable, part: str, starting: str) -> Verdict:
+    """The one verdict of ``part``'s targets whose text starts with ``starting``."""
+    verdicts = t.judge(rows, {part}, (SMALL, LARGE))
     (verdict,) = [verdict for verdict in verdicts if verdict.target.startswith(starting)]
     return verdict
+
+
+def user_cpu(rows: RowTable) -> Verdict:
+    return judged(rows, t.CLIENTS, "trioload user CPU")
 
 
 # --- servers and workers: plain ratios -------------------------------------------------------
@@ -40,7 +42,7 @@ def test_judge_servers_rps_threshold_is_095_of_nginx(trioserve_rps: float, passe
         rps_row(t.SERVERS, t.NGINX_ONE, t.AB, 1000.0),
         rps_row(t.SERVERS, t.TRIOSERVE, t.AB, trioserve_rps),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve req/s")
+    verdict = judged(rows, t.SERVERS, "trioserve req/s")
     assert verdict.passed is passed
 
 
@@ -50,7 +52,7 @@ def test_judge_servers_cpu_must_not_exceed_uvicorns(ours: float, passed: bool) -
         Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=ours),
         Row(t.SERVERS, t.UVICORN, t.AB, runs=1, server_cpu_us=20.0),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req <= uv")
+    verdict = judged(rows, t.SERVERS, "trioserve server CPU/req <= uv")
     assert verdict.passed is passed
 
 
@@ -60,7 +62,7 @@ def test_judge_servers_cpu_at_most_14_times_nginxs(ours: float, passed: bool) ->
         Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=ours),
         Row(t.SERVERS, t.NGINX_ONE, t.AB, runs=1, server_cpu_us=20.0),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req <= 1.4x")
+    verdict = judged(rows, t.SERVERS, "trioserve server CPU/req <= 1.4x")
     assert verdict.passed is passed
 
 
@@ -69,7 +71,7 @@ def test_judge_servers_without_uvicorn_is_not_judged() -> None:
         Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=10.0),
         Row(t.SERVERS, t.UVICORN, t.AB, note="not available: no uvicorn"),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req <= uv")
+    verdict = judged(rows, t.SERVERS, "trioserve server CPU/req <= uv")
     assert verdict.passed is None
     assert verdict.measured == f"n/a ({t.AB} vs {t.UVICORN}: not available: no uvicorn)"
 
@@ -95,7 +97,7 @@ def clients(trioload_rps: float, failed: int | None = 0, ab_rps: float = 1000.0)
 
 
 def outruns_ab(rows: RowTable) -> Verdict:
-    return one(t.judge(rows, {t.CLIENTS}, (SMALL, LARGE)), f"{t.TRIOLOAD} >= 1.15x")
+    return judged(rows, t.CLIENTS, f"{t.TRIOLOAD} >= 1.15x")
 
 
 def test_outruns_passes_at_the_factor_with_no_failures() -> None:
@@ -151,7 +153,7 @@ def test_judge_keepalive_threshold_is_085_of_ab_k(ours: float, passed: bool) -> 
         rps_row(t.KEEPALIVE, t.NGINX_KEEPALIVE, t.AB_K, 1000.0),
         rps_row(t.KEEPALIVE, t.NGINX_KEEPALIVE, t.TRIOLOAD_K, ours),
     )
-    verdict = one(t.judge(rows, {t.KEEPALIVE}, (SMALL, LARGE)), t.TRIOLOAD_K)
+    verdict = judged(rows, t.KEEPALIVE, t.TRIOLOAD_K)
     assert verdict.passed is passed
 
 
@@ -166,11 +168,11 @@ def test_judge_keepalive_trioserve_needs_08_of_nginx_and_no_failures(
         rps_row(t.KEEPALIVE, t.NGINX_KEEPALIVE, t.WRK_T1_K, 1000.0),
         rps_row(t.KEEPALIVE, t.TRIOSERVE_KEEPALIVE, t.WRK_T1_K, ours, failed),
     )
-    verdict = one(t.judge(rows, {t.KEEPALIVE}, (SMALL, LARGE)), "trioserve --keep-alive")
+    verdict = judged(rows, t.KEEPALIVE, "trioserve --keep-alive")
     assert verdict.passed is passed
 
 
-# -------------------------------------------------------------------------------------------------
+# --- clients: trioload's user CPU a request -------------------------------------------------
 
 
 @pytest.mark.parametrize(("user_us", "passed"), [(12.0, True), (12.1, False), (3.0, True)])
@@ -211,7 +213,7 @@ def test_user_cpu_without_a_trioload_figure_is_not_judged(rows: RowTable, why: s
     assert verdict.measured == f"n/a ({t.TRIOLOAD} vs {t.NGINX_ONE}{separator}{why})"
 
 
-# -------------------------------------------------------------------------------------------------
+# --- memory: peak RSS flat in -n -------------------------------------------------------------
 
 
 def memory(small_kb: int | None, large_kb: int | None) -> Verdict:
@@ -220,7 +222,7 @@ def memory(small_kb: int | None, large_kb: int | None) -> Verdict:
         for n, kb in ((SMALL, small_kb), (LARGE, large_kb))
         if kb is not None
     ]
-    return one(t.judge(table(*rows), {t.MEMORY}, (SMALL, LARGE)), "trioload peak RSS")
+    return judged(table(*rows), t.MEMORY, "trioload peak RSS")
 
 
 def test_memory_passes_at_11x_growth() -> None:
@@ -249,7 +251,7 @@ def test_memory_without_the_large_run_is_not_judged() -> None:
     assert verdict.measured == f"n/a ({t.memory_client(LARGE)} vs {t.NGINX_ONE} was not run)"
 
 
-# -------------------------------------------------------------------------------------------------
+# --- latency: p50 against the blocking reference ----------------------------------------------
 
 
 def latency(
@@ -265,7 +267,7 @@ def latency(
         rows.append(
             Row(t.LATENCY, t.DELAY, t.BLOCKING, runs=runs, p50_ms=reference, p50_range=p50_range)
         )
-    return one(t.judge(table(*rows), {t.LATENCY}, (SMALL, LARGE)), "trioload p50")
+    return judged(table(*rows), t.LATENCY, "trioload p50")
 
 
 @pytest.mark.parametrize(
@@ -349,7 +351,7 @@ def test_judge_server_cpu_growth_is_at_most_2us_against_before(now: float, passe
         Row(t.SERVERS, t.TRIOSERVE, t.AB, runs=1, server_cpu_us=now),
         Row(t.SERVERS, t.TRIOSERVE_BEFORE, t.AB, runs=1, server_cpu_us=80.0),
     )
-    verdict = one(t.judge(rows, {t.SERVERS}, (SMALL, LARGE)), "trioserve server CPU/req grows")
+    verdict = judged(rows, t.SERVERS, "trioserve server CPU/req grows")
     assert verdict.passed is passed
 
 
