@@ -24,6 +24,7 @@ from trioload.run.preflight import TargetError
 from trioload.run.process import run_in_process
 from trioload.run.progress import Progress
 from trioload.run.workers import run_workers
+from trioload.segments import start_warning
 
 #: ``trioload NAME ...``: the subcommands, each with its own flags.
 SUBCOMMANDS = {"compare": compare.main, "merge": merge.main, "plot": plot.main}
@@ -42,8 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"trioload: {exc}", file=sys.stderr)
         return 2
+    warnings = [start_warning(config)]
     if config.rate is not None:
-        warning = tight_concurrency_warning(config.rate, config.concurrency)
+        # the flags as given: a segment's shares of -c and -R keep the whole test's ratio
+        whole_c = config.segment.concurrency if config.segment else config.concurrency
+        warnings.append(tight_concurrency_warning(config.rate, whole_c))
+    for warning in warnings:
         if warning:
             write_stderr(f"trioload: {warning}\n")
     if config.progress:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from trioload import __version__
 from trioload.engine.schedule import Schedule
+
+if TYPE_CHECKING:
+    from trioload.segments import Segment
 
 DEFAULT_URL = "http://127.0.0.1:60000/"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -85,11 +89,14 @@ class LoadConfig:
     #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see
     #: ``trioload.engine.load``).
     engine: str = "auto"
-    #: ``-R``: requests per second of the whole run (an open-model schedule); None: closed
+    #: ``-R``: requests per second of the whole test (an open-model schedule); None: closed
     #: loop like ab, each slot sends its next request when the previous one ends.
     rate: float | None = None
-    #: this process's (place, of) among ``-W`` workers sharing the schedule.
+    #: this process's (place, of) in the test's schedule: it takes every ``of``-th request
+    #: from the ``place``-th (``-W`` workers, ``--segment`` segments, and both composed).
     schedule_part: tuple[int, int] = (0, 1)
+    #: ``--segment``: the part of a larger test this process runs (``trioload.segments``).
+    segment: Segment | None = None
     #: ``--start-at``: the Unix time at which the run (and its schedule) begins.
     start_at: float | None = None
     #: seconds per timeline entry and per ``--hdr-log`` interval.
@@ -140,6 +147,11 @@ class LoadConfig:
             return None
         part, parts = self.schedule_part
         return Schedule(self.rate, part, parts)
+
+    @property
+    def own_rate(self) -> float | None:
+        """The requests per second this process's part of the schedule asks for."""
+        return None if self.rate is None else self.rate / self.schedule_part[1]
 
     @property
     def target(self) -> Target:

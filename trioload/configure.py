@@ -1,5 +1,6 @@
 """The run's flags checked together into a ``LoadConfig``: what ``trioload`` and ``trioload
-compare`` share (ab's -p/-u/-i/-m, the -C/-A/-P headers, -X, the engine, https)."""
+compare`` share (ab's -p/-u/-i/-m, the -C/-A/-P headers, -X, the engine, https, a
+``--segment``'s share)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from trioload.config import LoadConfig, UsageError, parse_url
 from trioload.engine import shards
 from trioload.engine.load import default_engine
 from trioload.engine.tls import client_context
+from trioload.segments import segment_config
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -74,6 +76,8 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         insecure=args.insecure,
         cacert=args.cacert,
     )
+    if args.segment is not None:
+        config = segment_config(config, *args.segment)
     if config.gnuplot_path and config.workers > 1:
         raise UsageError("-g writes one line per request from one process: leave out -W")
     if target.tls:

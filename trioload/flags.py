@@ -13,6 +13,7 @@ from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL
 from trioload.engine.load import ENGINES
 from trioload.engine.tls import PROTOCOLS
+from trioload.segments import parse_segment
 
 DESCRIPTION = f"""\
 An HTTP load generator with ApacheBench's flags and report, on trio.
@@ -270,6 +271,15 @@ def _add_own_flags(add: _Adder) -> None:
         type=float,
         metavar="UNIX_TIME",
         help="begin at this Unix time (to start several machines together, then merge)",
+    )
+    add(
+        "--segment",
+        dest="segment",
+        type=parse_segment,
+        metavar="I/N",
+        help="run segment I (from 0) of N of the test the other flags describe: its share of "
+        "-n and -c and every N-th request of the -R schedule; merge the N runs' JSON with "
+        "trioload merge. In a Kubernetes Indexed Job, I is $JOB_COMPLETION_INDEX",
     )
     add(
         "--engine",

@@ -29,6 +29,11 @@ from tests.trioload.conftest import (
         (["ftp://x/"], "must start with http://"),
         (["-p", "/nonexistent/body-file"], "cannot read -p"),
         (["-H", "no colon"], "bad header"),
+        (["--segment", "3/3"], "must be below N (0 to 2)"),
+        (["--segment", "1/0"], "the count N must be at least 1"),
+        (["--segment", "x/2"], "expected I/N"),
+        (["-n", "2", "-c", "3", "--segment", "0/3"], "-n 2 cannot be cut into 3 segments"),
+        (["-n", "9", "-c", "2", "--segment", "1/3"], "-c 2 cannot be cut into 3 segments"),
     ],
 )
 async def test_cli_exits_2_on_usage_errors(argv: list[str], complaint: str) -> None:

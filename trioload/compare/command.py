@@ -113,6 +113,8 @@ def plan_from_args(args: argparse.Namespace) -> ComparePlan:
     for attribute, flag in _ONE_RUN_OUTPUTS.items():
         if getattr(args, attribute):
             raise UsageError(f"{flag} writes one run's output: compare keeps every run in --json")
+    if args.segment is not None:
+        raise UsageError("--segment runs a part of one test: compare runs each target whole")
     if args.verbosity >= 2:
         raise UsageError("-v shows one run's responses: use it with trioload alone")
     if args.rounds < MIN_ROUNDS:

@@ -9,6 +9,7 @@ stay), ``-l`` reports the length as Variable.
 
 from __future__ import annotations
 
+from trioload.config import LoadConfig
 from trioload.engine.tls import sni_name
 from trioload.results.result import AB_PERCENTILES, RunResult
 from trioload.results.tally import LATE_US, PHASES, Failure
@@ -160,6 +161,7 @@ def _beyond_ab(result: RunResult) -> list[str]:
     latency = result.latency_ms
     total = latency["total"]
     scheduled = result.config.rate is not None
+    rows += _segment(result.config)
     if scheduled:
         rows += _schedule(result)
     if total:
@@ -201,9 +203,22 @@ _OPEN_LOOP = (
 )
 
 
+def _segment(config: LoadConfig) -> list[str]:
+    """Which part of which test a ``--segment`` run was."""
+    segment = config.segment
+    if segment is None:
+        return []
+    test = f"-n {segment.requests} " if segment.requests is not None else ""
+    test += f"-c {segment.concurrency}" + (f" -R {config.rate:g}" if config.rate else "")
+    return [
+        f"Segment: {segment.label} of the test {test} (trioload merge makes the whole "
+        "of its segments' JSON)"
+    ]
+
+
 def _schedule(result: RunResult) -> list[str]:
     """How well the run kept to its schedule: the rate asked and made, the lag, the late."""
-    rate = result.config.rate
+    rate = result.config.own_rate
     lag = result.latency_ms.get("lag", {})
     started = result.tally.histograms["lag"].get_total_count()  # every scheduled request sent
     rows = [

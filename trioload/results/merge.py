@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from trioload import segments
 from trioload.argtypes import OneLineParser
 from trioload.config import LoadConfig, UsageError
 from trioload.output.outputs import check_writable, emit, output_paths
@@ -24,10 +25,12 @@ DESCRIPTION = """\
 Combine the --json reports of runs made side by side (other processes or other machines) into
 one report in ab's layout: histograms are added exactly, counts summed, and the rate is all
 requests over the union of the runs' time windows. The runs must share URL, method and
---interval, and overlap in time (--force merges anyway).
+--interval, and overlap in time; runs made with --segment I/N must be the N segments of one
+test, each once (--force merges anyway). A file may be a JSON report, or a log that ends with
+one (a Kubernetes pod's, run with --json -).
 
-Recipe: start one trioload per machine with the same --start-at and its own --json, then
-merge the files.
+Recipe: start one trioload per machine with the same --start-at, --segment I/N and --json,
+then merge the files.
 """
 
 
@@ -56,22 +59,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_report(path: str) -> dict[str, Any]:
-    """A trioload JSON report; UsageError for anything else."""
+    """A trioload JSON report, alone in its file or at the end of a log (a pod's, where
+    ``--json -`` wrote it last); UsageError for anything else."""
     try:
-        report = json.loads(Path(path).read_text())
+        text = Path(path).read_text(errors="replace")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError:
-        raise UsageError(f"{path} is not JSON") from None
+    report = last_json_document(text)
+    if report is None:
+        raise UsageError(f"{path} is not JSON, nor a log that ends with a JSON report")
     needed = {"url", "hdr", "failures", "window_unix_s", "timeline", "interval_s"}
     if not isinstance(report, dict) or not needed <= report.keys():
         raise UsageError(f"{path} is not a trioload --json report (0.2 or later)")
     return report
 
 
-def incompatibilities(reports: list[dict[str, Any]]) -> list[str]:
+def last_json_document(text: str) -> Any:
+    """The JSON document that ends ``text``: all of it, or from the last line that opens one
+    (a log's earlier lines are the text report and messages); None if there is none."""
+    end = len(text)
+    while True:
+        opening = text.rfind("\n{", 0, end)  # -1: none left, then the whole text
+        try:
+            return json.loads(text[opening + 1 :])
+        except ValueError:
+            if opening < 0:
+                return None
+            end = opening
+
+
+def incompatibilities(reports: list[dict[str, Any]], names: list[str]) -> list[str]:
     """Why these runs should not be merged (empty when they may)."""
-    problems = []
+    problems = segments.merge_problems(reports, names)
     for key, what in (("url", "URLs"), ("method", "methods"), ("interval_s", "--interval")):
         values = sorted({str(report.get(key)) for report in reports})
         if len(values) > 1:
@@ -86,25 +105,33 @@ def incompatibilities(reports: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def check_mergeable(reports: list[dict[str, Any]]) -> None:
+def check_mergeable(reports: list[dict[str, Any]], names: list[str]) -> None:
     """UsageError when the runs should not be merged."""
-    problems = incompatibilities(reports)
+    problems = incompatibilities(reports, names)
     if problems:
         raise UsageError(f"will not merge: {'; '.join(problems)} (--force merges anyway)")
 
 
 def merged_config(reports: list[dict[str, Any]], args: argparse.Namespace) -> LoadConfig:
-    """The config the merged report describes: the first run's target, everyone's totals."""
+    """The config the merged report describes: the first run's target, everyone's totals (the
+    whole test's flags, for its segments)."""
     first = reports[0]
     rates = [report.get("rate") for report in reports]
     requests = [report.get("requests") for report in reports]
+    whole = segments.whole_test(reports) if not args.force else None
+    if whole is None:
+        whole = (
+            sum(requests) if None not in requests else None,  # type: ignore[arg-type]
+            sum(report["concurrency"] for report in reports),
+            sum(rates) if None not in rates else None,  # type: ignore[arg-type]
+        )
     return LoadConfig(
         url=first["url"],
         method=first.get("method", "GET"),
         keep_alive=first.get("keep_alive", False),
-        concurrency=sum(report["concurrency"] for report in reports),
-        requests=sum(requests) if None not in requests else None,  # type: ignore[arg-type]
-        rate=sum(rates) if None not in rates else None,  # type: ignore[arg-type]
+        requests=whole[0],
+        concurrency=whole[1],
+        rate=whole[2],
         workers=sum(report["workers"] for report in reports),
         interval=first["interval_s"],
         progress=False,
@@ -119,7 +146,7 @@ def main(argv: list[str]) -> int:
     try:
         reports = [load_report(path) for path in args.reports]
         if not args.force:
-            check_mergeable(reports)
+            check_mergeable(reports, args.reports)
         config = merged_config(reports, args)
         check_writable(output_paths(config))
     except UsageError as exc:

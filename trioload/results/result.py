@@ -21,6 +21,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from trioload import segments
 from trioload.config import LoadConfig
 from trioload.results.tally import ALL_PHASES, PHASES, Failure, Tally, new_histogram
 from trioload.results.timeline import Interval, merge_timelines
@@ -157,7 +158,9 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "keep_alive": config.keep_alive,
         "concurrency": config.concurrency,
         "requests": config.requests,
-        "rate": config.rate,
+        # this process's part of the schedule: the rates of runs side by side add up
+        "rate": config.own_rate,
+        "segment": segments.record(config),
         "late": tally.late,
         "finished": tally.finished,
         "complete": tally.finished,  # the old name of "finished", for earlier readers

@@ -38,6 +38,10 @@ def worker_configs(config: LoadConfig, start_at: float | None = None) -> list[Lo
     workers = config.workers
     shares_c = split(config.concurrency, workers)
     shares_n = split(config.requests, workers) if config.requests else None
+    # Worker i takes every workers-th of this process's requests, from the i-th; in the test's
+    # schedule (this process may be a segment of it), that is every (of * workers)-th from
+    # place + i * of.
+    place, of = config.schedule_part
     return [
         dataclasses.replace(
             config,
@@ -45,7 +49,7 @@ def worker_configs(config: LoadConfig, start_at: float | None = None) -> list[Lo
             # Worker i takes requests i, i + w, ...: as many as its share of -n.
             requests=shares_n[i] if shares_n is not None else config.requests,
             workers=1,
-            schedule_part=(i, workers) if config.rate is not None else (0, 1),
+            schedule_part=(place + i * of, of * workers) if config.rate is not None else (0, 1),
             start_at=start_at if start_at is not None else config.start_at,
             progress=False,
             verbosity=0,

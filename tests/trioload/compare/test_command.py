@@ -56,6 +56,7 @@ def serve(name: str, port: int, *flags: str) -> list[str]:
         (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--serve", "a='unclosed"], "--serve"),
         (["http://127.0.0.1:9/?a=b", "b=http://127.0.0.1:8/"], "expected NAME=URL"),
         (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--rank-by", "cpu"], "--rank-by cpu"),
+        (["a=http://127.0.0.1:9/", "b=http://127.0.0.1:8/", "--segment", "0/2"], "--segment"),
     ],
 )
 async def test_compare_refuses_bad_input_in_one_line(argv: list[str], complaint: str) -> None:

@@ -239,7 +239,7 @@ def test_plot_label_count_mismatch_is_a_one_line_usage_error(
 @pytest.mark.parametrize(
     ("content", "complaint"),
     [
-        ("{not json", "is not JSON"),
+        ("{not json", "is not JSON, nor a log that ends with a JSON report"),
         ('{"url": "http://x/"}', "is not a trioload --json report (0.2 or later)"),
         (format_json(result_of(Tally())), "has no 'total' hdr histogram (no request finished?)"),
     ],

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from tests.trioload.conftest import run_trioload
 from trioload.config import LoadConfig
-from trioload.results.merge import incompatibilities
+from trioload.results.merge import incompatibilities, last_json_document
 from trioload.results.result import RunResult, merge_reports, to_json_dict
 from trioload.results.tally import Tally, new_histogram
 from trioload.results.timeline import Timeline
+from trioload.segments import segment_config
 
 URL = "http://127.0.0.1:8080/x"
 
@@ -61,15 +62,17 @@ def test_merge_rate_counts_a_gap_between_runs_once() -> None:
 
 def test_incompatibilities_name_url_method_and_time() -> None:
     base = run_report([10], (100.0, 102.0))
-    assert incompatibilities([base, run_report([10], (101.0, 103.0))]) == []
+    assert incompatibilities([base, run_report([10], (101.0, 103.0))], ["a.json", "b.json"]) == []
     other_url = run_report([10], (100.0, 102.0), url="http://127.0.0.1:8081/x")
     other_method = run_report([10], (100.0, 102.0), method="HEAD")
     apart = run_report([10], (102.5, 104.0))
-    assert incompatibilities([base, other_url]) == [
+    assert incompatibilities([base, other_url], ["a.json", "b.json"]) == [
         f"different URLs: {URL}, http://127.0.0.1:8081/x"
     ]
-    assert incompatibilities([base, other_method]) == ["different methods: GET, HEAD"]
-    assert incompatibilities([base, apart]) == [
+    assert incompatibilities([base, other_method], ["a.json", "b.json"]) == [
+        "different methods: GET, HEAD"
+    ]
+    assert incompatibilities([base, apart], ["a.json", "b.json"]) == [
         "the runs do not overlap in time (a gap between their windows)"
     ]
 
@@ -117,3 +120,53 @@ async def test_merge_cli_usage_error_is_one_line() -> None:
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1
     assert run.stderr.startswith("trioload merge: the following arguments are required")
+
+
+def test_last_json_document_finds_the_report_that_ends_a_log() -> None:
+    report = json.dumps({"a": {"b": [1, 2]}}, indent=2)
+    assert last_json_document(report) == {"a": {"b": [1, 2]}}
+    log = "This is trioload\n{not json\nServer Port: 1\n" + report + "\n"
+    assert last_json_document(log) == {"a": {"b": [1, 2]}}
+    assert last_json_document("no report\n{ here") is None
+    assert last_json_document("") is None
+
+
+def segment_run(index: int, values_us: list[int], tmp_path: Path) -> str:
+    """A pod's log: segment ``index`` of 3 of ``-n 3000 -c 30``, its text report on stderr,
+    then its JSON (``--json -``)."""
+    whole = LoadConfig(url=URL, requests=3000, concurrency=30, start_at=99.0)
+    part = segment_config(whole, index, 3)
+    report = run_report(
+        values_us,
+        (100.0, 102.0),
+        requests=part.requests,
+        concurrency=part.concurrency,
+        start_at=99.0,
+        schedule_part=part.schedule_part,
+        segment=part.segment,
+    )
+    path = tmp_path / f"pod-{index}.log"
+    path.write_text("Server Software: trioserve\nSegment: ...\n" + json.dumps(report, indent=2))
+    return str(path)
+
+
+async def test_merge_cli_makes_the_whole_test_of_its_segments(tmp_path: Path) -> None:
+    logs = [segment_run(i, [1000] * (i + 1), tmp_path) for i in range(3)]
+    out = tmp_path / "merged.json"
+    run = await run_trioload("merge", *logs, "--json", str(out))
+    assert run.returncode == 0, run.stderr
+    merged = json.loads(out.read_text())
+    assert (merged["finished"], merged["concurrency"], merged["requests"]) == (6, 30, 3000)
+    assert merged["segment"] is None  # the whole test, no longer a part of one
+
+
+async def test_merge_cli_refuses_a_missing_segment_unless_forced(tmp_path: Path) -> None:
+    logs = [segment_run(i, [1000], tmp_path) for i in (0, 2)]
+    refused = await run_trioload("merge", *logs)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "trioload merge: will not merge: segment 1/3 missing (--force merges anyway)\n"
+    )
+    forced = await run_trioload("merge", "--force", *logs)
+    assert forced.returncode == 0, forced.stderr
+    assert "Complete requests:      2\n" in forced.stdout
