@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -48,16 +49,17 @@ class Segment:
 def parse_segment(text: str) -> tuple[int, int]:
     """``--segment I/N`` as (I, N): 0 <= I < N (argparse's type, so a bad one is a usage
     error before any request)."""
-    index, sep, count = text.partition("/")
-    if not sep or not index.isdigit() or not count.isdigit():
+    match = re.fullmatch(r"([0-9]+)/([0-9]+)", text)
+    if match is None:
         raise argparse.ArgumentTypeError(f"expected I/N (segment I of N, from 0), got {text!r}")
-    if int(count) < 1:
+    index, count = int(match[1]), int(match[2])
+    if count < 1:
         raise argparse.ArgumentTypeError(f"{text}: the count N must be at least 1")
-    if int(index) >= int(count):
+    if index >= count:
         raise argparse.ArgumentTypeError(
-            f"{text}: the index I is counted from 0, so it must be below N (0 to {int(count) - 1})"
+            f"{text}: the index I is counted from 0, so it must be below N (0 to {count - 1})"
         )
-    return int(index), int(count)
+    return index, count
 
 
 def segment_config(whole: LoadConfig, index: int, count: int) -> LoadConfig:

@@ -38,6 +38,7 @@ def test_parse_segment_reads_index_and_count() -> None:
         ("1", "expected I/N"),
         ("-1/2", "expected I/N"),
         ("1/2/3", "expected I/N"),
+        ("\u00b2/3", "expected I/N"),
     ],
 )
 def test_parse_segment_refuses_what_is_not_a_segment(text: str, complaint: str) -> None:

@@ -45,14 +45,15 @@ async def run_load(state: EngineState, family: socket.AddressFamily, address: Ad
     state.begin()
     try:
         async with trio.open_nursery() as nursery:
-            if config.time_limit is not None:
-                nursery.start_soon(_stop_after, state, config.time_limit)
+            if state.stop_ns:
+                nursery.start_soon(_stop_at_the_limit, state)
             await engine(state, family, address, request, slots)
             nursery.cancel_scope.cancel()
     finally:
         state.end_ns = perf_counter_ns()
 
 
-async def _stop_after(state: EngineState, seconds: float) -> None:
-    await trio.sleep(seconds)
+async def _stop_at_the_limit(state: EngineState) -> None:
+    """``-t``: stop when the run's time is up (``EngineState.stop_ns``)."""
+    await trio.sleep(max(state.stop_ns - perf_counter_ns(), 0) / 1e9)
     state.stopping = True

@@ -75,12 +75,13 @@ class EngineState:
         self.start_ns = perf_counter_ns()
         self.start_unix = time.time()
         self.epoch_ns = self.start_ns
-        if self.config.time_limit is not None:
-            self.stop_ns = self.start_ns + int(self.config.time_limit * 1e9)
         start_at = self.config.start_at
         if start_at is not None and self.start_unix > start_at:
-            # Began late (a slow start-up): the schedule still runs from the agreed time.
+            # Began late (a slow start-up): the schedule still runs from the agreed time, and
+            # -t still ends it where it ends for the other processes (or segments) of the test.
             self.epoch_ns -= int((self.start_unix - start_at) * 1e9)
+        if self.config.time_limit is not None:
+            self.stop_ns = self.epoch_ns + int(self.config.time_limit * 1e9)
 
     def unix_time(self, ns: int) -> float:
         """A ``perf_counter_ns`` reading of this run as Unix time."""

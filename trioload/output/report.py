@@ -208,8 +208,10 @@ def _segment(config: LoadConfig) -> list[str]:
     segment = config.segment
     if segment is None:
         return []
-    test = f"-n {segment.requests} " if segment.requests is not None else ""
-    test += f"-c {segment.concurrency}" + (f" -R {config.rate:g}" if config.rate else "")
+    flags = [f"-n {segment.requests}" if segment.requests is not None else ""]
+    flags += [f"-c {segment.concurrency}", f"-R {config.rate:g}" if config.rate else ""]
+    flags += [f"-t {config.time_limit:g}" if config.time_limit is not None else ""]
+    test = " ".join(flag for flag in flags if flag)
     return [
         f"Segment: {segment.label} of the test {test} (trioload merge makes the whole "
         "of its segments' JSON)"
@@ -218,11 +220,14 @@ def _segment(config: LoadConfig) -> list[str]:
 
 def _schedule(result: RunResult) -> list[str]:
     """How well the run kept to its schedule: the rate asked and made, the lag, the late."""
-    rate = result.config.own_rate
+    config = result.config
+    asked = f"-R {config.rate:g}"
+    if config.segment is not None:
+        asked = f"{config.own_rate:g} (this segment's share of -R {config.rate:g})"
     lag = result.latency_ms.get("lag", {})
     started = result.tally.histograms["lag"].get_total_count()  # every scheduled request sent
     rows = [
-        f"Schedule: -R {rate:g} requests/s asked, {result.requests_per_second:.2f} made; "
+        f"Schedule: {asked} requests/s asked, {result.requests_per_second:.2f} made; "
         f"{result.tally.late} of {started} requests started late "
         f"(by {LATE_US / 1000:g} ms or more)"
     ]

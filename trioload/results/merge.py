@@ -74,23 +74,31 @@ def load_report(path: str) -> dict[str, Any]:
     return report
 
 
-def last_json_document(text: str) -> Any:
-    """The JSON document that ends ``text``: all of it, or from the last line that opens one
-    (a log's earlier lines are the text report and messages); None if there is none."""
+def last_json_document(text: str) -> dict[str, Any] | None:
+    """The last JSON object in ``text`` that opens a line: all of it, or a log's report (the
+    lines before it are the text report and messages; a stray line may follow it); None if
+    there is none. Decoded in place, each candidate once."""
+    decoder = json.JSONDecoder()
     end = len(text)
-    while True:
-        opening = text.rfind("\n{", 0, end)  # -1: none left, then the whole text
+    while end > 0:
+        opening = text.rfind("\n{", 0, end) + 1  # 0: no line opens one but perhaps the first
+        if opening == 0 and not text.startswith("{"):
+            return None
         try:
-            return json.loads(text[opening + 1 :])
+            document, _ = decoder.raw_decode(text, opening)
         except ValueError:
-            if opening < 0:
-                return None
-            end = opening
+            document = None
+        if isinstance(document, dict):
+            return document
+        end = opening - 1
+    return None
 
 
 def incompatibilities(reports: list[dict[str, Any]], names: list[str]) -> list[str]:
     """Why these runs should not be merged (empty when they may)."""
     problems = segments.merge_problems(reports, names)
+    if problems:
+        return problems  # what they name covers the URL, method and --interval too
     for key, what in (("url", "URLs"), ("method", "methods"), ("interval_s", "--interval")):
         values = sorted({str(report.get(key)) for report in reports})
         if len(values) > 1:

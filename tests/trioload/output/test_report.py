@@ -8,9 +8,11 @@ import re
 from typing import Any
 
 from tests.trioload.conftest import known_tally, result_of
+from trioload.config import LoadConfig
 from trioload.output.report import format_text
 from trioload.results.result import RunResult, format_json
 from trioload.results.tally import Failure, Tally
+from trioload.segments import segment_config
 
 
 def ab_row(label: str, *figures: float) -> str:
@@ -185,6 +187,19 @@ def test_format_text_with_a_schedule_leads_with_corrected_latency() -> None:
     closed = format_text(result_of(known_tally()))
     assert "Schedule:" not in closed
     assert "from when each was due" not in closed
+
+
+def test_format_text_of_a_segment_names_its_test_and_its_share_of_the_rate() -> None:
+    whole = LoadConfig(url="http://127.0.0.1:8080/x", requests=30, concurrency=6, rate=30.0)
+    segment = segment_config(dataclasses.replace(whole, time_limit=5.0), 1, 3)
+    tally = Tally()
+    tally.record_response(0, 1000, 0, 1000, 200, 88, 5, False, 1000)
+    tally.record_lag(0)
+    text = format_text(RunResult(segment, tally, 2.0, 0.5, 0.0))
+    assert "Segment: 1/3 of the test -n 30 -c 6 -R 30 -t 5 (trioload merge makes the whole" in text
+    assert "Schedule: 10 (this segment's share of -R 30) requests/s asked, 0.50 made" in text
+    assert "Concurrency Level:      2\n" in text
+    assert "Segment:" not in format_text(result_of(known_tally()))
 
 
 def ab_plain_row(label: str, *figures: int) -> str:

@@ -115,3 +115,25 @@ async def test_run_in_process_cuts_its_timeline_on_the_wall_clock_grid(
     # 40 requests at 100/s: 0.4 s, so cut mid-run. Not necessarily into 4 entries: on a loaded
     # machine a cut can come after the next grid line, or a cell see nothing finish (no entry).
     assert len(entries) >= 2
+
+
+async def test_run_in_process_begun_late_ends_where_t_ends_from_start_at(
+    start_trioserve: StartTrioserve,
+) -> None:
+    """A segment that starts late keeps to the test's window: its -R backlog is sent at once,
+    and -t counts from the agreed start, not from its own."""
+    _, port = await start_trioserve()
+    start_at = time.time() - 0.5
+    config = LoadConfig(
+        url=url(port),
+        requests=None,
+        time_limit=1.0,
+        rate=100.0,
+        concurrency=10,
+        progress=False,
+        start_at=start_at,
+    )
+    result = await run_in_process(config, progress=None)
+    assert result.window_s is not None
+    assert result.window_s[1] < start_at + 1.25
+    assert 90 <= result.tally.finished <= 100  # the requests due in 1 s, not in 1.5 s
