@@ -4,7 +4,7 @@
     out = exchange.received(data)    # the responses to send, in order (often b"")
     exchange.phase                   # what the connection waits for next
     out = exchange.timed_out()       # its deadline passed: a last word to try once, then close
-    exchange.client_closed()         # the client sent EOF
+    out = exchange.client_closed()   # the client sent EOF: a last word (a 400) or b"", then close
 
 The engine (``trioserve.server``) only moves bytes and time: it reads, calls ``received``,
 writes what comes back, and arms the deadline of the phase the exchange is in:
@@ -21,6 +21,11 @@ CLOSED     nothing: close once ``out`` is sent              -
 
 A deadline restarts when the phase changes or a response goes out, so a head (or a body) must
 arrive whole within its timeout, however it is split.
+
+A head that comes in pieces is judged line by line meanwhile (``FieldLines``): its first bad
+line gets the 400 at once, and a client that closes in the middle of a bad head gets it too.
+The status never depends on the split: a head whole in one read is judged once, when complete,
+by the same rules.
 
 Why LINGER: bytes still unread when the server closes (a body, a pipelined request) make the
 kernel send RST, which can destroy the response on its way; so after a final response to such
@@ -43,8 +48,17 @@ from dataclasses import dataclass, field
 
 from trioserve.chunked_body import BodyEnd, ChunkedBody
 from trioserve.config import ServerConfig
-from trioserve.head_fields import NO_BODY, PLAIN_FIELDS, Framing, check_fields, wants_keep_alive
+from trioserve.field_lines import FieldLines
+from trioserve.head_fields import (
+    BAD_REQUEST,
+    NO_BODY,
+    PLAIN_FIELDS,
+    Framing,
+    check_fields,
+    wants_keep_alive,
+)
 from trioserve.head_scanner import (
+    HEAD_TOO_LARGE,
     NEED_MORE,
     REQUEST_LINE,
     HeadComplete,
@@ -128,8 +142,8 @@ class Rules:
 class Exchange:
     """One connection's requests and responses; every outcome lands in the shared stats."""
 
-    __slots__ = ("_body", "_head", "_left_to_skip", "_linger_left", "_log", "_rules", "_scanner",
-                 "_stats", "phase")  # fmt: skip
+    __slots__ = ("_body", "_head", "_left_to_skip", "_lines", "_linger_left", "_log", "_rules",
+                 "_scanner", "_stats", "phase")  # fmt: skip
 
     def __init__(self, rules: Rules, stats: ServerStats, log: AnswerLog | None = None) -> None:
         self.phase = HEAD
@@ -140,6 +154,8 @@ class Exchange:
         #: the head's bytes so far, while the scanner needs more (made only then: most heads
         #: come whole in one read).
         self._head: bytearray | None = None
+        #: its lines judged as they come, made with ``_head``.
+        self._lines: FieldLines | None = None
         self._left_to_skip = 0  # body bytes (Content-Length) still to skip
         self._body: ChunkedBody | None = None  # a chunked body being skipped
         self._linger_left = rules.config.linger_bytes
@@ -182,47 +198,74 @@ class Exchange:
             self._stats.timeouts += 1
         return b""
 
-    def client_closed(self) -> None:
-        """The client sent EOF: a head cut short counts as closed early; anything else just ends."""
+    def client_closed(self) -> bytes:
+        """The client sent EOF: what to send before closing, a 400 if it cut a bad head short.
+
+        A head cut short but valid so far counts as closed early; anything else just ends.
+        """
         if self.phase is HEAD:
+            lines, so_far = self._lines, self._head
+            if lines is not None and so_far is not None and lines.at_eof() is not None:
+                return self._refuse(bytes(so_far), BAD_REQUEST, after=CLOSED)
             self._stats.closed_early += 1
         self.phase = CLOSED
+        return b""
 
     # -- the general path ------------------------------------------------------------------
 
     def _read_head(self, data: bytes, out: list[bytes]) -> bytes:
-        """Feed a head; once it is complete and judged, answer it. Returns the bytes after it."""
+        """Feed a head; once it is complete and judged, answer it. Returns the bytes after it.
+
+        A head not complete yet is refused as soon as its lines so far break it.
+        """
         scanner = self._scanner
         if scanner is None:
             config = self._rules.config
             scanner = self._scanner = HeadScanner(config.max_head, config.max_request_line)
             self.phase = HEAD
         result = scanner.feed(data)
+        so_far = self._head
         if result is NEED_MORE:
-            if self._head is None:
-                self._head = bytearray(data)
+            # In pieces: the lines so far are judged now (the whole head once more at its end).
+            if so_far is None:
+                so_far = self._head = bytearray(data)
+                self._lines = FieldLines()
             else:
-                self._head += data
+                so_far += data
+            lines = self._lines
+            assert lines is not None  # made with _head
+            fault = lines.feed(data)
+            if fault is not None:
+                out.append(self._refuse(bytes(so_far), fault))
             return b""
-        stream = data if self._head is None else bytes(self._head) + data
-        self._head = None
-        self._scanner = None
+        stream = data if so_far is None else bytes(so_far) + data
         if isinstance(result, HeadComplete):
+            self._head = self._lines = self._scanner = None
             head, rest = stream[: result.end], stream[result.end :]
             verdict = check_fields(head)
             if isinstance(verdict, Framing):
                 out.append(self._answer(head, verdict, unread=bool(rest)))
                 return rest  # pipelined bytes: the next head (with keep-alive), else ignored
             result = verdict
+        elif result is HEAD_TOO_LARGE:
+            # A bad line within the limit comes first, as it would had the head come in more
+            # pieces (the lines of the earlier pieces are judged already).
+            lines = self._lines or FieldLines()
+            room = self._rules.config.max_head - (0 if so_far is None else len(so_far))
+            result = lines.feed(data[:room]) or result
         assert isinstance(result, HeadRejected)
-        # Refused (by the scanner or by the field rules): answer the status, then linger.
+        out.append(self._refuse(stream, result))
+        return b""
+
+    def _refuse(self, stream: bytes, result: HeadRejected, after: Phase = LINGER) -> bytes:
+        """Refused (by the scanner or by the field rules): the status to send, counted, logged."""
+        self._head = self._lines = self._scanner = None
         response = self._rules.responses.errors[result.status]
-        out.append(response)
         self._stats.rejected[result.status] += 1
         if self._log is not None:
             self._log(stream, result.status, len(response))
-        self.phase = LINGER
-        return b""
+        self.phase = after
+        return response
 
     def _answer(self, head: bytes, framing: Framing, *, unread: bool) -> bytes:
         """The 200 for a valid head, and the phase after it; ``unread``: bytes follow the head."""

@@ -27,6 +27,13 @@ Why two passes: nearly every head a benchmark sends (ab's, wrk's, trioload's) ha
 Host and no body. One compiled regular expression recognises exactly those heads in a single C
 pass; any other head gets the full rules, which read the framing fields one by one. The two agree
 on every head (``tests/trioserve/test_head_fields.py`` checks it under hypothesis).
+
+The full rules are ``FieldTally``'s, shared with ``trioserve.field_lines``, which judges the
+lines of a head that arrives in pieces as each one ends. So the tally tells two kinds of rule
+apart: those a field breaks whatever lines follow (a Host that is not a host, a second Host,
+Content-Length values that differ, Transfer-Encoding with Content-Length or in HTTP/1.0, a
+coding after chunked), which ``take`` reports at once, and those only the whole head can break
+(no Host, a coding list that does not end in chunked), which ``framing`` judges at the end.
 """
 
 from __future__ import annotations
@@ -35,17 +42,25 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from trioserve.head_scanner import HeadRejected
+from trioserve.head_scanner import TCHAR, HeadRejected
 
-_TOKEN: Final = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+_TOKEN: Final = TCHAR + b"+"
 # field-line = field-name ":" OWS field-value OWS; a value byte is HTAB, SP, VCHAR or obs-text.
 # A line ends in CRLF or a bare LF (RFC 9112 §2.2 lets a recipient accept it); any other CR,
 # a NUL, a space before the colon or at the start of a line (obs-fold) fails the match.
-_VALUE: Final = rb"[\t\x20-\x7e\x80-\xff]*\r?\n"
+_VALUE_BYTES: Final = rb"[\t\x20-\x7e\x80-\xff]*"
+_VALUE: Final = _VALUE_BYTES + rb"\r?\n"
 _FIELD_LINE: Final = _TOKEN + rb":" + _VALUE
 # Possessive repeats (*+): a field line never starts with CR or LF, so giving lines back could
 # not help a match, and not trying keeps a refused 8 KiB head linear.
-_HEADER_BLOCK: Final = re.compile(rb"(?:" + _FIELD_LINE + rb")*+\r?\n")
+#: Field lines, each whole; its match stops before the first line that is not one.
+FIELD_LINES: Final = re.compile(rb"(?:" + _FIELD_LINE + rb")*+")
+_HEADER_BLOCK: Final = re.compile(FIELD_LINES.pattern + rb"\r?\n")
+#: A line not ended yet that some bytes could still make a field line, or the empty line:
+#: its full match is exactly a prefix of one.
+UNFINISHED_FIELD_LINE: Final = re.compile(
+    rb"\r|" + TCHAR + b"*|" + _TOKEN + b":" + _VALUE_BYTES + rb"\r?"
+)
 # RFC 9112 §3.2: Host = uri-host [ ":" port ] (RFC 3986: IP-literal, IPv4 or reg-name; may be
 # empty). An IP-literal is checked only for its alphabet: we route nothing by it.
 _HOST_VALUE: Final = (
@@ -109,28 +124,83 @@ def check_fields_fully(head: bytes) -> Framing | HeadRejected:
     start = head.index(b"\n") + 1
     if _HEADER_BLOCK.fullmatch(head, start) is None:
         return BAD_REQUEST
-    hosts = 0
-    lengths: set[bytes] = set()
-    codings: list[bytes] | None = None
-    for raw_name, raw_value in _FRAMING_FIELD.findall(head, start):
-        name = raw_name.lower()
-        value = raw_value.strip(_OWS)
-        if name == b"host":
-            hosts += 1
-            if hosts > 1 or _HOST.fullmatch(value) is None:
-                return BAD_REQUEST
-        elif name == b"content-length":
-            lengths.update(_list_elements(value))
-        else:  # transfer-encoding: a list; several lines make one (RFC 9110 §5.3), and empty
-            # elements are ignored (RFC 9110 §5.6.1).
-            codings = [] if codings is None else codings
-            codings += [coding for coding in _list_elements(value) if coding]
-    http11 = _is_http11(head, start)
-    if http11 and hosts == 0:
+    tally = FieldTally(is_http11(head, start))
+    if not tally.take(head, start, len(head)):
         return BAD_REQUEST
-    if codings is not None:
-        return _chunked_framing(codings, http11, has_length=bool(lengths))
-    return _length_framing(lengths)
+    return tally.framing()
+
+
+class FieldTally:
+    """The framing fields of one head so far (Host, Content-Length, Transfer-Encoding)."""
+
+    __slots__ = ("_chunked_last", "_codings", "_hosts", "_http11", "_length")
+
+    def __init__(self, http11: bool) -> None:
+        self._http11 = http11
+        self._hosts = 0
+        self._length: bytes | None = None  # the one Content-Length value seen, if any
+        # Transfer-Encoding: None without the field, else how many codings it lists so far
+        # (several lines make one list, RFC 9110 §5.3; empty elements are ignored, §5.6.1).
+        self._codings: int | None = None
+        self._chunked_last = False  # the last coding so far is chunked
+
+    def take(self, block: bytes, start: int, end: int) -> bool:
+        """Add the framing fields of the field lines in ``block[start:end]``.
+
+        False when one breaks a rule that no later line can mend (the head gets 400). The
+        lines must be whole and keep the grammar (``FIELD_LINES`` matches them).
+        """
+        for raw_name, raw_value in _FRAMING_FIELD.findall(block, start, end):
+            name = raw_name.lower()
+            value = raw_value.strip(_OWS)
+            if name == b"host":
+                self._hosts += 1
+                if self._hosts > 1 or _HOST.fullmatch(value) is None:
+                    return False
+            elif name == b"content-length":
+                if self._codings is not None or not self._take_length(value):
+                    return False
+            # Transfer-Encoding: faulty framing in HTTP/1.0, and next to a length (§6.1).
+            elif not self._http11 or self._length is not None or not self._take_codings(value):
+                return False
+        return True
+
+    def _take_length(self, value: bytes) -> bool:
+        """Every element a run of digits, all of them and any earlier value the same."""
+        for element in _list_elements(value):
+            if not element.isdigit() or len(element) > MAX_LENGTH_DIGITS:
+                return False
+            if self._length is None:
+                self._length = element
+            elif element != self._length:
+                return False  # "5" and "05" too: the same number, yet RFC 9112 §6.3 says invalid
+        return True
+
+    def _take_codings(self, value: bytes) -> bool:
+        """Chunked must come last, once: any coding after it breaks the head for good."""
+        codings = 0 if self._codings is None else self._codings
+        for coding in _list_elements(value):
+            if coding:
+                if self._chunked_last:
+                    return False
+                codings += 1
+                self._chunked_last = coding == b"chunked"
+        self._codings = codings
+        return True
+
+    def framing(self) -> Framing | HeadRejected:
+        """The verdict once the head is complete (every line taken, none refused)."""
+        if self._http11 and self._hosts == 0:
+            return BAD_REQUEST
+        if self._codings is not None:
+            if not self._chunked_last:
+                return BAD_REQUEST  # no coding at all, or one other than chunked last
+            # gzip, deflate and the rest before chunked: we decode none of them.
+            return NOT_IMPLEMENTED if self._codings > 1 else CHUNKED
+        if self._length is None:
+            return NO_BODY
+        content_length = int(self._length)
+        return Framing(content_length) if content_length else NO_BODY
 
 
 def _list_elements(value: bytes) -> list[bytes]:
@@ -138,37 +208,13 @@ def _list_elements(value: bytes) -> list[bytes]:
     return [element.strip(_OWS).lower() for element in value.split(b",")]
 
 
-def _is_http11(head: bytes, start: int) -> bool:
+def is_http11(head: bytes, start: int) -> bool:
     """The request line (up to ``start``) ends "HTTP/1.<minor>"; 1.2 and above count as 1.1.
 
     RFC 9110 §2.5: a recipient treats a higher minor version as the highest it implements.
     """
     minor = head[start - 3] if head[start - 2] == _CR else head[start - 2]
     return minor != ord("0")
-
-
-def _length_framing(lengths: set[bytes]) -> Framing | HeadRejected:
-    """The Content-Length values (all lines, all list elements) must be one run of digits."""
-    if not lengths:
-        return NO_BODY
-    (length, *others) = lengths
-    if others or not length.isdigit() or len(length) > MAX_LENGTH_DIGITS:
-        return BAD_REQUEST
-    content_length = int(length)
-    return Framing(content_length) if content_length else NO_BODY
-
-
-def _chunked_framing(
-    codings: list[bytes], http11: bool, *, has_length: bool
-) -> Framing | HeadRejected:
-    """Transfer-Encoding is present: the body must be chunked, and chunked alone frames it."""
-    if not http11 or has_length:
-        return BAD_REQUEST
-    if not codings or codings[-1] != b"chunked" or codings.count(b"chunked") > 1:
-        return BAD_REQUEST
-    if len(codings) > 1:
-        return NOT_IMPLEMENTED  # gzip, deflate and the rest: we decode none of them
-    return CHUNKED
 
 
 def wants_keep_alive(head: bytes) -> bool:
@@ -181,7 +227,7 @@ def wants_keep_alive(head: bytes) -> bool:
     }
     if b"close" in tokens:
         return False
-    return _is_http11(head, start) or b"keep-alive" in tokens
+    return is_http11(head, start) or b"keep-alive" in tokens
 
 
 def request_line(head: bytes) -> str:

@@ -74,13 +74,34 @@ ScanResult = HeadComplete | HeadRejected | NeedMore
 
 _BAD_REQUEST: Final = HeadRejected(400)
 _URI_TOO_LONG: Final = HeadRejected(414)
-_HEAD_TOO_LARGE: Final = HeadRejected(431)
+#: The scanner's 431, this very object whichever rule gives it.
+HEAD_TOO_LARGE: Final = HeadRejected(431)
 
 _CR: Final = 0x0D
 _FIRST_VISIBLE: Final = 0x21
+#: One byte of a token (RFC 9110 §5.6.2): a method here, a field name in ``head_fields``.
+TCHAR: Final = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]"
+_TARGET_BYTE: Final = rb"[\x21-\x7e]"
+_VERSION: Final = b" HTTP/1."
 #: The request line without its line end; a trailing CR (from CRLF) is allowed and ignored.
-REQUEST_LINE: Final = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP/1\.[0-9]\r?"
+REQUEST_LINE: Final = TCHAR + b"+ " + _TARGET_BYTE + b"+" + re.escape(_VERSION) + rb"[0-9]\r?"
 _REQUEST_LINE: Final = re.compile(REQUEST_LINE)
+
+
+def _any_prefix_of(literal: bytes, then: bytes) -> bytes:
+    """A pattern for any prefix of ``literal``, or all of it followed by a match of ``then``."""
+    pattern = then
+    for byte in reversed(literal):
+        pattern = b"(?:" + re.escape(bytes([byte])) + pattern + b")?"
+    return pattern
+
+
+#: A request line not ended yet that some bytes could still make one: its full match is
+#: exactly a prefix of a ``REQUEST_LINE`` match (``field_lines`` asks it at EOF).
+UNFINISHED_REQUEST_LINE: Final = re.compile(
+    TCHAR + b"*|" + TCHAR + b"+ (?:" + _TARGET_BYTE + b"+"
+    + _any_prefix_of(_VERSION, rb"(?:[0-9]\r?)?") + b")?"
+)  # fmt: skip
 _TERMINATOR: Final = re.compile(rb"\n\r?\n")
 
 
@@ -161,7 +182,7 @@ class HeadScanner:
         match = _TERMINATOR.search(tail + data[:2]) if b"\n" in tail else None
         if match is not None:
             end = base - len(tail) + match.end()
-            return HeadComplete(end) if end <= self._max_head else _HEAD_TOO_LARGE
+            return HeadComplete(end) if end <= self._max_head else HEAD_TOO_LARGE
         match = _TERMINATOR.search(data, 0, self._max_head - base)
         if match is not None:
             return HeadComplete(base + match.end())
@@ -170,4 +191,4 @@ class HeadScanner:
 
     def _waiting(self) -> ScanResult:
         """No terminator yet: wait for more, unless more than ``max_head`` bytes are in."""
-        return _HEAD_TOO_LARGE if self._fed > self._max_head else NEED_MORE
+        return HEAD_TOO_LARGE if self._fed > self._max_head else NEED_MORE

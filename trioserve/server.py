@@ -80,7 +80,7 @@ class Conversation(Protocol):
     def phase(self) -> Phase: ...
     def received(self, data: bytes) -> bytes: ...
     def timed_out(self) -> bytes: ...
-    def client_closed(self) -> None: ...
+    def client_closed(self) -> bytes: ...
 
 
 #: Makes each accepted connection's exchange from (rules, stats, access log).
@@ -370,11 +370,7 @@ class Server:
         """Hand the bytes (or EOF) to the exchange, send its answer, and wait for what's next."""
         exchange = conn.exchange
         phase = exchange.phase
-        if data:
-            out = exchange.received(data)
-        else:
-            exchange.client_closed()
-            out = b""
+        out = exchange.received(data) if data else exchange.client_closed()
         if out:
             if self._delaying:
                 self._hold(conn, out)

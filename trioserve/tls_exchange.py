@@ -74,7 +74,7 @@ class TlsExchange:
             return self._outgoing.read()  # an alert, if OpenSSL wrote one
         out = inner.received(plaintext) if plaintext else b""
         if self._peer_closed:
-            inner.client_closed()  # after what came before it, as an EOF would be
+            out += inner.client_closed()  # after what came before it, as an EOF would be
         self.answered = bool(out)
         return self._encrypted(out)
 
@@ -85,9 +85,11 @@ class TlsExchange:
             return b""  # nothing can be said in TLS yet, and plaintext would be garbage to it
         return self._encrypted(word)
 
-    def client_closed(self) -> None:
-        """The client sent EOF (in TCP): as for a plain connection."""
-        self._inner.client_closed()
+    def client_closed(self) -> bytes:
+        """The client sent EOF (in TCP): as for a plain connection, a 400 encrypted if any."""
+        out = self._inner.client_closed()
+        self.answered = bool(out)
+        return self._encrypted(out) if out else b""
 
     def _plaintext(self) -> bytes:
         """Advance the handshake, then decrypt every whole record received so far."""

@@ -45,11 +45,7 @@ class TlsServer(Server):
         (the A/B is in docs/benchmarks.md)."""
         exchange = cast(TlsExchange, conn.exchange)
         phase = exchange.phase
-        if data:
-            out = exchange.received(data)
-        else:
-            exchange.client_closed()
-            out = b""
+        out = exchange.received(data) if data else exchange.client_closed()
         answered = exchange.answered
         if out:
             if answered and self._delaying:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.trioserve.conftest import AB_REQUEST, CURL_REQUEST, EXACT_RESPONSE
-from tests.trioserve.test_head_fields import GeneratedHead, generated_heads
+from tests.trioserve.test_field_lines import judged_only_at_its_lf, settled
+from tests.trioserve.test_head_fields import (
+    WE_REFUSE_WHAT_H11_ACCEPTS,
+    GeneratedHead,
+    generated_heads,
+    h11_accepts,
+    rfc_equivalent,
+)
+from tests.trioserve.test_head_scanner import cuts_for, split_at
 from trioserve.config import ServerConfig
 from trioserve.exchange import BODY, CLOSED, HEAD, IDLE, KNOWN_REQUESTS, LINGER, Exchange, Rules
 from trioserve.head_fields import NO_BODY, check_fields
@@ -189,9 +198,18 @@ def test_exchange_timeout_while_idle_or_lingering_just_closes(phase_after: objec
 def test_exchange_eof_mid_head_counts_closed_early() -> None:
     exchange, stats = new_exchange()
     exchange.received(CURL_REQUEST[:5])
-    exchange.client_closed()
+    assert exchange.client_closed() == b""
     assert exchange.phase is CLOSED
     assert stats.closed_early == 1
+
+
+def test_exchange_eof_in_a_bad_head_sends_400_then_closes() -> None:
+    exchange, stats = new_exchange()
+    # llhttp's "dummy characters" after a field line: no LF will ever make them one.
+    assert exchange.received(b"GET / HTTP/1.1\r\nHost: a\r\nX-Dummy: a\r\n\x01\x02") == b""
+    assert exchange.client_closed() == RESPONSES.errors[400]
+    assert exchange.phase is CLOSED
+    assert (stats.rejected[400], stats.closed_early) == (1, 0)
 
 
 def test_exchange_eof_between_keep_alive_requests_is_not_early() -> None:
@@ -215,6 +233,123 @@ def test_exchange_logs_every_answer_with_its_status_and_size() -> None:
     bad = b"GET / HTTP/1.1\r\nHost: x\r\nFoo : bar\r\n\r\n"
     exchange.received(CURL_REQUEST + bad)
     assert logged == [(CURL_REQUEST, 200, len(KEPT)), (bad, 400, len(RESPONSES.errors[400]))]
+
+
+# -- a head in pieces: refused at its first bad line -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "bad"),
+    [
+        (b"GET /", b"\x01 HTTP/1.1\r\n"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\n", b"\rZ"),
+        (b"GET / HTTP/1.1\r\n", b"Ho st: a\r\n"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\n", b"Host: b\r\n"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nX-Dummy: a\r\n", b"aaa\r\n"),
+    ],
+    ids=["ctl-in-the-target", "bare-cr", "space-in-a-name", "second-host", "no-colon"],
+)
+@pytest.mark.parametrize("keep_alive", [False, True], ids=["first-request", "later-request"])
+def test_exchange_head_in_pieces_is_refused_at_its_first_bad_line(
+    first: bytes, bad: bytes, keep_alive: bool
+) -> None:
+    exchange, stats = new_exchange(keep_alive=keep_alive)
+    if keep_alive:
+        assert exchange.received(CURL_REQUEST) == KEPT
+    assert exchange.received(first) == b""
+    assert exchange.received(bad) == RESPONSES.errors[400]
+    assert exchange.phase is LINGER
+    assert stats.rejected[400] == 1
+
+
+WITHIN_MAX_HEAD = b"GET / HTTP/1.1\r\nHo st: a\r\nX: " + b"a" * 100  # its LF: byte 25
+PAST_MAX_HEAD = b"GET / HTTP/1.1\r\nX: aaaaaaaaaa\r\nHo st: aaaaa\r\nX: " + b"a" * 50  # byte 44
+
+
+@pytest.mark.parametrize(
+    ("stream", "status"), [(WITHIN_MAX_HEAD, 400), (PAST_MAX_HEAD, 431)], ids=["within", "past"]
+)
+@pytest.mark.parametrize("cut", [None, 10, 20, 30, 40, 42, 60])
+def test_exchange_bad_line_is_400_only_if_its_lf_is_within_max_head_whatever_the_split(
+    stream: bytes, status: int, cut: int | None
+) -> None:
+    exchange, stats = new_exchange(max_head=40)
+    pieces = [stream] if cut is None else [stream[:cut], stream[cut:]]
+    assert b"".join(exchange.received(piece) for piece in pieces) == RESPONSES.errors[status]
+    assert stats.rejected == {status: 1}
+
+
+def statuses(out: bytes) -> list[int]:
+    """The status of each response in ``out``, in order."""
+    return [int(status) for status in re.findall(rb"HTTP/1\.1 ([0-9]{3}) ", out)]
+
+
+def fed(exchange: Exchange, stream: bytes, cuts: list[int]) -> bytes:
+    """What ``exchange`` answers to ``stream`` cut at ``cuts`` (those within it)."""
+    pieces = split_at(stream, [cut for cut in cuts if cut <= len(stream)])
+    return b"".join(exchange.received(piece) for piece in pieces if piece)
+
+
+EARLIER_REQUESTS = [CURL_REQUEST, POST + b"0123456789", CHUNKED_POST + b"3\r\nabc\r\n0\r\n\r\n"]
+
+
+@FUZZ
+@given(
+    generated=generated_heads(),
+    earlier=st.lists(st.sampled_from(EARLIER_REQUESTS), max_size=2),
+    data=st.data(),
+)
+def test_exchange_refuses_a_head_its_lines_settle_before_its_end_whatever_the_split(
+    generated: GeneratedHead, earlier: list[bytes], data: st.DataObject
+) -> None:
+    head = generated.encode()
+    before = b"".join(earlier)  # keep-alive: the head is the connection's request n + 1
+    stream = before + head
+    cuts = data.draw(cuts_for(stream))
+    whole, _ = new_exchange(keep_alive=True)
+    expected = statuses(whole.received(stream))
+    differences = [why for why, holds in WE_REFUSE_WHAT_H11_ACCEPTS.items() if holds(generated)]
+    assert expected == [200] * len(earlier) + [expected[-1]]
+    assert (expected[-1] == 200) == (
+        h11_accepts(rfc_equivalent(generated).encode()) and not differences
+    )
+
+    split, _ = new_exchange(keep_alive=True)
+    assert statuses(fed(split, stream, cuts)) == expected
+
+    # Without its empty line: the 400 of a head its lines settle is out already.
+    fields = head[: head.rindex(b"\n", 0, len(head) - 1) + 1]
+    cut_short, stats = new_exchange(keep_alive=True)
+    answered = statuses(fed(cut_short, before + fields, cuts))
+    if settled(fields):
+        assert answered == expected
+    else:
+        assert answered == expected[:-1]
+        assert cut_short.client_closed() == b""  # valid so far: a quiet close at EOF
+        assert stats.closed_early == 1
+
+
+@FUZZ
+@given(
+    generated=generated_heads(),
+    earlier=st.lists(st.sampled_from(EARLIER_REQUESTS), max_size=2),
+    data=st.data(),
+)
+def test_exchange_eof_in_a_head_refuses_what_its_bytes_settle_whatever_the_split(
+    generated: GeneratedHead, earlier: list[bytes], data: st.DataObject
+) -> None:
+    head = generated.encode()
+    sent = head[: data.draw(st.integers(0, len(head) - 1))]  # never the whole head
+    before = b"".join(earlier)
+    exchange, _ = new_exchange(keep_alive=True)
+    answered = fed(exchange, before + sent, data.draw(cuts_for(before + sent)))
+    answered += exchange.client_closed()
+    got = statuses(answered)[len(earlier) :]
+    assert got in ([], [400])
+    if got:
+        assert settled(sent)
+    elif not judged_only_at_its_lf(sent[sent.rfind(b"\n") + 1 :]):
+        assert not settled(sent)
 
 
 # -- the fast path agrees with the full rules; splits never change the answers ----------------

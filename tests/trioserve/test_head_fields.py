@@ -18,6 +18,7 @@ from tests.trioserve.conftest import h11_head_length
 from trioserve.head_fields import (
     CHUNKED,
     NO_BODY,
+    FieldTally,
     Framing,
     check_fields,
     check_fields_fully,
@@ -175,6 +176,55 @@ def test_check_fields_returns_no_body_itself_for_every_bodiless_head() -> None:
     # The server's fast path tests "is NO_BODY": an equal but distinct Framing would slow it.
     for head in (AB_HEAD, get(b"Host: x", b"Content-Length: 000"), b"GET / HTTP/1.0\r\n\r\n"):
         assert check_fields(head) is NO_BODY
+
+
+@pytest.mark.parametrize(
+    ("fields", "http11"),
+    [
+        (b"Host: a\r\nhost: a\r\n", True),
+        (b"Content-Length: 5\r\nContent-Length: 05\r\n", True),
+        (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", True),
+        (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", True),
+        (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", True),
+        (b"Host: a\r\nTransfer-Encoding: chunked\r\n", False),
+    ],
+    ids=[
+        "two-hosts",
+        "5-and-05",
+        "length-then-coding",
+        "coding-then-length",
+        "coding-after-chunked",
+        "coding-in-http10",
+    ],
+)
+def test_field_tally_take_refuses_what_no_later_line_can_mend(fields: bytes, http11: bool) -> None:
+    tally = FieldTally(http11)
+    first_line_end = fields.index(b"\n") + 1
+    assert tally.take(fields, 0, first_line_end)
+    assert not tally.take(fields, first_line_end, len(fields))
+
+
+@pytest.mark.parametrize(
+    ("fields", "framing"),
+    [
+        (b"", HeadRejected(400)),  # HTTP/1.1 without Host
+        (b"Host: a\r\nTransfer-Encoding: gzip\r\n", HeadRejected(400)),
+        (b"Host: a\r\nTransfer-Encoding:\r\n", HeadRejected(400)),
+        (
+            b"Host: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+            HeadRejected(501),
+        ),
+        (b"Host: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n", Framing(5)),
+    ],
+    ids=["no-host", "gzip-last", "no-coding", "gzip-then-chunked", "equal-lengths"],
+)
+def test_field_tally_framing_judges_what_only_the_whole_head_shows(
+    fields: bytes, framing: Framing | HeadRejected
+) -> None:
+    tally = FieldTally(http11=True)
+    assert tally.take(fields, 0, len(fields))  # no line alone is at fault
+    assert tally.framing() == framing
+    assert check_fields(b"GET / HTTP/1.1\r\n" + fields + b"\r\n") == framing
 
 
 # -- the deliberate differences from h11, each with the RFC section that allows it ----------

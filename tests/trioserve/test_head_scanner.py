@@ -11,7 +11,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.trioserve.conftest import h11_head_length
-from trioserve.head_scanner import NEED_MORE, HeadComplete, HeadRejected, HeadScanner, ScanResult
+from trioserve.head_scanner import (
+    NEED_MORE,
+    UNFINISHED_REQUEST_LINE,
+    HeadComplete,
+    HeadRejected,
+    HeadScanner,
+    ScanResult,
+)
 
 AB_HEAD = (
     b"GET / HTTP/1.0\r\nHost: 127.0.0.1:60000\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n"
@@ -405,3 +412,29 @@ def test_feed_keeps_its_final_verdict(stream: bytes, verdict: ScanResult) -> Non
 def test_head_scanner_refuses_limits_below_one(max_head: int, max_request_line: int) -> None:
     with pytest.raises(ValueError, match="positive"):
         HeadScanner(max_head, max_request_line)
+
+
+# -- the request line before its LF -----------------------------------------------------------
+
+
+@FUZZ
+@given(
+    request=h11_requests(),
+    junk=st.binary(max_size=6).map(lambda junk: junk.replace(b"\n", b"")),
+    data=st.data(),
+)
+def test_unfinished_request_line_matches_exactly_what_bytes_could_finish(
+    request: bytes, junk: bytes, data: st.DataObject
+) -> None:
+    line = request[: request.index(b"\n")]
+    prefix = line[: data.draw(st.integers(0, len(line)))]
+    assert UNFINISHED_REQUEST_LINE.fullmatch(prefix) is not None
+    unfinished = prefix + junk
+    # A suffix of this one finishes any line that can be finished (the method, the target
+    # and the version each have one of its parts to end with).
+    model = b"GET / HTTP/1.1"
+    finishable = any(
+        _is_request_line((unfinished + model[cut:]).removesuffix(b"\r"))
+        for cut in range(len(model) + 1)
+    )
+    assert (UNFINISHED_REQUEST_LINE.fullmatch(unfinished) is not None) == finishable

@@ -114,6 +114,69 @@ async def test_server_refuses_rfc9112_must_violations_with_400_and_closes(
     assert server.stats.responses == 0
 
 
+ERRORS = Responses.build(b"hello", "text/plain").errors
+#: Bytes after which nginx answers 400 at once, the connection held open: the first bad line.
+BAD_AT_ONCE = [
+    pytest.param(b"GET /\x01 HTTP/1.1\r\n", id="ctl-in-the-target"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\n\rZ", id="bare-cr"),
+    pytest.param(b"GET / HTTP/1.1\r\nHo st: a\r\n", id="space-in-a-name"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nX-Dummy: a\r\naaa\r\n", id="no-colon"),
+]
+#: llhttp's request corpus, "Headers separated by dummy characters", byte for byte.
+LLHTTP_DUMMY_CHARACTERS = (
+    b"GET / HTTP/1.1\r\nConnection: close\r\nHost: a\r\n\rZGET /evil: HTTP/1.1\r\nHost: a\r\n"
+)
+#: Far beyond any wait below: a 400 read within those came from the bad line, not a timeout.
+LONG_HEAD_TIMEOUT = 600.0
+
+
+@pytest.mark.parametrize("keep_alive", [False, True], ids=["first-request", "later-request"])
+@pytest.mark.parametrize("sent", BAD_AT_ONCE)
+async def test_server_refuses_a_head_at_its_first_bad_line_while_it_is_held_open(
+    start_server: StartServer, sent: bytes, keep_alive: bool
+) -> None:
+    server, port = await start_server(head_timeout=LONG_HEAD_TIMEOUT, keep_alive=keep_alive)
+    async with await connect(port) as stream:
+        if keep_alive:
+            await stream.send_all(CURL_REQUEST)
+            response = b""
+            while not response.endswith(b"hello"):
+                response += await stream.receive_some(1024)
+        await stream.send_all(sent)  # and nothing more: no empty line, no EOF
+        with trio.fail_after(10):  # a small fraction of the head timeout
+            assert await read_to_eof(stream) == ERRORS[400]  # the server half-closed after it
+    assert server.stats.rejected[400] == 1
+    assert server.stats.timeouts == 0
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        *BAD_AT_ONCE,
+        pytest.param(LLHTTP_DUMMY_CHARACTERS, id="llhttp-dummy-characters"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nX-Dummy: a\r\n\x01\x02", id="ctls-no-lf"),
+    ],
+)
+async def test_server_refuses_a_bad_head_cut_short_by_a_half_close(
+    start_server: StartServer, sent: bytes
+) -> None:
+    server, port = await start_server(head_timeout=LONG_HEAD_TIMEOUT)
+    with trio.fail_after(10):
+        assert await exchange(port, sent, half_close=True) == ERRORS[400]
+    assert server.stats.rejected[400] == 1
+    assert server.stats.closed_early == 0
+
+
+async def test_server_closes_quietly_on_a_half_close_in_a_head_valid_so_far(
+    start_server: StartServer,
+) -> None:
+    server, port = await start_server(head_timeout=LONG_HEAD_TIMEOUT)
+    with trio.fail_after(10):
+        assert await exchange(port, b"GET / HTTP/1.1\r\nHost: a\r\nX-Du", half_close=True) == b""
+    assert server.stats.closed_early == 1
+    assert not server.stats.rejected
+
+
 async def test_server_answers_an_unknown_transfer_coding_with_501(
     start_server: StartServer,
 ) -> None:

@@ -27,6 +27,12 @@ from tests.trioserve.conftest import (
     tls_connect,
     tls_exchange,
 )
+from trioserve.config import ServerConfig
+from trioserve.exchange import Rules
+from trioserve.responses import Responses
+from trioserve.stats import ServerStats
+from trioserve.tls_context import server_context
+from trioserve.tls_exchange import TlsExchange
 
 
 def client_hello(context: ssl.SSLContext) -> bytes:
@@ -101,6 +107,50 @@ async def test_tls_server_malformed_head_gets_the_plain_answer(
     assert not plain.startswith(b"HTTP/1.1 200 ")
     assert await tls_exchange(tls_port, client_context, head) == plain
     assert sum(server.stats.rejected.values()) == 1
+
+
+BAD_HEAD_NO_LF = b"GET / HTTP/1.1\r\nHost: a\r\nX-Dummy: a\r\n\x01\x02"  # bad for good, unended
+
+
+async def test_tls_server_refuses_a_bad_head_at_its_first_bad_line_and_at_eof(
+    start_tls_server: StartServer, client_context: ssl.SSLContext
+) -> None:
+    server, port = await start_tls_server(head_timeout=600)
+    error = Responses.build(b"hello", "text/plain").errors[400]
+    held_open = await tls_connect(port, client_context)
+    async with held_open:
+        await held_open.send_all(b"GET / HTTP/1.1\r\nHo st: a\r\n")
+        with trio.fail_after(10):  # a small fraction of the head timeout
+            assert await read_to_eof(held_open) == error
+    cut_short = await tls_connect(port, client_context)
+    # Closed as TCP: after its EOF, TLS could not send the close_notify of its own close.
+    async with cut_short.transport_stream:
+        await cut_short.send_all(BAD_HEAD_NO_LF)
+        await cut_short.transport_stream.send_eof()  # TCP's half-close, under TLS
+        with trio.fail_after(10):
+            assert await read_to_eof(cut_short) == error
+    assert server.stats.rejected[400] == 2
+
+
+def test_tls_exchange_close_notify_in_a_bad_head_gets_400(tls_files: TlsFiles) -> None:
+    context = server_context(str(tls_files.cert), str(tls_files.key))
+    server = TlsExchange(context, Rules.build(ServerConfig()), stats := ServerStats())
+    client_context = ssl.create_default_context(cafile=str(tls_files.ca))
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    while True:
+        try:
+            client.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            incoming.write(server.received(outgoing.read()))
+    client.write(BAD_HEAD_NO_LF)
+    with pytest.raises(ssl.SSLWantReadError):  # close_notify written; the server's awaited
+        client.unwrap()
+    incoming.write(server.received(outgoing.read()))  # the head and the close_notify at once
+    assert client.read(4096) == Responses.build(b"hello", "text/plain").errors[400]
+    assert server.answered
+    assert stats.rejected[400] == 1
 
 
 async def test_tls_server_garbage_instead_of_client_hello_closes_quietly(
