@@ -50,7 +50,6 @@ from trioserve.chunked_body import BodyEnd, ChunkedBody
 from trioserve.config import ServerConfig
 from trioserve.field_lines import FieldLines
 from trioserve.head_fields import (
-    BAD_REQUEST,
     NO_BODY,
     PLAIN_FIELDS,
     Framing,
@@ -61,6 +60,7 @@ from trioserve.head_scanner import (
     HEAD_TOO_LARGE,
     NEED_MORE,
     REQUEST_LINE,
+    URI_TOO_LONG,
     HeadComplete,
     HeadRejected,
     HeadScanner,
@@ -204,9 +204,11 @@ class Exchange:
         A head cut short but valid so far counts as closed early; anything else just ends.
         """
         if self.phase is HEAD:
-            lines, so_far = self._lines, self._head
-            if lines is not None and so_far is not None and lines.at_eof() is not None:
-                return self._refuse(bytes(so_far), BAD_REQUEST, after=CLOSED)
+            lines, head = self._lines, self._head
+            if lines is not None and head is not None:
+                fault = lines.at_eof(head)
+                if fault is not None:
+                    return self._refuse(head, fault, after=CLOSED)
             self._stats.closed_early += 1
         self.phase = CLOSED
         return b""
@@ -224,19 +226,17 @@ class Exchange:
             scanner = self._scanner = HeadScanner(config.max_head, config.max_request_line)
             self.phase = HEAD
         result = scanner.feed(data)
-        so_far = self._head
+        so_far, lines = self._head, self._lines
         if result is NEED_MORE:
             # In pieces: the lines so far are judged now (the whole head once more at its end).
-            if so_far is None:
+            if so_far is None or lines is None:
                 so_far = self._head = bytearray(data)
-                self._lines = FieldLines()
+                lines = self._lines = FieldLines()
             else:
-                so_far += data
-            lines = self._lines
-            assert lines is not None  # made with _head
-            fault = lines.feed(data)
+                so_far.extend(data)  # in place: it is self._head, the buffer the judge reads
+            fault = lines.feed(so_far)
             if fault is not None:
-                out.append(self._refuse(bytes(so_far), fault))
+                out.append(self._refuse(so_far, fault))
             return b""
         stream = data if so_far is None else bytes(so_far) + data
         if isinstance(result, HeadComplete):
@@ -247,23 +247,28 @@ class Exchange:
                 out.append(self._answer(head, verdict, unread=bool(rest)))
                 return rest  # pipelined bytes: the next head (with keep-alive), else ignored
             result = verdict
-        elif result is HEAD_TOO_LARGE:
+        elif result is HEAD_TOO_LARGE or result is URI_TOO_LONG:
             # A bad line within the limit comes first, as it would had the head come in more
-            # pieces (the lines of the earlier pieces are judged already).
-            lines = self._lines or FieldLines()
-            room = self._rules.config.max_head - (0 if so_far is None else len(so_far))
-            result = lines.feed(data[:room]) or result
+            # pieces. So the judge gets the same bytes whatever the split: all those the
+            # scanner may take without refusing (the earlier pieces lie within them), none it
+            # may not have seen when it refuses. That is max_head bytes, or for a request
+            # line max_request_line and one more (a CR there waits for its LF).
+            config = self._rules.config
+            limit = config.max_head if result is HEAD_TOO_LARGE else config.max_request_line + 1
+            result = (lines or FieldLines()).feed(stream[:limit]) or result
         assert isinstance(result, HeadRejected)
         out.append(self._refuse(stream, result))
         return b""
 
-    def _refuse(self, stream: bytes, result: HeadRejected, after: Phase = LINGER) -> bytes:
-        """Refused (by the scanner or by the field rules): the status to send, counted, logged."""
+    def _refuse(
+        self, stream: bytes | bytearray, result: HeadRejected, after: Phase = LINGER
+    ) -> bytes:
+        """Refused (by the scanner or by the line rules): the status to send, counted, logged."""
         self._head = self._lines = self._scanner = None
         response = self._rules.responses.errors[result.status]
         self._stats.rejected[result.status] += 1
         if self._log is not None:
-            self._log(stream, result.status, len(response))
+            self._log(bytes(stream), result.status, len(response))
         self.phase = after
         return response
 

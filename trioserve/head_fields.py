@@ -34,6 +34,8 @@ apart: those a field breaks whatever lines follow (a Host that is not a host, a 
 Content-Length values that differ, Transfer-Encoding with Content-Length or in HTTP/1.0, a
 coding after chunked), which ``take`` reports at once, and those only the whole head can break
 (no Host, a coding list that does not end in chunked), which ``framing`` judges at the end.
+``take_unfinished`` applies the first kind to a line the stream ended in, as far as its
+beginning shows them (its name; a Content-Length or coding list so far; not a Host value).
 """
 
 from __future__ import annotations
@@ -144,37 +146,66 @@ class FieldTally:
         self._codings: int | None = None
         self._chunked_last = False  # the last coding so far is chunked
 
-    def take(self, block: bytes, start: int, end: int) -> bool:
+    def take(self, block: bytes | bytearray, start: int, end: int) -> bool:
         """Add the framing fields of the field lines in ``block[start:end]``.
 
         False when one breaks a rule that no later line can mend (the head gets 400). The
         lines must be whole and keep the grammar (``FIELD_LINES`` matches them).
         """
         for raw_name, raw_value in _FRAMING_FIELD.findall(block, start, end):
-            name = raw_name.lower()
-            value = raw_value.strip(_OWS)
-            if name == b"host":
-                self._hosts += 1
-                if self._hosts > 1 or _HOST.fullmatch(value) is None:
-                    return False
-            elif name == b"content-length":
-                if self._codings is not None or not self._take_length(value):
-                    return False
-            # Transfer-Encoding: faulty framing in HTTP/1.0, and next to a length (§6.1).
-            elif not self._http11 or self._length is not None or not self._take_codings(value):
+            if not self._take(raw_name.lower(), raw_value.strip(_OWS), whole=True):
                 return False
         return True
 
-    def _take_length(self, value: bytes) -> bool:
-        """Every element a run of digits, all of them and any earlier value the same."""
-        for element in _list_elements(value):
-            if not element.isdigit() or len(element) > MAX_LENGTH_DIGITS:
+    def take_unfinished(self, block: bytes | bytearray, start: int, end: int) -> bool:
+        """Add the framing field of ``block[start:end]``, a field line that will never end (the
+        stream ended in it); ``UNFINISHED_FIELD_LINE`` matches it. The tally is done after it.
+
+        False when no bytes could have mended it: its name breaks a rule whatever its value
+        follows (a second Host, Content-Length and Transfer-Encoding together, Transfer-Encoding
+        in HTTP/1.0), or its value's beginning does (a Content-Length element that is not
+        digits, or not the length; a coding after chunked). A Host value is not judged: its
+        grammar does not hold for every beginning of a host (``[::1`` is none, ``[::1]`` is).
+        """
+        matched = _FRAMING_FIELD.match(block, start, end)
+        if matched is None:
+            return True  # no framing field, or its name not ended yet
+        return self._take(matched[1].lower(), matched[2].strip(_OWS), whole=False)
+
+    def _take(self, name: bytes, value: bytes, *, whole: bool) -> bool:
+        """One framing field, its name lower-cased, its value without OWS around it.
+
+        ``whole``: its line has ended; else ``value`` is only the beginning of one. The rules
+        its name breaks come first: no value could mend them.
+        """
+        if name == b"host":
+            self._hosts += 1
+            return self._hosts == 1 and (not whole or _HOST.fullmatch(value) is not None)
+        if name == b"content-length":
+            return self._codings is None and self._take_length(value, whole)
+        # Transfer-Encoding: faulty framing in HTTP/1.0, and next to a length (§6.1). A coding
+        # after chunked is one however the value ends, so a beginning is judged as a value.
+        return self._http11 and self._length is None and self._take_codings(value)
+
+    def _take_length(self, value: bytes, whole: bool) -> bool:
+        """Every element a run of digits, all of them and any earlier value the same.
+
+        Not ``whole``, the last element is only the beginning of one: it must begin the length,
+        and keep the digits rule, which holds for every beginning of an element that keeps it
+        (so one that breaks it now breaks it for good).
+        """
+        elements = _list_elements(value)
+        last = b"" if whole else elements.pop()
+        for element in elements:
+            if not _is_length(element):
                 return False
             if self._length is None:
                 self._length = element
             elif element != self._length:
                 return False  # "5" and "05" too: the same number, yet RFC 9112 §6.3 says invalid
-        return True
+        if not last:
+            return True
+        return _is_length(last) and (self._length is None or self._length.startswith(last))
 
     def _take_codings(self, value: bytes) -> bool:
         """Chunked must come last, once: any coding after it breaks the head for good."""
@@ -203,12 +234,17 @@ class FieldTally:
         return Framing(content_length) if content_length else NO_BODY
 
 
+def _is_length(element: bytes) -> bool:
+    """A Content-Length element: digits, not too many of them."""
+    return element.isdigit() and len(element) <= MAX_LENGTH_DIGITS
+
+
 def _list_elements(value: bytes) -> list[bytes]:
     """A comma-separated field value's elements, without OWS, lower-cased (empty ones kept)."""
     return [element.strip(_OWS).lower() for element in value.split(b",")]
 
 
-def is_http11(head: bytes, start: int) -> bool:
+def is_http11(head: bytes | bytearray, start: int) -> bool:
     """The request line (up to ``start``) ends "HTTP/1.<minor>"; 1.2 and above count as 1.1.
 
     RFC 9110 §2.5: a recipient treats a higher minor version as the highest it implements.

@@ -73,7 +73,8 @@ NEED_MORE: Final = NeedMore()
 ScanResult = HeadComplete | HeadRejected | NeedMore
 
 _BAD_REQUEST: Final = HeadRejected(400)
-_URI_TOO_LONG: Final = HeadRejected(414)
+#: The scanner's 414, this very object whichever rule gives it.
+URI_TOO_LONG: Final = HeadRejected(414)
 #: The scanner's 431, this very object whichever rule gives it.
 HEAD_TOO_LARGE: Final = HeadRejected(431)
 
@@ -97,12 +98,29 @@ def _any_prefix_of(literal: bytes, then: bytes) -> bytes:
 
 
 #: A request line not ended yet that some bytes could still make one: its full match is
-#: exactly a prefix of a ``REQUEST_LINE`` match (``field_lines`` asks it at EOF).
+#: exactly a prefix of a ``REQUEST_LINE`` match (``unfinished_request_line`` asks it).
 UNFINISHED_REQUEST_LINE: Final = re.compile(
     TCHAR + b"*|" + TCHAR + b"+ (?:" + _TARGET_BYTE + b"+"
     + _any_prefix_of(_VERSION, rb"(?:[0-9]\r?)?") + b")?"
 )  # fmt: skip
 _TERMINATOR: Final = re.compile(rb"\n\r?\n")
+#: The bytes that lengthen a request line's method (before its first space), then its target.
+_PART_BYTES: Final = (re.compile(TCHAR + b"*"), re.compile(_TARGET_BYTE + b"*"))
+
+
+def unfinished_request_line(line: bytes | bytearray, start: int, spaces: int) -> int | None:
+    """Judge ``line``, a request line without its LF whose first ``start`` bytes some bytes could
+    still make one (``spaces`` of them spaces): the spaces it holds if some still could, else None.
+
+    The verdict is ``UNFINISHED_REQUEST_LINE``'s; it is asked only when the new bytes do more
+    than lengthen the method or the target, which a line that can still be finished does a
+    few times (at each of its two spaces, then at each byte of its short version), so a line
+    that comes in pieces costs time linear in its length however it is split.
+    """
+    now = spaces + line.count(b" ", start)
+    if now == spaces < 2 and _PART_BYTES[spaces].fullmatch(line, start) is not None:
+        return spaces
+    return now if UNFINISHED_REQUEST_LINE.fullmatch(line) is not None else None
 
 
 class HeadScanner:
@@ -151,7 +169,7 @@ class HeadScanner:
         if lf < 0:
             line += data[:room]
             shortest = len(line) - (line[-1] == _CR)  # a last CR may yet be followed by LF
-            return _URI_TOO_LONG if shortest > self._max_request_line else self._waiting()
+            return URI_TOO_LONG if shortest > self._max_request_line else self._waiting()
         rejected = self._check_request_line(line, data, lf)
         if rejected is not None:
             return rejected
@@ -168,7 +186,7 @@ class HeadScanner:
         # The stream starts with a visible byte, so an LF at data[0] has line bytes before it.
         before_lf = data[lf - 1] if lf else line[-1]
         if len(line) + lf - (before_lf == _CR) > self._max_request_line:
-            return _URI_TOO_LONG
+            return URI_TOO_LONG
         if line:
             matched = _REQUEST_LINE.fullmatch(line + data[:lf])
         else:  # the common case: the whole line in one piece, checked without a copy

@@ -4,6 +4,8 @@
     out = exchange.received(data)    # handshake records and encrypted responses to send
     exchange.answered                # whether that ``out`` holds a response
     exchange.phase                   # what the connection waits for next (the inner one's)
+    out = exchange.timed_out()       # its deadline passed: a last word (a 408) encrypted, or b""
+    out = exchange.client_closed()   # EOF in TCP: a last word (a 400) encrypted, or b""
 
 It has ``Exchange``'s interface and wraps one: the handshake, then the plaintext goes through
 the same head parser, limits and answers as plain HTTP. The TLS state is an ``ssl.SSLObject``

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.trioserve.conftest import AB_REQUEST, CURL_REQUEST, EXACT_RESPONSE
-from tests.trioserve.test_field_lines import judged_only_at_its_lf, settled
+from tests.trioserve.test_field_lines import left_to_its_lf, settled
 from tests.trioserve.test_head_fields import (
     WE_REFUSE_WHAT_H11_ACCEPTS,
     GeneratedHead,
@@ -19,7 +19,7 @@ from tests.trioserve.test_head_fields import (
     h11_accepts,
     rfc_equivalent,
 )
-from tests.trioserve.test_head_scanner import cuts_for, split_at
+from tests.trioserve.test_head_scanner import cuts_for, limits, split_at, streams
 from trioserve.config import ServerConfig
 from trioserve.exchange import BODY, CLOSED, HEAD, IDLE, KNOWN_REQUESTS, LINGER, Exchange, Rules
 from trioserve.head_fields import NO_BODY, check_fields
@@ -212,6 +212,23 @@ def test_exchange_eof_in_a_bad_head_sends_400_then_closes() -> None:
     assert (stats.rejected[400], stats.closed_early) == (1, 0)
 
 
+@pytest.mark.parametrize(
+    "unfinished",
+    [
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost:",
+        b"GET / HTTP/1.0\r\nTransfer-Encoding:",
+        b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length:",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x",
+    ],
+    ids=["second-host", "coding-in-http10", "length-after-coding", "length-not-digits"],
+)
+def test_exchange_eof_in_a_framing_field_no_value_could_mend_sends_400(unfinished: bytes) -> None:
+    exchange, stats = new_exchange()
+    assert exchange.received(unfinished) == b""
+    assert exchange.client_closed() == RESPONSES.errors[400]
+    assert (stats.rejected[400], stats.closed_early) == (1, 0)
+
+
 def test_exchange_eof_between_keep_alive_requests_is_not_early() -> None:
     exchange, stats = new_exchange(keep_alive=True)
     exchange.received(CURL_REQUEST)
@@ -242,12 +259,22 @@ def test_exchange_logs_every_answer_with_its_status_and_size() -> None:
     ("first", "bad"),
     [
         (b"GET /", b"\x01 HTTP/1.1\r\n"),
+        (b"GET /", b"\x01abc"),
+        (b"GET / HTTP/1.1\r", b"X"),
         (b"GET / HTTP/1.1\r\nHost: a\r\n", b"\rZ"),
         (b"GET / HTTP/1.1\r\n", b"Ho st: a\r\n"),
         (b"GET / HTTP/1.1\r\nHost: a\r\n", b"Host: b\r\n"),
         (b"GET / HTTP/1.1\r\nHost: a\r\nX-Dummy: a\r\n", b"aaa\r\n"),
     ],
-    ids=["ctl-in-the-target", "bare-cr", "space-in-a-name", "second-host", "no-colon"],
+    ids=[
+        "ctl-in-the-target",
+        "ctl-in-the-target-before-its-lf",
+        "bare-cr-in-the-request-line",
+        "bare-cr",
+        "space-in-a-name",
+        "second-host",
+        "no-colon",
+    ],
 )
 @pytest.mark.parametrize("keep_alive", [False, True], ids=["first-request", "later-request"])
 def test_exchange_head_in_pieces_is_refused_at_its_first_bad_line(
@@ -274,6 +301,31 @@ def test_exchange_bad_line_is_400_only_if_its_lf_is_within_max_head_whatever_the
     stream: bytes, status: int, cut: int | None
 ) -> None:
     exchange, stats = new_exchange(max_head=40)
+    pieces = [stream] if cut is None else [stream[:cut], stream[cut:]]
+    assert b"".join(exchange.received(piece) for piece in pieces) == RESPONSES.errors[status]
+    assert stats.rejected == {status: 1}
+
+
+LONG = b"a" * 60
+
+
+@pytest.mark.parametrize(
+    ("stream", "status"),
+    [
+        (b"GET /\x01" + LONG, 400),
+        (b"GET /a\r" + LONG, 400),
+        (b"GET / HTTP/1.1\rX" + LONG, 400),
+        (b"GET /" + LONG, 414),
+        (b"GET /" + b"a" * 35 + b"\r" + LONG, 400),  # a CR may be the byte after the limit
+        (b"GET /" + b"a" * 36 + b"\x01" + LONG, 414),  # not a byte further
+    ],
+    ids=["ctl", "cr", "bare-cr", "long", "cr-at-the-limit", "ctl-past-the-limit"],
+)
+@pytest.mark.parametrize("cut", [None, 1, 6, 17, 40, 41, 42])
+def test_exchange_bad_request_line_is_400_only_if_it_shows_within_the_limit_whatever_the_split(
+    stream: bytes, status: int, cut: int | None
+) -> None:
+    exchange, stats = new_exchange(max_request_line=40)
     pieces = [stream] if cut is None else [stream[:cut], stream[cut:]]
     assert b"".join(exchange.received(piece) for piece in pieces) == RESPONSES.errors[status]
     assert stats.rejected == {status: 1}
@@ -348,8 +400,24 @@ def test_exchange_eof_in_a_head_refuses_what_its_bytes_settle_whatever_the_split
     assert got in ([], [400])
     if got:
         assert settled(sent)
-    elif not judged_only_at_its_lf(sent[sent.rfind(b"\n") + 1 :]):
+    elif not left_to_its_lf(sent):
         assert not settled(sent)
+
+
+@FUZZ
+@given(stream=streams, limit=limits, data=st.data())
+def test_exchange_answers_arbitrary_bytes_and_their_eof_alike_whatever_the_split(
+    stream: bytes, limit: tuple[int, int], data: st.DataObject
+) -> None:
+    max_head, max_request_line = limit
+    answers = []
+    for cuts in ([], data.draw(cuts_for(stream))):
+        exchange, _ = new_exchange(
+            keep_alive=True, max_head=max_head, max_request_line=max_request_line
+        )
+        answers.append(statuses(fed(exchange, stream, cuts) + exchange.client_closed()))
+    whole, split = answers
+    assert split == whole
 
 
 # -- the fast path agrees with the full rules; splits never change the answers ----------------
