@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 from pathlib import Path
 
 from trioload.config import LoadConfig, UsageError, parse_url
@@ -50,7 +51,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         progress=not args.quiet,
         json_path=args.json_path,
         engine=args.engine,
-        workers=min(args.workers, args.concurrency, requests or args.concurrency),
+        workers=args.workers,
         rate=args.rate,
         start_at=args.start_at,
         interval=args.interval,
@@ -78,6 +79,9 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     )
     if args.segment is not None:
         config = segment_config(config, *args.segment)
+    # -W: no more processes than this process's connections, or requests, to share
+    busiest = min(config.concurrency, config.requests or config.concurrency)
+    config = dataclasses.replace(config, workers=min(config.workers, busiest))
     if config.gnuplot_path and config.workers > 1:
         raise UsageError("-g writes one line per request from one process: leave out -W")
     if target.tls:

@@ -82,7 +82,6 @@ def segment_config(whole: LoadConfig, index: int, count: int) -> LoadConfig:
         whole,
         requests=requests,
         concurrency=concurrency,
-        workers=min(whole.workers, concurrency, requests or concurrency),
         schedule_part=(index, count),
         segment=Segment(index, count, whole.requests, whole.concurrency),
     )
@@ -126,21 +125,22 @@ def record(config: LoadConfig) -> dict[str, Any] | None:
 def merge_problems(reports: list[dict[str, Any]], names: list[str]) -> list[str]:
     """Why these reports (read from the files ``names``) are not the segments of one whole
     test; empty when they are, or when none of them is a segment."""
-    records = [report.get("segment") for report in reports]
-    if all(r is None for r in records):
+    maybe = [report.get("segment") for report in reports]
+    plain = [name for name, record in zip(names, maybe, strict=True) if record is None]
+    if len(plain) == len(reports):
         return []
-    plain = [name for name, r in zip(names, records, strict=True) if r is None]
     if plain:
         return [f"{', '.join(plain)}: not a segment, while the other runs are"]
-    tests = [r["test"] for r in records if r is not None]
-    counts = sorted({r["count"] for r in records if r is not None})
+    records = [record for record in maybe if record is not None]  # all of them, now
+    tests = [record["test"] for record in records]
+    counts = sorted({record["count"] for record in records})
     if len(counts) > 1:
         return [f"segments of different cuts: of {' and of '.join(map(str, counts))}"]
     problems = [p for key in tests[0] if (p := _difference(key, tests, names))]
     if problems:
         return [f"segments of different tests: {'; '.join(problems)}"]
     count = counts[0]
-    seen = Counter(r["index"] for r in records if r is not None)
+    seen = Counter(record["index"] for record in records)
     repeated = sorted(i for i, n in seen.items() if n > 1)
     missing = sorted(set(range(count)) - seen.keys())
     if repeated:

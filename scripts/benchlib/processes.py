@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from trioload.compare.procfs import process_tree_cpu_s
+
 from .machine import is_listening
 
-_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 _POLL_SECONDS = 0.02
 GNU_TIME = Path("/usr/bin/time")
 
@@ -107,52 +108,6 @@ def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Fi
         )
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name (which may hold spaces)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rindex(")") + 2 :].split()
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _stat_fields(int(entry))
-            if fields is not None:
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    return children
-
-
-def tree_pids(root: int) -> list[int]:
-    """``root`` and every live descendant (nginx's and trioserve's workers, trioload's)."""
-    children = _children_map()
-    found: list[int] = []
-    pending = [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, []))
-    return found
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """utime+stime of ``root`` and every live descendant, plus what they reaped (cutime+cstime).
-
-    nginx's and trioserve's workers are live children of their master, so a process's own
-    cutime/cstime alone would miss them.
-    """
-    ticks = 0
-    for pid in tree_pids(root):
-        fields = _stat_fields(pid)
-        if fields is not None:
-            # After "pid (comm) ", index 0 is state; utime, stime, cutime, cstime are 11..14.
-            ticks += sum(int(value) for value in fields[11:15])
-    return ticks / _TICKS_PER_SECOND
-
-
 class Server:
     """A peer process in its own session (stopping it takes its workers too), its output in
     ``log_path``; ``start`` runs ``argv`` (again, after a kill) and waits until it listens."""
@@ -195,7 +150,8 @@ class Server:
             os.killpg(self.pid, signum)
 
     def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.pid)
+        """CPU of the server's whole process tree (workers, reaped children); 0.0 once gone."""
+        return process_tree_cpu_s(self.pid) or 0.0
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from trioload.results.merge import last_json_document
 
 #: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
 AB_SOCKET_TIMEOUT_S = 30
@@ -119,24 +120,6 @@ def trioload_argv(
     return [exe, "-c", str(concurrency), "-n", str(requests), "--json", "-", *extra, url]
 
 
-def find_json_object(text: str) -> dict[str, Any] | None:
-    """The last top-level JSON object in ``text`` (one line or pretty-printed), if any.
-
-    Objects are looked for where a line starts with "{", so log lines around the report
-    don't get in the way.
-    """
-    decoder = json.JSONDecoder()
-    starts = [match.start() for match in re.finditer(r"^\{", text, re.MULTILINE)]
-    for start in reversed(starts):
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
 def dig(report: dict[str, Any], *keys: str) -> float | None:
     """``report[k1][k2]...`` as a float, or None when any key is missing or not a number."""
     value: Any = report
@@ -155,7 +138,7 @@ def parse_json_report(text: str) -> LoadResult:
     Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99; any that
     is missing is shown as unknown rather than failing the run.
     """
-    report = find_json_object(text)
+    report = last_json_document(text)
     if report is None:
         return LoadResult(error="no JSON report on stdout")
     return LoadResult(

@@ -1,13 +1,14 @@
-"""The plain parsing in ``benchlib.processes``: GNU time's peak RSS and /proc/PID/stat."""
+"""``benchlib.processes``: GNU time's peak RSS, and a server's CPU (``trioload.compare.procfs``
+reads /proc/PID/stat; its parsing is tested with it)."""
 
 from __future__ import annotations
 
-import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from scripts.benchlib.processes import Finished, _peak_rss_kb, _stat_fields
+from scripts.benchlib.processes import Finished, Server, _peak_rss_kb
 
 
 def test_peak_rss_kb_reads_gnu_times_figure(tmp_path: Path) -> None:
@@ -33,15 +34,15 @@ def test_peak_rss_kb_without_a_report_is_unknown(tmp_path: Path) -> None:
     assert _peak_rss_kb(tmp_path / "absent") is None
 
 
-def test_stat_fields_start_after_the_command_name() -> None:
-    fields = _stat_fields(os.getpid())
-    assert fields is not None
-    assert fields[0] in "RSD"  # state: this process is running
-    assert int(fields[1]) == os.getppid()
-
-
-def test_stat_fields_of_a_gone_process_is_none() -> None:
-    assert _stat_fields(2**22 + 1) is None  # above the kernel's pid_max limit
+def test_server_cpu_seconds_counts_a_live_tree_and_is_zero_once_gone(tmp_path: Path) -> None:
+    server = Server("peer", ["true"], tmp_path / "peer.log", host="127.0.0.1", port=1)
+    server.proc = subprocess.Popen(["sleep", "30"])
+    try:
+        assert server.cpu_seconds() >= 0.0
+    finally:
+        server.proc.kill()
+        server.proc.wait()
+    assert server.cpu_seconds() == 0.0  # reaped: procfs has no figure, the bench counts none
 
 
 def test_finished_cpu_is_user_plus_system() -> None:

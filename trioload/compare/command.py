@@ -27,7 +27,7 @@ from trioload.compare.summary import summarize
 from trioload.config import UsageError
 from trioload.configure import config_from_args
 from trioload.flags import add_run_flags
-from trioload.output.outputs import check_writable, write_stderr, write_stdout
+from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_stderr, write_stdout
 from trioload.run.fdlimit import check_fd_limit
 from trioload.run.preflight import TargetError
 
@@ -49,12 +49,10 @@ SIGTERM (the comparison covers the rounds completed). Servers started with --ser
 stopped.
 """
 
-#: run flags that write one run's output: compare keeps every run whole in its --json instead.
+#: run flags that write one run's output: compare keeps every run whole in its --json instead
+#: (its own --json takes the run's place).
 _ONE_RUN_OUTPUTS = {
-    "gnuplot_path": "-g",
-    "csv_path": "-e",
-    "hdr_log_path": "--hdr-log",
-    "hgrm_path": "--hgrm",
+    **{field: flag for field, flag in OUTPUT_FLAGS.items() if field != "json_path"},
     "html": "-w",
     "start_at": "--start-at",
 }
@@ -137,7 +135,7 @@ def plan_from_args(args: argparse.Namespace) -> ComparePlan:
     args.json_path = None  # compare's own --json took the flag's place
     for name, url in names_urls:
         args.url = url
-        config = dataclasses.replace(config_from_args(args), progress=False, json_path=None)
+        config = dataclasses.replace(config_from_args(args), progress=False)
         targets.append(Target(name, config, serve=serve.get(name), pid=pids.get(name)))
     baseline = args.baseline if args.baseline is not None else names[0]
     if baseline not in names:

@@ -20,6 +20,7 @@ from trioload.compare.summary import MetricComparison, Summary, TargetSummary
 from trioload.results.result import lead_phase_of
 from trioload.results.result import to_json_dict as run_json
 from trioload.results.tally import new_histogram
+from trioload.results.timeline import decode_into
 
 #: what marks a comparison's JSON apart from a run's.
 KIND = "trioload-compare"
@@ -145,16 +146,14 @@ def target_figures(document: dict[str, Any]) -> list[TargetFigures]:
 
 
 def _figures(target: dict[str, Any]) -> TargetFigures:
-    histogram = new_histogram()
-    phase = "total"
-    for run in target["runs"]:
-        if not run["counted"]:
-            continue
-        result = run["result"]
-        phase = lead_phase_of(result.get("rate"))
-        encoded = result["hdr"].get(phase)
-        if encoded:
-            histogram.add(HdrHistogram.decode(encoded.encode("ascii")))
+    counted = [run["result"] for run in target["runs"] if run["counted"]]
+    # every run of a comparison has the same flags, so the same lead latency
+    phase = lead_phase_of(counted[0].get("rate")) if counted else "total"
+    encodings = [encoded for result in counted if (encoded := result["hdr"].get(phase))]
+    try:
+        histogram = decode_into(new_histogram(), encodings)
+    except Exception as exc:  # hdrh raises its own exceptions besides binascii's and zlib's
+        raise ValueError(f"a histogram that does not decode ({exc!r})") from None
     return TargetFigures(
         target["name"], _triple(target["rps"]), _triple(target["server_cpu_us_per_request"]),
         histogram, phase,

@@ -69,9 +69,8 @@ def parse_stat(text: str) -> ProcStat:
         raise ValueError(f"not a /proc/PID/stat line: {text[:80]!r}") from None
 
 
-def tree_ticks(stats: Iterable[ProcStat], root: int) -> int | None:
-    """The CPU (clock ticks) of ``root`` and all its descendants, as found in ``stats``: each
-    one's own user and system time, and that of the children each has reaped; None when
+def tree(stats: Iterable[ProcStat], root: int) -> list[ProcStat] | None:
+    """``root`` and all its descendants, as found in ``stats`` (``root`` first); None when
     ``root`` is not in ``stats``."""
     by_pid: dict[int, ProcStat] = {}
     children: defaultdict[int, list[int]] = defaultdict(list)
@@ -80,7 +79,7 @@ def tree_ticks(stats: Iterable[ProcStat], root: int) -> int | None:
         children[stat.ppid].append(stat.pid)
     if root not in by_pid:
         return None
-    total = 0
+    found: list[ProcStat] = []
     seen: set[int] = set()
     todo = [root]
     while todo:
@@ -88,10 +87,19 @@ def tree_ticks(stats: Iterable[ProcStat], root: int) -> int | None:
         if pid in seen:  # a table taken over time may be inconsistent: never loop
             continue
         seen.add(pid)
-        stat = by_pid[pid]
-        total += stat.utime_ticks + stat.stime_ticks + stat.cutime_ticks + stat.cstime_ticks
+        found.append(by_pid[pid])
         todo.extend(children.get(pid, ()))
-    return total
+    return found
+
+
+def tree_ticks(stats: Iterable[ProcStat], root: int) -> int | None:
+    """The CPU (clock ticks) of ``root`` and all its descendants, as found in ``stats``: each
+    one's own user and system time, and that of the children each has reaped; None when
+    ``root`` is not in ``stats``."""
+    found = tree(stats, root)
+    if found is None:
+        return None
+    return sum(s.utime_ticks + s.stime_ticks + s.cutime_ticks + s.cstime_ticks for s in found)
 
 
 def group_alive_in(texts: Iterable[str], pgid: int) -> bool:

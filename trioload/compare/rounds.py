@@ -14,11 +14,11 @@ from trioload.compare.outcome import Outcome, RunRecord
 from trioload.compare.plan import ComparePlan, Target
 from trioload.compare.procfs import pid_alive, process_tree_cpu_s
 from trioload.compare.servers import ServerError, ServeSpec, serving
+from trioload.compare.summary import METRICS
 from trioload.config import LoadConfig
-from trioload.engine.tls import client_context, server_hostname
 from trioload.output.outputs import write_stderr
 from trioload.results.result import RunResult
-from trioload.run.preflight import TargetError, find_target
+from trioload.run.preflight import TargetError, knock
 from trioload.run.process import run_in_process
 from trioload.run.workers import run_workers
 
@@ -54,14 +54,8 @@ async def _serve_and_run(plan: ComparePlan, outcome: Outcome) -> None:
     async with serving(specs) as served:
         pids = {t.name: t.pid for t in plan.targets if t.pid is not None} | served
         for target in plan.targets:
-            await _knock(target.config)
+            await knock(target.config)
         await _Rounds(plan, pids, outcome).run()
-
-
-async def _knock(config: LoadConfig) -> None:
-    """One connection (over https one handshake) to the target, as a single run's preflight."""
-    tls = (client_context(config), server_hostname(config)) if config.target.tls else None
-    await find_target(config.peer, probe=True, tls=tls, local_address=config.local_address)
 
 
 async def _stop_on_signal(
@@ -148,7 +142,7 @@ def _when(plan: ComparePlan, index: int) -> str:
 def _progress_line(plan: ComparePlan, record: RunRecord) -> str:
     """A line on stderr per run, so that a long comparison shows where it is."""
     result = record.result
-    p99 = result.latency_ms.get(result.lead_phase, {}).get("p99")
+    p99 = METRICS["p99"](record)
     words = [
         f"{_when(plan, record.round)}  {record.target}: {result.requests_per_second:,.0f} req/s"
     ]

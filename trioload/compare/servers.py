@@ -13,15 +13,16 @@ import os
 import shlex
 import signal
 import socket
-import struct
 import subprocess
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 
 import trio
 
 from trioload.compare.procfs import group_alive
+from trioload.run.preflight import RESET_ON_CLOSE
 
 #: stderr kept of each server, to quote its last lines.
 STDERR_KEPT_BYTES = 8192
@@ -38,8 +39,6 @@ CONNECT_TIMEOUT_S = 1.0
 STDERR_SETTLE_S = 0.5
 #: after SIGKILL, how long to wait for the process to be reaped.
 KILL_WAIT_S = 5.0
-
-_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 class ServerError(Exception):
@@ -242,7 +241,7 @@ async def _ready(server: _Server, ready_timeout: float) -> None:
         nursery.start_soon(watch, nursery.cancel_scope)
         listening = False
         with trio.move_on_after(ready_timeout) as timer:
-            await _poll_until_accepting(server.spec.host, server.spec.port)
+            await _poll_until(partial(_accepts, server.spec.host, server.spec.port))
             listening = True
         nursery.cancel_scope.cancel()
     if listening:
@@ -273,9 +272,10 @@ def _describe_status(returncode: int) -> str:
     return f"exited with status {returncode}"
 
 
-async def _poll_until_accepting(host: str, port: int) -> None:
+async def _poll_until(done: Callable[[], Awaitable[bool]]) -> None:
+    """Ask ``done`` until it says yes, the pauses between doubling up to ``LONGEST_POLL_S``."""
     pause = FIRST_POLL_S
-    while not await _accepts(host, port):
+    while not await done():
         await trio.sleep(pause)
         pause = min(pause * 2, LONGEST_POLL_S)
 
@@ -292,7 +292,7 @@ async def _accepts(host: str, port: int) -> bool:
             return False
     if stream is None:
         return False
-    stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+    stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
     await stream.aclose()
     return True
 
@@ -308,7 +308,7 @@ async def _stop(server: _Server, grace: float) -> None:
     in its group to exit, then SIGKILL whatever is left, and reap the server."""
     with trio.move_on_after(grace):
         await server.process.wait()
-        await _group_gone(server.process.pid)
+        await _poll_until(partial(_group_gone, server.process.pid))
     # Once the group is empty and the server reaped, this finds no one (ESRCH). The group's
     # number stays taken while any member, zombie or not, is left: only an empty group's
     # number could have gone to a new process since, a race against pid wrap-around.
@@ -317,12 +317,9 @@ async def _stop(server: _Server, grace: float) -> None:
         await server.process.wait()
 
 
-async def _group_gone(pgid: int) -> None:
-    """Return once no process of group ``pgid`` is alive."""
-    pause = FIRST_POLL_S
-    while _group_alive(pgid):
-        await trio.sleep(pause)
-        pause = min(pause * 2, LONGEST_POLL_S)
+async def _group_gone(pgid: int) -> bool:
+    """Whether no process of group ``pgid`` is alive (a poll of ``_poll_until``)."""
+    return not _group_alive(pgid)
 
 
 def _group_alive(pgid: int) -> bool:

@@ -45,6 +45,13 @@ class Estimate:
     ci95: tuple[float, float]  # (lo, hi)
     n: int
 
+    @property
+    def relative_halfwidth(self) -> float:
+        """Half the interval's width over the median (0.05: the median +-5%); the median must
+        be positive."""
+        lo, hi = self.ci95
+        return (hi - lo) / 2 / self.median
+
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
@@ -301,8 +308,7 @@ def rounds_for_width(values: Sequence[float], target_halfwidth: float) -> int | 
     found = estimate(values)
     if not found.median > 0:
         raise ValueError("a relative width needs a positive median")
-    lo, hi = found.ci95
-    halfwidth = (hi - lo) / 2 / found.median
+    halfwidth = found.relative_halfwidth
     if halfwidth <= target_halfwidth:
         return None
     return math.ceil(found.n * (halfwidth / target_halfwidth) ** 2)

@@ -210,8 +210,7 @@ def _wide_intervals(
         estimate = target.estimates.get(metric)
         if estimate is None or estimate.median <= 0 or estimate.n < 2:
             continue
-        lo, hi = estimate.ci95
-        halfwidth = (hi - lo) / 2 / estimate.median
+        halfwidth = estimate.relative_halfwidth
         if halfwidth <= WIDE:
             continue
         rounds = stats.rounds_for_width(values_of(by_target[target.name], metric), NARROW)

@@ -187,12 +187,10 @@ class Shard:
     ) -> None:
         self.state = state
         self.tally = state.tally
-        self.family = family
         config = state.config
         self.new_socket = socket_factory(family, config.local_address, config.socket_buffer)
         self.log = state.log
         self.keep_alive = state.keep_alive
-        self.head_request = state.head_request
         #: what this shard's responses have been before, and the look-up of a whole one.
         self.known = KnownResponses(state.head_request)
         self.find_known = self.known.find
@@ -404,17 +402,18 @@ class Shard:
     def after_send(self, slot: Slot, sent: int, *, new: bool) -> None:
         """After the first send of ``sent`` bytes on a connection that is up: wait for room
         for the rest, or else for the response (``new``: the socket is not in the epoll set
-        yet; a kept connection is: it stays there between requests)."""
+        yet; else it is, waiting for whatever its last phase wanted: a kept connection stays
+        there between requests, a TLS one since its handshake)."""
         request = self.request
+        wait = self.poller.register if new else self.poller.modify
         if sent < len(request):
             slot.phase = _SENDING
             slot.unsent = memoryview(request)[sent:]
-            (self.poller.register if new else self.poller.modify)(slot.fd, OUT)
+            wait(slot.fd, OUT)
             return
         slot.sent = perf_counter_ns()
         slot.phase = _RECEIVING
-        if new:
-            self.poller.register(slot.fd, IN)
+        wait(slot.fd, IN)
 
     def _send_rest(self, slot: Slot) -> None:
         sock = slot.sock

@@ -125,8 +125,6 @@ class TlsShard(Shard):
         except OSError:
             self.fail(slot, Failure.WRITE, later=not registered)
             return
-        if registered and sent == len(request):
-            self.poller.modify(slot.fd, IN)
         self.after_send(slot, sent, new=not registered)
 
     def disconnect(self, slot: Slot) -> None:

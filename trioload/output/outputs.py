@@ -22,16 +22,21 @@ from trioload.output.htmlreport import format_html
 from trioload.output.report import format_text
 from trioload.results.result import RunResult, format_json
 
+#: the ``LoadConfig`` fields that name a file a run writes, and their flags: one list, for the
+#: checks before a run, for the workers (who write none of them) and for compare (which
+#: refuses those of one run).
+OUTPUT_FLAGS = {
+    "json_path": "--json",
+    "hdr_log_path": "--hdr-log",
+    "hgrm_path": "--hgrm",
+    "csv_path": "-e",
+    "gnuplot_path": "-g",
+}
+
 
 def output_paths(config: LoadConfig) -> dict[str, str]:
     """Flag → file, for the files a run writes ('-' is stdout, not a file)."""
-    paths = {
-        "--json": config.json_path,
-        "--hdr-log": config.hdr_log_path,
-        "--hgrm": config.hgrm_path,
-        "-e": config.csv_path,
-        "-g": config.gnuplot_path,
-    }
+    paths = {flag: getattr(config, field) for field, flag in OUTPUT_FLAGS.items()}
     return {flag: path for flag, path in paths.items() if path is not None and path != "-"}
 
 

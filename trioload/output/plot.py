@@ -12,7 +12,6 @@ matplotlib, an optional extra, is imported only to draw.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections import Counter
@@ -28,7 +27,7 @@ from trioload.argtypes import OneLineParser
 from trioload.compare.document import is_compare
 from trioload.config import UsageError
 from trioload.output.outputs import check_writable
-from trioload.results.merge import load_report
+from trioload.results.merge import load_report, read_document
 from trioload.results.result import lead_phase_of
 
 DEFAULT_OUTPUT = "trioload-plot.png"
@@ -317,10 +316,10 @@ def _compare_document(paths: Sequence[str]) -> dict[str, Any] | None:
     if len(paths) != 1:
         return None
     try:
-        document = json.loads(Path(paths[0]).read_text())
-    except (OSError, ValueError):
+        document = read_document(paths[0])
+    except UsageError:
         return None  # read_runs says what is wrong with it
-    return document if isinstance(document, dict) and is_compare(document) else None
+    return document if is_compare(document) else None
 
 
 def _drawing(args: argparse.Namespace, compared: dict[str, Any] | None) -> Callable[[], None]:

@@ -61,17 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
 def load_report(path: str) -> dict[str, Any]:
     """A trioload JSON report, alone in its file or at the end of a log (a pod's, where
     ``--json -`` wrote it last); UsageError for anything else."""
+    report = read_document(path)
+    needed = {"url", "hdr", "failures", "window_unix_s", "timeline", "interval_s"}
+    if not needed <= report.keys():
+        raise UsageError(f"{path} is not a trioload --json report (0.2 or later)")
+    return report
+
+
+def read_document(path: str) -> dict[str, Any]:
+    """The JSON object of a file, alone in it or ending a log; UsageError for anything else."""
     try:
         text = Path(path).read_text(errors="replace")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    report = last_json_document(text)
-    if report is None:
+    document = last_json_document(text)
+    if document is None:
         raise UsageError(f"{path} is not JSON, nor a log that ends with a JSON report")
-    needed = {"url", "hdr", "failures", "window_unix_s", "timeline", "interval_s"}
-    if not isinstance(report, dict) or not needed <= report.keys():
-        raise UsageError(f"{path} is not a trioload --json report (0.2 or later)")
-    return report
+    return document
 
 
 def last_json_document(text: str) -> dict[str, Any] | None:

@@ -20,7 +20,8 @@ import struct
 
 import trio
 
-from trioload.config import Target
+from trioload.config import LoadConfig, Target
+from trioload.engine.tls import client_context, server_hostname
 from trioload.engine.wire import Address
 
 #: https: the run's TLS context and the name to check the certificate against.
@@ -32,7 +33,8 @@ PROBE_TIMEOUT_S = 3.0
 #: a connection that ends this way means nothing will listen for the whole run.
 _NOBODY_THERE = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH})
 
-_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+#: SO_LINGER on, timeout 0: a close then resets, leaving no TIME_WAIT behind a mere knock.
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 class TargetError(Exception):
@@ -54,6 +56,13 @@ async def find_target(
     if probe:
         await _knock(family, address, target, tls, local_address)
     return family, address
+
+
+async def knock(config: LoadConfig) -> None:
+    """Before runs made elsewhere (``-W`` workers, compare's rounds): the run's own check of
+    its target, once, over https with one handshake; TargetError as the run would say it."""
+    tls = (client_context(config), server_hostname(config)) if config.target.tls else None
+    await find_target(config.peer, probe=True, tls=tls, local_address=config.local_address)
 
 
 async def _knock(
@@ -81,7 +90,7 @@ async def _knock(
                         f"{os.strerror(exc.errno)}; is the server running?"
                     ) from None
                 return  # anything else: let the run meet it, request by request
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
             if tls is not None:
                 await _shake_hands(trio.SocketStream(sock), tls, _where(target, address))
 

@@ -20,8 +20,10 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import sys
+from typing import Any
 
 from trioload.config import LoadConfig, split
+from trioload.output.outputs import OUTPUT_FLAGS
 
 #: how the parent starts a worker; its configuration follows on stdin.
 WORKER_COMMAND = (sys.executable, "-m", "trioload.run.worker")
@@ -42,6 +44,7 @@ def worker_configs(config: LoadConfig, start_at: float | None = None) -> list[Lo
     # schedule (this process may be a segment of it), that is every (of * workers)-th from
     # place + i * of.
     place, of = config.schedule_part
+    quiet: dict[str, Any] = {"progress": False, "verbosity": 0, **dict.fromkeys(OUTPUT_FLAGS)}
     return [
         dataclasses.replace(
             config,
@@ -51,13 +54,7 @@ def worker_configs(config: LoadConfig, start_at: float | None = None) -> list[Lo
             workers=1,
             schedule_part=(place + i * of, of * workers) if config.rate is not None else (0, 1),
             start_at=start_at if start_at is not None else config.start_at,
-            progress=False,
-            verbosity=0,
-            json_path=None,
-            hdr_log_path=None,
-            hgrm_path=None,
-            csv_path=None,
-            gnuplot_path=None,
+            **quiet,
         )
         for i, c in enumerate(shares_c)
     ]

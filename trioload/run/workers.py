@@ -20,10 +20,9 @@ from typing import Any
 import trio
 
 from trioload.config import LoadConfig
-from trioload.engine.tls import client_context, server_hostname
 from trioload.output.outputs import write_stderr
 from trioload.results.result import RunResult, merge_reports
-from trioload.run.preflight import find_target
+from trioload.run.preflight import knock
 from trioload.run.process import PROGRESS_INTERVAL_S
 from trioload.run.progress import Progress
 from trioload.run.worker_protocol import (
@@ -42,9 +41,7 @@ WORKER_START_S = 1.0
 
 async def run_workers(config: LoadConfig) -> RunResult:
     """Run the worker processes, show their combined progress, merge their reports."""
-    # once here, not once per worker
-    tls = (client_context(config), server_hostname(config)) if config.target.tls else None
-    await find_target(config.peer, probe=True, tls=tls, local_address=config.local_address)
+    await knock(config)  # once here, not once per worker
     pool = _Workers(config)
     start = time.perf_counter()
     start_at = config.start_at

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trioload.compare.procfs import read_stats, tree
+
 from ..machine import VENV_BIN, is_listening
-from ..processes import Server, StartError, tree_pids
+from ..processes import Server, StartError
 from .hostile import Mix
 
 HOST = "127.0.0.1"
@@ -117,11 +119,17 @@ class Usage:
     fds: int
 
 
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and every live descendant (trioserve's workers, trioload's)."""
+    found = tree(read_stats() or (), root)
+    return [root] if found is None else [stat.pid for stat in found]
+
+
 def tree_usage(root: int) -> Usage | None:
     """RSS and open descriptors of ``root`` and its descendants; None once it is gone."""
     rss = fds = 0
     found = False
-    for pid in tree_pids(root):
+    for pid in _tree_pids(root):
         with contextlib.suppress(OSError):  # it ended meanwhile
             status = Path(f"/proc/{pid}/status").read_text()
             fds += len(os.listdir(f"/proc/{pid}/fd"))
