@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import platform
+import random
 import resource
 import shutil
 import socket
@@ -43,11 +45,21 @@ def require_loopback(host: str) -> str:
 
 
 def free_port(host: str) -> int:
-    """An ephemeral port that was free a moment ago (the peer binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A free port of ``host`` above (or below) ``ip_local_port_range``, picked at random.
+
+    Outside that range: a connect to a closed port in it can bind that very port as its source
+    (the socket then connects to itself), and a restarted server would find it taken. At
+    random: two runs (or test workers) looking at once must not pick the same one.
+    """
+    low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    candidates = [*range(high + 1, 65536), *range(low - 1, 1024, -1)]
+    random.shuffle(candidates)
+    for port in candidates:
+        if is_listening(host, port):
+            continue
+        with contextlib.suppress(OSError), socket.create_server((host, port)):
+            return int(port)
+    raise RuntimeError("no free port outside the ephemeral range")
 
 
 def is_listening(host: str, port: int) -> bool:
@@ -71,57 +83,38 @@ def is_listening(host: str, port: int) -> bool:
     return False
 
 
-def which(name: str) -> str | None:
-    """Path of an installed command, or None."""
-    return shutil.which(name)
-
-
-def _cpu_model() -> str:
+def _proc_line(path: str, key: str = "") -> str:
+    """The first line of ``path`` that starts with ``key``, less the key and its colon; "?" where
+    there is none."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _read_first_line(path: str) -> str:
-    try:
-        return Path(path).read_text().split("\n", 1)[0].strip()
+        lines = Path(path).read_text().splitlines()
     except OSError:
         return "?"
-
-
-def _memory_total() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                kib = int(line.split()[1])
-                return f"{kib / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError):
-        pass
-    return "?"
+    found = next((line[len(key) :] for line in lines if line.startswith(key)), "?")
+    return found.lstrip(" \t:").strip() if key else found.strip()
 
 
 def describe() -> list[tuple[str, str]]:
     """Key facts that decide how comparable two runs are, for the report's header."""
     usable = len(os.sched_getaffinity(0))
+    model = _proc_line("/proc/cpuinfo", "model name")
+    kib = _proc_line("/proc/meminfo", "MemTotal").removesuffix(" kB")
+    memory = f"{int(kib) / 1024 / 1024:.1f} GiB" if kib.isdigit() else "?"
     return [
-        ("CPUs", f"{usable} usable of {os.cpu_count()} ({_cpu_model()})"),
-        ("memory", _memory_total()),
+        ("CPUs", f"{usable} usable of {os.cpu_count()} ({model})"),
+        ("memory", memory),
         ("kernel", f"{platform.system()} {platform.release()}"),
         ("python", f"{platform.python_implementation()} {platform.python_version()}"),
-        ("somaxconn", _read_first_line("/proc/sys/net/core/somaxconn")),
-        ("tcp_max_syn_backlog", _read_first_line("/proc/sys/net/ipv4/tcp_max_syn_backlog")),
-        ("ip_local_port_range", _read_first_line("/proc/sys/net/ipv4/ip_local_port_range")),
+        ("somaxconn", _proc_line("/proc/sys/net/core/somaxconn")),
+        ("tcp_max_syn_backlog", _proc_line("/proc/sys/net/ipv4/tcp_max_syn_backlog")),
+        ("ip_local_port_range", _proc_line("/proc/sys/net/ipv4/ip_local_port_range")),
         ("RLIMIT_NOFILE", str(resource.getrlimit(resource.RLIMIT_NOFILE)[0])),
     ]
 
 
 def tool_version(argv: list[str]) -> str:
     """First line a tool prints about its version (stdout or stderr), or "not installed"."""
-    if which(argv[0]) is None:
+    if shutil.which(argv[0]) is None:
         return "not installed"
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)

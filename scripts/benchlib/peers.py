@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shutil
 import subprocess
 import venv
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench.certs import TlsFiles, nginx_ssl_lines
-from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python, which
+from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python
 
 PEERS_VENV = OUT_DIR / "peers-venv"
 PEER_PACKAGES = ("uvicorn", "uvloop", "httptools")
@@ -30,6 +31,11 @@ class PeerSpec:
     argv: Callable[[int], list[str]]
     missing: str | None = None
     cwd: Path = REPO
+
+
+def slug(name: str) -> str:
+    """``name`` made safe for a file or folder name."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
 def _unavailable(name: str, reason: str) -> PeerSpec:
@@ -116,10 +122,10 @@ def nginx(
 ) -> PeerSpec:
     """nginx from its own prefix under ``run_dir``; ``workers`` is "1" or "auto"; with
     ``tls``, it serves HTTPS with those files."""
-    exe = which("nginx")
+    exe = shutil.which("nginx")
     if exe is None:
         return _unavailable(name, "nginx is not installed (apt-get install nginx)")
-    prefix = run_dir / re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+    prefix = run_dir / slug(name)
 
     def argv(port: int) -> list[str]:
         conf = write_nginx_conf(prefix, host, port, workers, keep_alive=keep_alive, tls=tls)
@@ -159,24 +165,13 @@ def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
     return PeerSpec(name, argv)
 
 
-def trioserve(
-    name: str,
-    host: str,
-    exe: Path = VENV_BIN / "trioserve",
-    workers: str | None = None,
-    *flags: str,
-) -> PeerSpec:
-    """The project's server through its console script; ``workers`` adds ``--workers``,
-    ``flags`` go on its command line as they are (``--keep-alive``)."""
+def trioserve(name: str, host: str, *flags: str, exe: Path = VENV_BIN / "trioserve") -> PeerSpec:
+    """The project's server through its console script (``exe``: another build), ``flags`` on
+    its command line as they are (``--workers auto``, ``--keep-alive``)."""
     problem = console_script_problem(exe)
     if problem is not None:
         return _unavailable(name, problem)
-
-    def argv(port: int) -> list[str]:
-        extra = [] if workers is None else ["--workers", workers]
-        return [str(exe), "--host", host, "--port", str(port), *extra, *flags]
-
-    return PeerSpec(name, argv)
+    return PeerSpec(name, lambda port: [str(exe), "--host", host, "--port", str(port), *flags])
 
 
 def checkout(package: str, ref: str) -> Path | str:
@@ -225,7 +220,7 @@ def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
     launcher = launcher_at("trioserve", ref)
     if isinstance(launcher, str):
         return _unavailable(name, launcher)
-    return trioserve(name, host, launcher)
+    return trioserve(name, host, exe=launcher)
 
 
 def baseline_argv(module: str, *args: str) -> list[str]:
@@ -238,15 +233,5 @@ def trio_baseline_server(name: str, host: str) -> PeerSpec:
 
     def argv(port: int) -> list[str]:
         return baseline_argv("trio_server", "--host", host, "--port", str(port))
-
-    return PeerSpec(name, argv)
-
-
-def delay_server(name: str, host: str, delay_ms: float, workers: int) -> PeerSpec:
-    """The fixed-delay server of the latency-overhead target, ``workers`` processes."""
-
-    def argv(port: int) -> list[str]:
-        return baseline_argv("delay_server", "--host", host, "--port", str(port),
-                             "--delay-ms", str(delay_ms), "--workers", str(workers))  # fmt: skip
 
     return PeerSpec(name, argv)

@@ -1,27 +1,31 @@
-"""Starting peers and clients, and measuring the CPU time and memory they use.
+"""Starting peers and clients, and measuring the CPU time, memory and descriptors they use.
 
 Servers run in their own session (process group) so stopping one takes its workers too.
 Clients are reaped with ``os.wait4`` so each run's CPU time is its own; their peak RSS comes
-from GNU time.
+from GNU time; a process tree's current RSS and descriptors from /proc.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trioload.compare.procfs import process_tree_cpu_s
+from trioload.compare.procfs import process_tree_cpu_s, read_stats, tree
 
-from .machine import is_listening
+from .machine import free_port, is_listening
+from .peers import PeerSpec, slug
 
 _POLL_SECONDS = 0.02
 GNU_TIME = Path("/usr/bin/time")
+_VM_RSS = re.compile(r"^VmRSS:\s+(\d+)", re.MULTILINE)
 
 
 class StartError(RuntimeError):
@@ -55,11 +59,22 @@ def _peak_rss_kb(time_report: Path) -> int | None:
         return None
 
 
-def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Finished:
-    """Run ``argv`` to completion (killed after ``timeout`` s) and account for its resources.
+def run_measured(
+    argv: list[str],
+    timeout: float,
+    cwd: Path | None = None,
+    *,
+    peak_rss: bool = True,
+    watch: Callable[[int], None] | None = None,
+    every: float = 0.25,
+    stdout: int | None = None,
+) -> Finished:
+    """Run ``argv`` to completion (killed after ``timeout`` s) and account for its resources;
+    ``watch(pid)`` is called every ``every`` s while it runs; ``stdout``: a descriptor to
+    write to instead of the captured output.
 
     Output goes to temporary files, not pipes, so a chatty child can never block on a full
-    pipe while we wait for it. Peak RSS comes from GNU time wrapped around the command:
+    pipe while we wait for it. With ``peak_rss``, GNU time is wrapped around the command:
     Linux carries a process's high-water RSS across exec, so our own wait4 figure would
     include this (much larger) Python process, copied at fork.
     """
@@ -69,11 +84,12 @@ def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Fi
         tempfile.TemporaryDirectory() as scratch,
     ):
         time_report = Path(scratch) / "time"
-        if GNU_TIME.exists():
+        if peak_rss and GNU_TIME.exists():
             argv = [str(GNU_TIME), "-o", str(time_report), "-f", "%M", *argv]
         started = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
-        deadline = started + timeout
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout or out, stderr=err,
+                                cwd=cwd, start_new_session=True)  # fmt: skip
+        deadline, watched = started + timeout, started
         timed_out = False
         try:
             while True:
@@ -85,6 +101,9 @@ def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Fi
                     os.killpg(proc.pid, signal.SIGKILL)
                     _, status, usage = os.wait4(proc.pid, 0)
                     break
+                if watch is not None and time.monotonic() >= watched + every:
+                    watched = time.monotonic()
+                    watch(proc.pid)
                 time.sleep(_POLL_SECONDS)
         except BaseException:
             # Interrupted (Ctrl-C reaches only our group): take the client down with us.
@@ -106,6 +125,50 @@ def run_measured(argv: list[str], timeout: float, cwd: Path | None = None) -> Fi
             wall_s=wall,
             timed_out=timed_out,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One sample of a process tree: resident memory and open descriptors, summed."""
+
+    rss_kb: int
+    fds: int
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every live descendant (a server's workers, a client's)."""
+    found = tree(read_stats() or (), root)
+    return [root] if found is None else [stat.pid for stat in found]
+
+
+def tree_usage(root: int) -> Usage | None:
+    """RSS and open descriptors of ``root`` and its descendants; None once it is gone."""
+    rss = fds = 0
+    found = False
+    for pid in tree_pids(root):
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            status = Path(f"/proc/{pid}/status").read_text()
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+            resident = _VM_RSS.search(status)
+            rss += int(resident[1]) if resident else 0
+            found = True
+    return Usage(rss, fds) if found else None
+
+
+def start_server(spec: PeerSpec, log_dir: Path, host: str) -> Server:
+    """``spec`` started on a free port of ``host``, listening; its output in ``log_dir``.
+    Someone may bind the port between its choice and the server's bind: then another is
+    chosen (three tries). StartError (or OSError) if it does not come up."""
+    for _ in range(3):
+        port = free_port(host)
+        log = log_dir / f"{slug(spec.name)}.log"
+        server = Server(spec.name, spec.argv(port), log, host=host, port=port, cwd=spec.cwd)
+        try:
+            return server.start()
+        except StartError:
+            if "address already in use" not in server.log().lower():
+                raise
+    raise StartError(f"{spec.name} found three ports taken in a row")
 
 
 class Server:
@@ -140,6 +203,10 @@ class Server:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -6,16 +6,15 @@ run, and prints a progress line for each so a long bench shows where it is.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .machine import REPO, free_port
+from .machine import REPO
 from .peers import PeerSpec
-from .processes import Server, StartError, run_measured
+from .processes import Server, StartError, run_measured, start_server
 from .report import Row, Sample, aggregate
 from .tools import LoadResult
 
@@ -23,36 +22,21 @@ Parser = Callable[[str], LoadResult]
 
 
 @dataclass(frozen=True, slots=True)
-class Live:
-    """A started peer and where it answers."""
-
-    server: Server
-    host: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
-
-
-@dataclass(frozen=True, slots=True)
 class ClientRun:
-    """One client invocation: its label, command line and parser, and the requests it makes."""
+    """One client invocation: its label, command line and parser, the requests it makes, and
+    why it cannot run here (as a ``PeerSpec`` says of a server), if it cannot."""
 
     name: str
     argv: list[str]
     parse: Parser
     requests: int | None  # None: duration-bound (wrk); the count comes from its report
     timeout_s: float
+    missing: str | None = None
 
 
 def client_timeout(requests: int) -> float:
     """A safety net, not a budget: generous even at 1,000 req/s."""
     return 60.0 + requests / 1000
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
 class Runner:
@@ -63,7 +47,7 @@ class Runner:
         self.log_dir = log_dir
         self.pause_s = pause_s
         self.samples: list[Sample] = []
-        self.skipped: list[Row] = []
+        self.skipped: dict[tuple[str, str, str], Row] = {}
         #: (part, server, client) in the order first run or skipped, for the report's rows.
         self.order: list[tuple[str, str, str]] = []
 
@@ -73,22 +57,24 @@ class Runner:
 
     def rows(self) -> list[Row]:
         """Medians of what ran and notes for what could not, in the order they came up."""
-        rows = aggregate(self.samples) + self.skipped
+        rows = aggregate(self.samples) + list(self.skipped.values())
         return sorted(rows, key=lambda row: self.order.index(row.key))
 
     def skip(self, part: str, server: str, clients: Sequence[str], why: str) -> None:
         """Record that these pairs could not run, and say so once."""
+        if all((part, server, client) in self.skipped for client in clients):
+            return
         print(f"  [{part}] {server}: {why}")
         for client in clients:
-            self.skipped.append(Row(part, server, client, note=why))
+            self.skipped[part, server, client] = Row(part, server, client, note=why)
             self._note_order((part, server, client))
 
     @contextmanager
     def started(
         self, part: str, specs: Sequence[PeerSpec], clients: Sequence[str]
-    ) -> Iterator[dict[str, Live]]:
+    ) -> Iterator[dict[str, Server]]:
         """Start every available peer; yield them by name; always stop them afterwards."""
-        live: dict[str, Live] = {}
+        live: dict[str, Server] = {}
         for spec in specs:
             for client in clients:
                 self._note_order((part, spec.name, client))
@@ -97,31 +83,29 @@ class Runner:
                 if spec.missing is not None:
                     self.skip(part, spec.name, clients, f"not available: {spec.missing}")
                     continue
-                port = free_port(self.host)
-                log = self.log_dir / f"{_slug(spec.name)}.log"
-                server = Server(spec.name, spec.argv(port), log, host=self.host, port=port,
-                                cwd=spec.cwd)  # fmt: skip
                 try:
-                    server.start()
+                    live[spec.name] = start_server(spec, self.log_dir, self.host)
                 except (StartError, OSError) as exc:
                     self.skip(part, spec.name, clients, f"failed to start: {exc}")
-                    continue
-                live[spec.name] = Live(server, self.host, port)
             yield live
         finally:
             for peer in live.values():
-                peer.server.stop()
+                peer.stop()
 
-    def measure(self, part: str, server_name: str, peer: Live | None, run: ClientRun) -> Sample:
-        """Run one client to completion, with the server's CPU time read around it."""
+    def measure(self, part: str, server_name: str, peer: Server | None, run: ClientRun) -> Sample:
+        """Run one client to completion, with the server's CPU time read around it; a client
+        that cannot run here becomes a note (once) and an error."""
+        if run.missing is not None:
+            self.skip(part, server_name, [run.name], f"not available: {run.missing}")
+            return Sample(part, server_name, run.name, LoadResult(error=run.missing))
         if self.pause_s:
             time.sleep(self.pause_s)  # let the previous run's closing sockets settle
-        if peer is not None and not peer.server.alive():
-            error = f"server had exited ({peer.server.log_tail()})"
+        if peer is not None and not peer.alive():
+            error = f"server had exited ({peer.log_tail()})"
             return self._record(Sample(part, server_name, run.name, LoadResult(error=error)))
-        cpu_before = peer.server.cpu_seconds() if peer else None
+        cpu_before = peer.cpu_seconds() if peer else None
         finished = run_measured(run.argv, run.timeout_s, cwd=REPO)  # baselines run as -m
-        cpu_after = peer.server.cpu_seconds() if peer else None
+        cpu_after = peer.cpu_seconds() if peer else None
         result = run.parse(finished.stdout + "\n" + finished.stderr)
         if finished.timed_out:
             result = LoadResult(error=f"killed after {run.timeout_s:.0f} s")
@@ -154,20 +138,13 @@ def _summary(sample: Sample) -> str:
     result = sample.result
     if result.error is not None:
         return f"ERROR {result.error}"
-    parts = [
-        f"{result.requests_per_second or 0:,.0f} req/s",
-        f"failed {result.failed if result.failed is not None else '?'}",
-    ]
-    if result.p50_ms is not None:
-        parts.append(f"p50 {result.p50_ms:.2f} ms")
-    if result.p99_ms is not None:
-        parts.append(f"p99 {result.p99_ms:.2f} ms")
-    if sample.server_cpu_us is not None:
-        parts.append(f"server {sample.server_cpu_us:.1f} us/req")
-    if sample.client_cpu_us is not None:
-        parts.append(f"client {sample.client_cpu_us:.1f} us/req")
-    if sample.client_user_us is not None:
-        parts.append(f"(user {sample.client_user_us:.1f})")
-    if sample.client_rss_kb:
-        parts.append(f"client RSS {sample.client_rss_kb / 1024:.1f} MB")
-    return ", ".join(parts)
+    failed = result.failed if result.failed is not None else "?"
+    rss_mb = sample.client_rss_kb / 1024 if sample.client_rss_kb else None
+    figures = [
+        (result.p50_ms, "p50 {:.2f} ms"), (result.p99_ms, "p99 {:.2f} ms"),
+        (sample.server_cpu_us, "server {:.1f} us/req"),
+        (sample.client_cpu_us, "client {:.1f} us/req"), (sample.client_user_us, "(user {:.1f})"),
+        (rss_mb, "client RSS {:.1f} MB"),
+    ]  # fmt: skip
+    shown = [text.format(value) for value, text in figures if value is not None]
+    return ", ".join([f"{result.requests_per_second or 0:,.0f} req/s", f"failed {failed}", *shown])

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from scripts.benchlib.peers import slug
 from scripts.benchlib.processes import Server
 from scripts.benchlib.report import Sample
-from scripts.benchlib.runner import ClientRun, Live, Runner, _slug, _summary, client_timeout
+from scripts.benchlib.runner import ClientRun, Runner, _summary, client_timeout
 from scripts.benchlib.tools import LoadResult, parse_ab, parse_wrk
 
 DATA = Path(__file__).parent / "data"
@@ -28,8 +29,8 @@ def test_client_timeout_grows_with_requests() -> None:
 
 
 def test_slug_keeps_names_file_safe() -> None:
-    assert _slug("trioserve --workers auto --defer-accept") == "trioserve-workers-auto-defer-accept"
-    assert _slug("nginx (1 worker)") == "nginx-1-worker"
+    assert slug("trioserve --workers auto --defer-accept") == "trioserve-workers-auto-defer-accept"
+    assert slug("nginx (1 worker)") == "nginx-1-worker"
 
 
 def test_measure_parses_the_clients_output_and_charges_cpu_per_request(runner: Runner) -> None:
@@ -74,10 +75,19 @@ def test_measure_does_not_run_against_a_server_that_exited(runner: Runner, tmp_p
     log.write_text("starting\nTraceback: boom\n")
     server = Server("peer", ["true"], log, host="127.0.0.1", port=1)
     server.proc = proc
-    peer = Live(server, "127.0.0.1", 1)
     run = ClientRun("ab", ["false"], parse_ab, 10, timeout_s=30)
-    sample = runner.measure("servers", "peer", peer, run)
+    sample = runner.measure("servers", "peer", server, run)
     assert sample.result.error == "server had exited (starting | Traceback: boom)"
+
+
+def test_measure_of_a_client_missing_here_notes_it_once_and_runs_nothing(runner: Runner) -> None:
+    run = ClientRun("wrk -t1", ["false"], parse_wrk, None, timeout_s=30, missing="no wrk")
+    for _ in range(2):  # two rounds
+        sample = runner.measure("clients", "nginx", None, run)
+        assert sample.result.error == "no wrk"
+    assert runner.samples == []
+    (row,) = runner.rows()
+    assert (row.client, row.note) == ("wrk -t1", "not available: no wrk")
 
 
 def test_rows_follow_first_appearance_with_skipped_pairs_in_place(runner: Runner) -> None:

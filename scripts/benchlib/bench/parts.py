@@ -7,14 +7,16 @@ the samples in the ``Runner``; the inline and rate parts also return a ``Section
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import peers
-from ..machine import REPO, which
+from ..machine import REPO
+from ..processes import Server
 from ..report import Section, Verdict, markdown_table
-from ..runner import ClientRun, Live, Runner, client_timeout
+from ..runner import ClientRun, Runner, client_timeout
 from ..tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
 from . import certs, inline_answer, rate
 from . import targets as t
@@ -51,7 +53,7 @@ class Options:
 
 Part = Callable[[Runner, Options, Path], Section | None]
 #: where one run against a peer is measured: (server's name, the peer, the client run).
-Plan = list[tuple[str, Live, ClientRun]]
+Plan = list[tuple[str, Server, ClientRun]]
 #: the rate part's runs by load: each one's figures, or why it has none.
 Results = dict[rate.Load, list[rate.Figures | str]]
 
@@ -66,7 +68,8 @@ def wrk_run(opts: Options, url: str, threads: int = 2, *, keep_alive: bool = Fal
     c = t.KEEPALIVE_CONCURRENCY if keep_alive else opts.concurrency
     argv = wrk_argv(url, threads, c, opts.wrk_seconds, keep_alive=keep_alive)
     name = t.WRK_T1_K if keep_alive else t.WRK if threads == 2 else t.WRK_T1
-    return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60)
+    missing = None if shutil.which("wrk") else "wrk not installed"
+    return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60, missing)
 
 
 def trioload_run(
@@ -77,44 +80,23 @@ def trioload_run(
     c: int,
     *extra: str,
     cost: int = 1,
-    exe: Path | None = None,
+    before: str | None = None,
 ) -> ClientRun:
     """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``); ``cost``:
-    how many plain requests one of these is worth, for the safety-net timeout; ``exe``: another
-    trioload than ``--trioload`` (``--trioload-before``'s)."""
-    argv = trioload_argv(str(exe or opts.trioload), url, n, c, extra)
-    return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost))
+    how many plain requests one of these is worth, for the safety-net timeout; ``before``: a
+    git revision whose trioload runs instead of ``--trioload`` (``--trioload-before``)."""
+    exe = opts.trioload if before is None else peers.launcher_at("trioload", before)
+    missing = exe if isinstance(exe, str) else peers.console_script_problem(exe)
+    argv = trioload_argv(str(exe), url, n, c, extra)
+    return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost), missing)
 
 
-def _trioload_before(
-    runner: Runner, opts: Options, part: str, server: str, name: str
-) -> Path | None:
-    """``--trioload-before``'s trioload, when asked for and available; else its row says why."""
-    if opts.trioload_before is None:
-        return None
-    launcher = peers.launcher_at("trioload", opts.trioload_before)
-    if isinstance(launcher, str):
-        runner.skip(part, server, [name], f"not available: {launcher}")
-        return None
-    return launcher
-
-
-def baseline_client(name: str, module: str, peer: Live, n: int, c: int) -> ClientRun:
+def baseline_client(name: str, module: str, peer: Server, n: int, c: int) -> ClientRun:
     """One of the baseline clients (``trio_client``, ``blocking_client``) against ``peer``."""
     argv = peers.baseline_argv(
         module, "-n", str(n), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
     )
     return ClientRun(name, argv, parse_json_report, n, client_timeout(n))
-
-
-def _trioload_problem(
-    runner: Runner, opts: Options, part: str, server: str, names: list[str]
-) -> bool:
-    """Whether trioload's console script cannot run; if so, its rows say why."""
-    problem = peers.console_script_problem(opts.trioload)
-    if problem is not None:
-        runner.skip(part, server, names, f"not available: {problem}")
-    return problem is not None
 
 
 def _rounds(runner: Runner, opts: Options, part: str, plan: Plan) -> None:
@@ -172,7 +154,7 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
         peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir),
         peers.uvicorn(t.UVICORN, opts.host, opts.install_peers),
         peers.trio_baseline_server(t.TRIO_SERVE_TCP, opts.host),
-        peers.trioserve(t.TRIOSERVE, opts.host, opts.trioserve),
+        peers.trioserve(t.TRIOSERVE, opts.host, exe=opts.trioserve),
     ]
     if opts.trioserve_before is not None:
         specs.append(peers.trioserve_at(t.TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
@@ -184,12 +166,9 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
 
 def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
     """wrk (two threads, Connection: close) against the multi-process servers."""
-    if which("wrk") is None:
-        runner.skip(t.WORKERS, "(all)", [t.WRK], "not available: wrk not installed")
-        return
     specs = [
         peers.nginx(t.NGINX_AUTO, opts.host, "auto", run_dir),
-        peers.trioserve(t.TRIOSERVE_AUTO, opts.host, opts.trioserve, workers="auto"),
+        peers.trioserve(t.TRIOSERVE_AUTO, opts.host, "--workers", "auto", exe=opts.trioserve),
     ]
     with runner.started(t.WORKERS, specs, [t.WRK]) as live:
         _rounds(runner, opts, t.WORKERS, [(n, p, wrk_run(opts, p.url)) for n, p in live.items()])
@@ -213,24 +192,17 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
             return
         peer = live[t.NGINX_ONE]
         url, n, c = peer.url, opts.requests, opts.concurrency
-        clients = [ab_run(url, n, c)]
-        if which("wrk") is not None:
-            clients.append(wrk_run(opts, url, threads=1))
-        clients += [
+        clients = [
+            ab_run(url, n, c),
+            wrk_run(opts, url, threads=1),
             baseline_client(t.TRIO_CLIENT, "trio_client", peer, n, c),
             baseline_client(t.EPOLL_CLIENT, "epoll_client", peer, n, c),
-        ]
-        trioloads = [
             trioload_run(opts, t.TRIOLOAD, url, n, c),
             trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
             trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
         ]
-        trioload_names = [run.name for run in trioloads]
-        if not _trioload_problem(runner, opts, t.CLIENTS, t.NGINX_ONE, trioload_names):
-            clients += trioloads
-        before = _trioload_before(runner, opts, t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD_BEFORE)
-        if before is not None:
-            clients.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, exe=before))
+        if (before := opts.trioload_before) is not None:
+            clients.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, before=before))
         _rounds(runner, opts, t.CLIENTS, [(t.NGINX_ONE, peer, client) for client in clients])
 
 
@@ -239,28 +211,22 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
     that nginx and ``trioserve --keep-alive``."""
     specs = [
         peers.nginx(t.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True),
-        peers.trioserve(t.TRIOSERVE_KEEPALIVE, opts.host, opts.trioserve, None, "--keep-alive"),
+        peers.trioserve(t.TRIOSERVE_KEEPALIVE, opts.host, "--keep-alive", exe=opts.trioserve),
     ]
-    has_wrk = which("wrk") is not None
-    if not has_wrk:
-        runner.skip(t.KEEPALIVE, "(all)", [t.WRK_T1_K], "not available: wrk not installed")
     names = [t.AB_K, t.TRIOLOAD_K, t.WRK_T1_K, t.TRIOLOAD_K_BEFORE]
     with runner.started(t.KEEPALIVE, specs, names) as live:
         # Kept connections go ~5x faster than new ones: more requests for a comparable run.
         n, c = opts.requests * 5, t.KEEPALIVE_CONCURRENCY
         plan: Plan = []
         for name, peer in live.items():
-            if has_wrk:
-                plan.append((name, peer, wrk_run(opts, peer.url, 1, keep_alive=True)))
+            runs = [wrk_run(opts, peer.url, 1, keep_alive=True)]
             if name == t.NGINX_KEEPALIVE:
-                plan.append((name, peer, ab_run(peer.url, n, c, keep_alive=True)))
-                if not _trioload_problem(runner, opts, t.KEEPALIVE, name, [t.TRIOLOAD_K]):
-                    k = trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k")
-                    plan.append((name, peer, k))
-                before = _trioload_before(runner, opts, t.KEEPALIVE, name, t.TRIOLOAD_K_BEFORE)
-                if before is not None:
-                    k = trioload_run(opts, t.TRIOLOAD_K_BEFORE, peer.url, n, c, "-k", exe=before)
-                    plan.append((name, peer, k))
+                runs.append(ab_run(peer.url, n, c, keep_alive=True))
+                runs.append(trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k"))
+                if (before := opts.trioload_before) is not None:
+                    k = trioload_run(opts, t.TRIOLOAD_K_BEFORE, peer.url, n, c, "-k", before=before)
+                    runs.append(k)
+            plan += [(name, peer, run) for run in runs]
         _rounds(runner, opts, t.KEEPALIVE, plan)
 
 
@@ -294,49 +260,47 @@ def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
         return
     specs = [
         peers.nginx(t.NGINX_TLS, opts.host, "1", run_dir, tls=files),
-        peers.trioserve(t.TRIOSERVE_TLS, opts.host, opts.trioserve, None,
-                        *certs.trioserve_flags(files)),
+        peers.trioserve(t.TRIOSERVE_TLS, opts.host, *certs.trioserve_flags(files),
+                        exe=opts.trioserve),
     ]  # fmt: skip
     with runner.started(t.TLS, specs, names) as live:
         n = t.tls_requests(opts.requests)
         plan: Plan = []
         for name, peer in live.items():
             url = f"https://{peer.host}:{peer.port}/"
-            plan.append((name, peer, tls_ab_run(url, n)))
-            if name != t.NGINX_TLS:
-                continue
-            trioloads = tls_trioload_runs(opts, files, url, n)
-            if not _trioload_problem(runner, opts, t.TLS, name, [run.name for run in trioloads]):
-                plan += [(name, peer, run) for run in trioloads]
+            runs = [tls_ab_run(url, n)]
+            if name == t.NGINX_TLS:
+                runs += tls_trioload_runs(opts, files, url, n)
+            plan += [(name, peer, run) for run in runs]
         _rounds(runner, opts, t.TLS, plan)
 
 
 def run_latency(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """Clients at c=100 against a server that answers after 20 ms: p50 shows their overhead."""
+    """Clients at c=100 against a server that answers 20 ms after a request's head came in: p50
+    shows their overhead. The server is the venv's trioserve with ``--delay`` (not
+    ``--trioserve``: the yardstick stays put), in two processes sharing the port: c clients
+    with a fixed delay arrive in waves, and one process would queue a wave behind itself."""
     names = [t.BLOCKING, t.TRIOLOAD, t.AB, t.BLOCKING_FLOOR]
-    workers = min(2, len(os.sched_getaffinity(0)))
-    delay = peers.delay_server(t.DELAY, opts.host, t.DELAY_MS, workers)
+    workers = str(min(2, len(os.sched_getaffinity(0))))
+    delay = peers.trioserve(t.DELAY, opts.host, "--delay", f"{t.DELAY_MS:g}", "--workers", workers)
     with runner.started(t.LATENCY, [delay], names) as live:
         if not live:
             return
         peer = live[t.DELAY]
         n, c = opts.latency_requests, t.LATENCY_CONCURRENCY
-        clients = [baseline_client(t.BLOCKING, "blocking_client", peer, n, c)]
-        if not _trioload_problem(runner, opts, t.LATENCY, t.DELAY, [t.TRIOLOAD]):
-            clients.append(trioload_run(opts, t.TRIOLOAD, peer.url, n, c))
-        clients.append(ab_run(peer.url, n, c))
-        # One at a time: keep it to a few seconds.
-        clients.append(
-            baseline_client(t.BLOCKING_FLOOR, "blocking_client", peer, max(20, n // 100), 1)
-        )
+        clients = [
+            baseline_client(t.BLOCKING, "blocking_client", peer, n, c),
+            trioload_run(opts, t.TRIOLOAD, peer.url, n, c),
+            ab_run(peer.url, n, c),
+            # One at a time: keep it to a few seconds.
+            baseline_client(t.BLOCKING_FLOOR, "blocking_client", peer, max(20, n // 100), 1),
+        ]
         _rounds(runner, opts, t.LATENCY, [(t.DELAY, peer, client) for client in clients])
 
 
 def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
     """trioload's peak RSS at a small and a large -n (one run each: the large one is long)."""
     names = [t.memory_client(size) for size in opts.memory_sizes]
-    if _trioload_problem(runner, opts, t.MEMORY, t.NGINX_ONE, names):
-        return
     nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
     with runner.started(t.MEMORY, [nginx], names) as live:
         for peer in live.values():
@@ -351,15 +315,13 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
     if opts.rate_server == "nginx":
         server, spec = t.NGINX_ONE, peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
     else:
-        server, spec = t.TRIOSERVE, peers.trioserve(t.TRIOSERVE, opts.host, opts.trioserve)
+        server, spec = t.TRIOSERVE, peers.trioserve(t.TRIOSERVE, opts.host, exe=opts.trioserve)
     names = [f"{t.TRIOLOAD} (warm-up)", t.TRIOLOAD]
     names += [f"{t.TRIOLOAD} {rate.load_label(fraction)}" for fraction in opts.rate_fractions]
-    results: Results | str = "trioload cannot run"
-    if not _trioload_problem(runner, opts, t.RATE, server, names):
-        with runner.started(t.RATE, [spec], names) as live:
-            results = (
-                _sweep(runner, opts, server, live[server]) if live else f"{server} did not start"
-            )
+    results: Results | str = f"{server} did not start"
+    with runner.started(t.RATE, [spec], names) as live:
+        if live:
+            results = _sweep(runner, opts, server, live[server])
     if isinstance(results, str):
         return Section(t.RATE, [Verdict(rate.TARGET, f"n/a ({results})", None)], [])
     table = [rate.cells(load, runs) for load, runs in results.items()]
@@ -375,7 +337,7 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
     ])  # fmt: skip
 
 
-def _sweep(runner: Runner, opts: Options, server: str, peer: Live) -> Results | str:
+def _sweep(runner: Runner, opts: Options, server: str, peer: Server) -> Results | str:
     """Round by round, the closed loop then each fraction of its max against ``server``; or
     why it could not."""
     results: Results = {None: []}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..machine import OUT_DIR, SCRIPTS, VENV_BIN, which
+from ..machine import OUT_DIR, SCRIPTS, VENV_BIN
 from ..peers import PeerSpec, console_script_problem, nginx, trioserve
 from .apache import apache, apache_missing
 
@@ -55,7 +55,7 @@ def _needs(*commands: str, path: Path | None = None, what: str = "") -> Callable
     """A ``missing`` check: these commands on PATH, and ``path`` (``what``) present."""
 
     def check() -> str | None:
-        absent = [command for command in commands if which(command) is None]
+        absent = [command for command in commands if shutil.which(command) is None]
         if absent:
             return f"{', '.join(absent)} not installed"
         return f"{what} not installed" if path is not None and not path.exists() else None
@@ -119,7 +119,7 @@ def build_gin(host: str) -> PeerSpec:
 
 
 def node_std(host: str) -> PeerSpec:
-    exe, script = which("node") or "node", PEER_SOURCES / "node_std" / "server.js"
+    exe, script = shutil.which("node") or "node", PEER_SOURCES / "node_std" / "server.js"
     return PeerSpec("Node std", lambda port: [exe, str(script), str(port)])
 
 
@@ -181,7 +181,7 @@ def seed_peers(run_dir: Path) -> list[SeedPeer]:
         ),
         SeedPeer(
             auto, None, missing=_trioserve_missing,
-            prepare=lambda host: trioserve(auto, host, workers="auto"),
+            prepare=lambda host: trioserve(auto, host, "--workers", "auto"),
         ),
     ]  # fmt: skip
 

@@ -15,17 +15,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..machine import free_port
 from .run import (
+    HOST,
     LoadRun,
     Outcome,
     Sizes,
+    failing,
     failures,
-    free_port_outside_ephemeral_range,
     outcome,
     run_trioload,
     stopped_counts,
     trioserve,
-    url,
 )
 
 #: seconds a run may take beyond -t + -s: the interpreter's start and the report.
@@ -75,15 +76,28 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
                 server.start()
                 done = True
 
-        load += ["--start-at", f"{begins:.3f}", url(server.port)]
+        load += ["--start-at", f"{begins:.3f}", server.url]
         run = run_trioload(load, out, timeout=START_LEAD_S + t + s + 60, during=act)
         server.signal(signal.SIGCONT)
         # What the restarted process answered, from its own shutdown line.
         after_restart = (stopped_counts(server) or (0, 0, 0))[1] if server.stop() == 0 else 0
     columns = failures(run)
-    problems = _dying_problems(run, columns, case, START_LEAD_S + t + s + END_SLACK_S)
-    if case == "restarted" and not after_restart:
-        problems.append("the restarted server answered nothing")
+    silent = case == "silent"
+    in_flight = columns.get("receive", 0) + columns.get("write", 0)
+    problems = failing(
+        (run.returncode != 1, f"exit {run.returncode}, not 1"),
+        (run.wall_s > START_LEAD_S + t + s + END_SLACK_S,
+         f"took {run.wall_s:.1f} s, beyond -t + -s"),
+        (bool(columns.get("exceptions") or columns.get("length")),
+         "failures counted as Exceptions or Length"),
+        (silent and columns.get("receive", 0) < DYING_CONCURRENCY,
+         "the silent server's requests did not time out as Receive"),
+        (not silent and not columns.get("connect"),
+         "no Connect failures while the server was down"),
+        (not silent and in_flight > DYING_CONCURRENCY,
+         "more Receive/Write failures than requests in flight at the kill"),
+        (case == "restarted" and not after_restart, "the restarted server answered nothing"),
+    )  # fmt: skip
     figures = (
         f"exit {run.returncode} after {run.wall_s:.1f} s; {run.get('succeeded')} succeeded, "
         f"failed {run.get('failed')}: {_columns(columns)}"
@@ -91,26 +105,6 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
     if case == "restarted":
         figures += f"; the restarted trioserve answered {after_restart}"
     return outcome(name, problems, figures, started)
-
-
-def _dying_problems(run: LoadRun, columns: dict[str, int], case: str, limit_s: float) -> list[str]:
-    problems = []
-    if run.returncode != 1:
-        problems.append(f"exit {run.returncode}, not 1")
-    if run.wall_s > limit_s:
-        problems.append(f"took {run.wall_s:.1f} s, beyond -t + -s")
-    if columns.get("exceptions") or columns.get("length"):
-        problems.append("failures counted as Exceptions or Length")
-    in_flight = columns.get("receive", 0) + columns.get("write", 0)
-    if case == "silent":
-        if columns.get("receive", 0) < DYING_CONCURRENCY:
-            problems.append("the silent server's requests did not time out as Receive")
-    else:
-        if not columns.get("connect"):
-            problems.append("no Connect failures while the server was down")
-        if in_flight > DYING_CONCURRENCY:
-            problems.append("more Receive/Write failures than requests in flight at the kill")
-    return problems
 
 
 def _columns(columns: dict[str, int]) -> str:
@@ -140,29 +134,24 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
             stop["seconds"] = time.monotonic() - sent
 
         load = ["-q", "-c", "200", "-t", f"{sizes.grace_run_s:g}", "-s", "5", *sizes.pace]
-        load += ["--start-at", f"{begins:.3f}", url(server.port)]
+        load += ["--start-at", f"{begins:.3f}", server.url]
         timeout = START_LEAD_S + sizes.grace_run_s + g + 60
         run = run_trioload(load, out, timeout=timeout, during=terminate)
         counts = stopped_counts(server)
     columns = failures(run)
     others = sum(v for k, v in columns.items() if k != "connect")
-    problems = []
-    if stop.get("status") != 0:
-        problems.append(f"trioserve exited {stop.get('status')}")
-    if (stop.get("seconds") or 1e9) > g + GRACE_SLACK_S:
-        problems.append("trioserve outlived its grace")
-    if counts is None:
-        problems.append("no shutdown line")
-    else:
-        accepted, responses, socket_errors = counts
-        if accepted != responses or socket_errors:
-            problems.append("an accepted connection went unanswered")
-        if run.get("succeeded") != responses:
-            problems.append("trioload's successes differ from trioserve's responses")
-    if not columns.get("connect"):
-        problems.append("no request was refused: the stop came too late")
-    if others > CLOSE_RACE_RESETS:
-        problems.append(f"{others} failures other than Connect")
+    accepted, responses, socket_errors = counts or (0, 0, 0)
+    problems = failing(
+        (stop.get("status") != 0, f"trioserve exited {stop.get('status')}"),
+        ((stop.get("seconds") or 1e9) > g + GRACE_SLACK_S, "trioserve outlived its grace"),
+        (counts is None, "no shutdown line"),
+        (counts is not None and (accepted != responses or socket_errors > 0),
+         "an accepted connection went unanswered"),
+        (counts is not None and run.get("succeeded") != responses,
+         "trioload's successes differ from trioserve's responses"),
+        (not columns.get("connect"), "no request was refused: the stop came too late"),
+        (others > CLOSE_RACE_RESETS, f"{others} failures other than Connect"),
+    )  # fmt: skip
     figures = (
         f"trioserve exit {stop.get('status')} "
         f"{stop.get('seconds', 0.0) or 0.0:.2f} s after SIGTERM; "
@@ -202,14 +191,16 @@ def _one_line(run: LoadRun, status: int, start: str) -> str | None:
     return None
 
 
+def _small_run(out: Path, *args: str, stdout: int | None = None) -> LoadRun:
+    """``trioload -q -n BAD_INPUT_REQUESTS ARGS``: a run too small to take any time."""
+    argv = ["-q", "-n", str(BAD_INPUT_REQUESTS), *args]
+    return run_trioload(argv, out, timeout=60, stdout=stdout)
+
+
 def _unwritable(out: Path) -> str | None:
     with trioserve(out, "bad-input") as server:
         for flag in ("--json", "--hdr-log", "--hgrm"):
-            run = run_trioload(
-                ["-q", "-n", str(BAD_INPUT_REQUESTS), flag, "/nonexistent/dir/x", url(server.port)],
-                out,
-                timeout=60,
-            )
+            run = _small_run(out, flag, "/nonexistent/dir/x", server.url)
             problem = _one_line(run, 2, f"trioload: cannot write {flag} /nonexistent/dir/x: ")
             if problem:
                 return f"{flag}: {problem}"
@@ -227,11 +218,7 @@ def _full_disk(out: Path) -> str | None:
         mounted = os.geteuid() == 0 and _mount_tiny_tmpfs(mount_point)
         try:
             target = Path(mount_point) / "run.json" if mounted else Path("/dev/full")
-            run = run_trioload(
-                ["-q", "-n", str(BAD_INPUT_REQUESTS), "--json", str(target), url(server.port)],
-                out,
-                timeout=60,
-            )
+            run = _small_run(out, "--json", str(target), server.url)
         finally:
             if mounted:
                 subprocess.run(["umount", mount_point], check=False)
@@ -258,12 +245,7 @@ def _stdout_closed(out: Path) -> str | None:
         read_end, write_end = os.pipe()
         os.close(read_end)
         try:
-            run = run_trioload(
-                ["-q", "-n", str(BAD_INPUT_REQUESTS), url(server.port)],
-                out,
-                timeout=60,
-                stdout=write_end,
-            )
+            run = _small_run(out, server.url, stdout=write_end)
         finally:
             os.close(write_end)
     first = run.stderr.partition("\n")[0]
@@ -275,13 +257,11 @@ def _stdout_closed(out: Path) -> str | None:
 
 
 def _unresolvable(out: Path) -> str | None:
-    run = run_trioload(
-        ["-q", "-n", str(BAD_INPUT_REQUESTS), "http://no-such-host.invalid/"], out, timeout=60
-    )
+    run = _small_run(out, "http://no-such-host.invalid/")
     return _one_line(run, 2, "trioload: cannot resolve host 'no-such-host.invalid': ")
 
 
 def _nobody_listens(out: Path) -> str | None:
-    port = free_port_outside_ephemeral_range()
-    run = run_trioload(["-q", "-n", str(BAD_INPUT_REQUESTS), url(port)], out, timeout=60)
-    return _one_line(run, 2, f"trioload: cannot connect to 127.0.0.1:{port}: Connection refused")
+    port = free_port(HOST)
+    run = _small_run(out, f"http://{HOST}:{port}/")
+    return _one_line(run, 2, f"trioload: cannot connect to {HOST}:{port}: Connection refused")

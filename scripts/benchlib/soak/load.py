@@ -13,20 +13,9 @@ import time
 from pathlib import Path
 
 from ..machine import REPO, venv_python
+from ..processes import Usage, tree_usage
 from .hostile import Mix
-from .run import (
-    LoadRun,
-    Outcome,
-    Sizes,
-    Usage,
-    grew,
-    outcome,
-    rss,
-    run_trioload,
-    tree_usage,
-    trioserve,
-    url,
-)
+from .run import Outcome, Sizes, failing, grew, outcome, rss, run_trioload, trioserve
 
 #: RSS may end this much above its start: allocator noise, not a leak (which grows with -n).
 RSS_SLACK = 1.10
@@ -49,38 +38,34 @@ def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
     name = f"{sizes.requests:,} requests at c={sizes.concurrency}, {sides}"
     started = time.monotonic()
     spread = ["--workers", "auto"] if workers else []
-    c = str(sizes.concurrency)
+    c = ["-q", "-c", str(sizes.concurrency)]
     with trioserve(out, "million-workers" if workers else "million", spread) as server:
         # A warm-up first: the allocator's working set at c, not an idle process, is the start.
-        run_trioload(
-            ["-q", "-c", c, "-n", str(10 * sizes.concurrency), url(server.port)], out, timeout=60
-        )
+        run_trioload([*c, "-n", str(10 * sizes.concurrency), server.url], out, timeout=60)
         server_start = tree_usage(server.pid)
-        run = run_trioload(
-            ["-q", "-c", c, "-n", str(sizes.requests), *spread, url(server.port)], out, timeout=1800
-        )
+        run = run_trioload([*c, "-n", str(sizes.requests), *spread, server.url], out, timeout=1800)
         server_end = tree_usage(server.pid)
-    problems = _million_problems(run, sizes.requests)
-    if server_start is None or server_end is None:
-        problems.append("trioserve died")
-    else:
-        if server_end.fds > server_start.fds:
-            problems.append("trioserve kept descriptors")
-        if not _rss_held(server_start, server_end):
-            problems.append("trioserve's RSS grew")
+    ends = (server_start, server_end) if server_start and server_end else None
     # Past start-up (and the workers' start), and before the end (the workers' exit).
     samples = run.samples
     client = samples[len(samples) // 5 : max(len(samples) // 5 + 2, len(samples) * 9 // 10)]
     processes = run.get("workers") or 1
     most_fds = max((s.fds for s in samples), default=0)
-    if len(client) >= 2 and not _rss_held(client[0], client[-1]):
-        problems.append("trioload's RSS grew")
-    if most_fds > sizes.concurrency + TRIOLOAD_SPARE_FDS * (processes + 1):
-        problems.append("trioload held descriptors beyond -c")
+    succeeded = run.get("succeeded")
+    problems = failing(
+        (run.returncode != 0, f"trioload exited {run.returncode}"),
+        (succeeded != sizes.requests, f"{succeeded} of {sizes.requests} succeeded"),
+        (ends is None, "trioserve died"),
+        (ends is not None and ends[1].fds > ends[0].fds, "trioserve kept descriptors"),
+        (ends is not None and not _rss_held(*ends), "trioserve's RSS grew"),
+        (len(client) >= 2 and not _rss_held(client[0], client[-1]), "trioload's RSS grew"),
+        (most_fds > sizes.concurrency + TRIOLOAD_SPARE_FDS * (processes + 1),
+         "trioload held descriptors beyond -c"),
+    )  # fmt: skip
     figures = (
-        f"{run.get('succeeded')} succeeded, {run.get('failed')} failed, "
+        f"{succeeded} succeeded, {run.get('failed')} failed, "
         f"{run.get('requests_per_second') or 0:,.0f} req/s in {run.wall_s:.1f} s; "
-        + (f"trioserve {grew(server_start, server_end)}" if server_start and server_end else "")
+        + (f"trioserve {grew(*ends)}" if ends else "")
         + (
             f"; trioload {rss(client[0], client[-1])}, at most {most_fds} fds"
             if len(client) >= 2
@@ -88,15 +73,6 @@ def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
         )
     )
     return outcome(name, problems, figures, started)
-
-
-def _million_problems(run: LoadRun, requests: int) -> list[str]:
-    problems = []
-    if run.returncode != 0:
-        problems.append(f"trioload exited {run.returncode}")
-    if run.get("succeeded") != requests:
-        problems.append(f"{run.get('succeeded')} of {requests} succeeded")
-    return problems
 
 
 def exhaustion(sizes: Sizes, out: Path) -> Outcome:
@@ -107,30 +83,24 @@ def exhaustion(sizes: Sizes, out: Path) -> Outcome:
     started = time.monotonic()
     held = ["--delay", str(sizes.exhaust_delay_ms)]
     with trioserve(out, "exhaustion", held, nofile=sizes.exhaust_nofile) as server:
-        c = str(sizes.concurrency)
-        storm = run_trioload(
-            ["-q", "-c", c, "-n", str(sizes.exhaust_requests), url(server.port)], out, timeout=600
-        )
+        storm_c, storm_n = str(sizes.concurrency), str(sizes.exhaust_requests)
+        storm = run_trioload(["-q", "-c", storm_c, "-n", storm_n, server.url], out, timeout=600)
         up_after_storm = server.alive()
-        calm_c = str(sizes.calm_concurrency)
-        calm = run_trioload(
-            ["-q", "-c", calm_c, "-n", str(sizes.calm_requests), url(server.port)], out, timeout=600
-        )
+        calm_c, calm_n = str(sizes.calm_concurrency), str(sizes.calm_requests)
+        calm = run_trioload(["-q", "-c", calm_c, "-n", calm_n, server.url], out, timeout=600)
         status = server.stop()
         log = server.log()
     episodes = log.count("accept failed: Too many open files")
     recoveries = log.count("accept recovered")
-    problems = []
-    if not up_after_storm:
-        problems.append("trioserve died in the storm")
-    if episodes == 0:
-        problems.append("no exhaustion happened (the limit was never reached)")
-    if episodes > recoveries + 1:  # one line an episode: each is followed by its recovery
-        problems.append(f"{episodes} exhaustion lines for {recoveries} recoveries")
-    if calm.returncode != 0 or calm.get("failed") != 0:
-        problems.append(f"the calm run failed {calm.get('failed')} (exit {calm.returncode})")
-    if status != 0:
-        problems.append(f"trioserve exited {status}")
+    problems = failing(
+        (not up_after_storm, "trioserve died in the storm"),
+        (episodes == 0, "no exhaustion happened (the limit was never reached)"),
+        # One line an episode: each is followed by its recovery.
+        (episodes > recoveries + 1, f"{episodes} exhaustion lines for {recoveries} recoveries"),
+        (calm.returncode != 0 or calm.get("failed") != 0,
+         f"the calm run failed {calm.get('failed')} (exit {calm.returncode})"),
+        (status != 0, f"trioserve exited {status}"),
+    )  # fmt: skip
     figures = (
         f"storm: {storm.get('succeeded')} succeeded, {storm.get('failed')} failed, "
         f"{episodes} exhaustion episodes logged, {recoveries} recoveries; "
@@ -152,7 +122,7 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
     head_timeout = ["--head-timeout", f"{sizes.hostile_head_timeout_s:g}"]
     with trioserve(out, "hostile", head_timeout) as server:
         load = ["-q", "-c", str(sizes.calm_concurrency), "-t", f"{sizes.hostile_seconds:g}"]
-        alone = run_trioload([*load, url(server.port)], out, timeout=sizes.hostile_seconds + 60)
+        alone = run_trioload([*load, server.url], out, timeout=sizes.hostile_seconds + 60)
         mix_s = sizes.hostile_lead_s + sizes.hostile_seconds + 1.0
         clients = subprocess.Popen(
             _hostile_argv(server.port, mix_s, mix),
@@ -162,7 +132,7 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
         )
         try:
             time.sleep(sizes.hostile_lead_s)  # the held connections pile up first
-            amid = run_trioload([*load, url(server.port)], out, timeout=sizes.hostile_seconds + 60)
+            amid = run_trioload([*load, server.url], out, timeout=sizes.hostile_seconds + 60)
             mix_out, mix_err = clients.communicate(timeout=mix_s + 60)
         finally:
             if clients.poll() is None:
@@ -174,19 +144,15 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
         alone.get("latency_ms", "total", "p99"),
         amid.get("latency_ms", "total", "p99"),
     )
-    problems = []
-    if amid.returncode != 0 or amid.get("failed") != 0 or not amid.get("succeeded"):
-        problems.append(
-            f"the run amid the mix failed {amid.get('failed')} (exit {amid.returncode})"
-        )
-    if p99_alone is None or p99_amid is None:
-        problems.append("no p99")
-    elif p99_amid > HOSTILE_P99_FACTOR * p99_alone + HOSTILE_P99_SLACK_MS:
-        problems.append("p99 beyond the bound")
-    if not up:
-        problems.append("trioserve died")
-    if not counts:
-        problems.append(f"the hostile clients said nothing: {mix_err.decode()[-200:]}")
+    bound = None if p99_alone is None else HOSTILE_P99_FACTOR * p99_alone + HOSTILE_P99_SLACK_MS
+    problems = failing(
+        (amid.returncode != 0 or amid.get("failed") != 0 or not amid.get("succeeded"),
+         f"the run amid the mix failed {amid.get('failed')} (exit {amid.returncode})"),
+        (bound is None or p99_amid is None, "no p99"),
+        (bound is not None and p99_amid is not None and p99_amid > bound, "p99 beyond the bound"),
+        (not up, "trioserve died"),
+        (not counts, f"the hostile clients said nothing: {mix_err.decode()[-200:]}"),
+    )  # fmt: skip
     figures = (
         f"alone {alone.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_alone} ms; "
         f"amid the mix {amid.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_amid} ms (bound "

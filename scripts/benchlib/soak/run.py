@@ -1,20 +1,15 @@
 """What the soak's scenarios share: a trioserve they can kill, stop and restart, trioload runs
-they can act during, and what /proc says about a process tree's memory and descriptors.
+they can act during and whose process tree is sampled (RSS, descriptors), and their verdicts.
 
 Everything runs the project's console scripts on 127.0.0.1, on a port outside the kernel's
-ephemeral range: a connect to a closed port in that range can bind that very port as its
-source (the socket then connects to itself), and a restarted server would find it taken.
+ephemeral range (``machine.free_port``), so a restarted server finds its port free.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import random
 import re
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,23 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trioload.compare.procfs import read_stats, tree
-
-from ..machine import VENV_BIN, is_listening
-from ..processes import Server, StartError
+from ..machine import VENV_BIN
+from ..peers import PeerSpec
+from ..peers import trioserve as trioserve_spec
+from ..processes import Server, Usage, run_measured, start_server, tree_usage
 from .hostile import Mix
 
 HOST = "127.0.0.1"
-TRIOSERVE = str(VENV_BIN / "trioserve")
 TRIOLOAD = str(VENV_BIN / "trioload")
-#: how often a running process tree is sampled (RSS, descriptors).
-SAMPLE_EVERY_S = 0.25
 #: ``ulimit -n N`` (soft and hard), then exec the command: the limit without a shell or prlimit.
 _EXEC_LIMITED = (
     "import os, resource, sys; n = int(sys.argv[1]); "
     "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
 )
-_VM_RSS = re.compile(r"^VmRSS:\s+(\d+)", re.MULTILINE)
 _STOPPED_LINE = re.compile(
     r"trioserve: stopped: accepted (\d+), responses (\d+),.*socket errors (\d+)"
 )
@@ -85,10 +76,6 @@ SMALL = Sizes(
 )  # fmt: skip
 
 
-def url(port: int) -> str:
-    return f"http://{HOST}:{port}/"
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """One scenario's verdict and the figures behind it, for its pass/fail line."""
@@ -104,53 +91,16 @@ class Outcome:
         return f"{verdict}  {self.name}: {self.figures} ({self.seconds:.0f} s)"
 
 
+def failing(*checks: tuple[bool, str]) -> list[str]:
+    """The problems a scenario found: the text of each (failed, text) check that failed."""
+    return [text for failed, text in checks if failed]
+
+
 def outcome(name: str, problems: list[str], figures: str, started: float) -> Outcome:
     """The verdict: passed when no problem was found; the problems lead the figures."""
     if problems:
         figures = f"{'; '.join(problems)}. Figures: {figures}"
     return Outcome(name, not problems, figures, time.monotonic() - started)
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """One sample of a process tree: resident memory and open descriptors, summed."""
-
-    rss_kb: int
-    fds: int
-
-
-def _tree_pids(root: int) -> list[int]:
-    """``root`` and every live descendant (trioserve's workers, trioload's)."""
-    found = tree(read_stats() or (), root)
-    return [root] if found is None else [stat.pid for stat in found]
-
-
-def tree_usage(root: int) -> Usage | None:
-    """RSS and open descriptors of ``root`` and its descendants; None once it is gone."""
-    rss = fds = 0
-    found = False
-    for pid in _tree_pids(root):
-        with contextlib.suppress(OSError):  # it ended meanwhile
-            status = Path(f"/proc/{pid}/status").read_text()
-            fds += len(os.listdir(f"/proc/{pid}/fd"))
-            resident = _VM_RSS.search(status)
-            rss += int(resident[1]) if resident else 0
-            found = True
-    return Usage(rss, fds) if found else None
-
-
-def free_port_outside_ephemeral_range() -> int:
-    """A free loopback port above (or below) ``ip_local_port_range``, picked at random: two
-    soaks (or test workers) looking at once must not pick the same one."""
-    low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-    candidates = [*range(high + 1, 65536), *range(low - 1, 1024, -1)]
-    random.shuffle(candidates)
-    for port in candidates:
-        if is_listening(HOST, port):
-            continue
-        with contextlib.suppress(OSError), socket.create_server((HOST, port)):
-            return int(port)
-    raise RuntimeError("no free port outside the ephemeral range")
 
 
 def stopped_counts(server: Server) -> tuple[int, int, int] | None:
@@ -166,22 +116,16 @@ def stopped_counts(server: Server) -> tuple[int, int, int] | None:
 def trioserve(
     log_dir: Path, name: str, args: list[str] | None = None, *, nofile: int = 0
 ) -> Iterator[Server]:
-    """A started trioserve on a fresh port, killed on the way out whatever happened. Someone
-    may bind the port between its choice and trioserve's bind: then another is chosen."""
-    for _ in range(3):
-        port = free_port_outside_ephemeral_range()
-        argv = [TRIOSERVE, "--host", HOST, "--port", str(port), *(args or [])]
-        if nofile:  # the soft and hard limits both (trioserve lifts a soft one itself)
-            argv = [sys.executable, "-c", _EXEC_LIMITED, str(nofile), *argv]
-        server = Server(name, argv, log_dir / f"{name}.log", host=HOST, port=port)
-        try:
-            server.start()
-            break
-        except StartError:
-            if "Address already in use" not in server.log():
-                raise
-    else:
-        raise RuntimeError("trioserve found three ports taken in a row")
+    """A started trioserve on a fresh port, killed on the way out whatever happened; with
+    ``nofile``, under that descriptor limit, soft and hard (trioserve lifts a soft one)."""
+    spec = trioserve_spec(name, HOST, *(args or []))
+    if spec.missing is not None:
+        raise RuntimeError(spec.missing)
+    if nofile:
+        limited = spec.argv
+        spec = PeerSpec(name, lambda port: [sys.executable, "-c", _EXEC_LIMITED, str(nofile),
+                                            *limited(port)])  # fmt: skip
+    server = start_server(spec, log_dir, HOST)
     try:
         yield server
     finally:
@@ -215,41 +159,26 @@ def run_trioload(
     stdout: int | None = None,
 ) -> LoadRun:
     """Run ``trioload ARGS --json FILE`` to its end (killed after ``timeout``), sampling its
-    process tree; ``during()`` is called at each sample, to act on the server."""
+    process tree; ``during()`` is called at each sample, to act on the server. Its output is
+    kept beside the JSON file in ``out_dir``."""
     json_path = out_dir / f"trioload-{time.monotonic_ns()}.json"
-    argv = [TRIOLOAD, *args]
-    if "--json" not in args:
-        argv[1:1] = ["--json", str(json_path)]
-    out_path, err_path = json_path.with_suffix(".out"), json_path.with_suffix(".err")
+    argv = [TRIOLOAD, *args] if "--json" in args else [TRIOLOAD, "--json", str(json_path), *args]
     samples: list[Usage] = []
-    start = time.monotonic()
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout or out, stderr=err)
-        returncode: int | None = None
-        while True:
-            try:
-                returncode = proc.wait(SAMPLE_EVERY_S)
-                break
-            except subprocess.TimeoutExpired:
-                elapsed = time.monotonic() - start
-                if elapsed > timeout:
-                    proc.kill()
-                    proc.wait()
-                    break
-                usage = tree_usage(proc.pid)
-                if usage is not None:
-                    samples.append(usage)
-                if during is not None:
-                    during()
-    wall = time.monotonic() - start
+
+    def watch(pid: int) -> None:
+        if (usage := tree_usage(pid)) is not None:
+            samples.append(usage)
+        if during is not None:
+            during()
+
+    done = run_measured(argv, timeout, peak_rss=False, watch=watch, stdout=stdout)
+    json_path.with_suffix(".out").write_text(done.stdout)
+    json_path.with_suffix(".err").write_text(done.stderr)
     report = None
-    if json_path.exists():
-        with contextlib.suppress(ValueError):
-            report = json.loads(json_path.read_text())
-    return LoadRun(
-        returncode, out_path.read_text(errors="replace"), err_path.read_text(errors="replace"),
-        report, wall, samples,
-    )  # fmt: skip
+    with contextlib.suppress(OSError, ValueError):
+        report = json.loads(json_path.read_text())
+    returncode = None if done.timed_out else done.returncode
+    return LoadRun(returncode, done.stdout, done.stderr, report, done.wall_s, samples)
 
 
 def failures(run: LoadRun) -> dict[str, int]:
