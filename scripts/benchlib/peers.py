@@ -223,15 +223,15 @@ def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
     return trioserve(name, host, exe=launcher)
 
 
-def baseline_argv(module: str, *args: str) -> list[str]:
-    """Command line of one of the baselines in ``scripts/benchlib/baselines``."""
-    return [venv_python(), "-m", f"scripts.benchlib.baselines.{module}", *args]
+def baseline_argv(program: str, *args: str) -> list[str]:
+    """Command line of one of the baselines (``scripts/benchlib/baselines.py``)."""
+    return [venv_python(), "-m", "scripts.benchlib.baselines", program, *args]
 
 
 def trio_baseline_server(name: str, host: str) -> PeerSpec:
     """The plain ``trio.serve_tcp`` server the issue measured."""
 
     def argv(port: int) -> list[str]:
-        return baseline_argv("trio_server", "--host", host, "--port", str(port))
+        return baseline_argv("server", "--host", host, "--port", str(port))
 
     return PeerSpec(name, argv)

@@ -91,10 +91,10 @@ def trioload_run(
     return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost), missing)
 
 
-def baseline_client(name: str, module: str, peer: Server, n: int, c: int) -> ClientRun:
-    """One of the baseline clients (``trio_client``, ``blocking_client``) against ``peer``."""
+def baseline_client(name: str, program: str, peer: Server, n: int, c: int) -> ClientRun:
+    """One of the baseline clients (``trio``, ``blocking``, ``epoll``) against ``peer``."""
     argv = peers.baseline_argv(
-        module, "-n", str(n), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
+        program, "-n", str(n), "-c", str(c), "--host", peer.host, "--port", str(peer.port)
     )
     return ClientRun(name, argv, parse_json_report, n, client_timeout(n))
 
@@ -195,8 +195,8 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
         clients = [
             ab_run(url, n, c),
             wrk_run(opts, url, threads=1),
-            baseline_client(t.TRIO_CLIENT, "trio_client", peer, n, c),
-            baseline_client(t.EPOLL_CLIENT, "epoll_client", peer, n, c),
+            baseline_client(t.TRIO_CLIENT, "trio", peer, n, c),
+            baseline_client(t.EPOLL_CLIENT, "epoll", peer, n, c),
             trioload_run(opts, t.TRIOLOAD, url, n, c),
             trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
             trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
@@ -289,11 +289,11 @@ def run_latency(runner: Runner, opts: Options, run_dir: Path) -> None:
         peer = live[t.DELAY]
         n, c = opts.latency_requests, t.LATENCY_CONCURRENCY
         clients = [
-            baseline_client(t.BLOCKING, "blocking_client", peer, n, c),
+            baseline_client(t.BLOCKING, "blocking", peer, n, c),
             trioload_run(opts, t.TRIOLOAD, peer.url, n, c),
             ab_run(peer.url, n, c),
             # One at a time: keep it to a few seconds.
-            baseline_client(t.BLOCKING_FLOOR, "blocking_client", peer, max(20, n // 100), 1),
+            baseline_client(t.BLOCKING_FLOOR, "blocking", peer, max(20, n // 100), 1),
         ]
         _rounds(runner, opts, t.LATENCY, [(t.DELAY, peer, client) for client in clients])
 

@@ -58,51 +58,31 @@ class Mix:
 
 
 @dataclass
-class HeldCounts:
-    """Connections kept open: how many were made, closed by the server, or failed to connect."""
-
-    open_target: int
-    opened: int = 0
-    closed_by_server: int = 0
-    connect_failed: int = 0
-
-
-@dataclass
-class ResetCounts:
-    """Connections made and closed at once with a RST (launches skipped: too many in flight)."""
+class Counts:
+    """What one kind of client did: connections made (``sent``; a held kind's replacements
+    too), connects that failed, and by kind: held connections the server closed; paced
+    launches skipped (too many in flight); each probe's ending, its answer's status code or
+    "reset", "eof" or "timeout" (``sent`` less the endings: still waiting at the end)."""
 
     sent: int = 0
     connect_failed: int = 0
+    closed_by_server: int = 0
     skipped: int = 0
+    endings: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class ProbeCounts(ResetCounts):
-    """One request a connection: its answer's status code, else how it ended (``sent`` less
-    the outcomes: still waiting when the time ran out)."""
-
-    statuses: dict[str, int] = field(default_factory=dict)
-    reset: int = 0
-    eof: int = 0
-    timeout: int = 0
-
-    def record(self, outcome: str) -> None:
-        """Count a status code ("431") or one of "reset", "eof", "timeout"."""
-        if outcome in {"reset", "eof", "timeout"}:
-            setattr(self, outcome, getattr(self, outcome) + 1)
-        else:
-            self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
-
-
-async def connect(host: str, port: int) -> trio.SocketStream | None:
-    """A connection to ``host:port``, or None if it is refused, reset or too slow."""
+async def connect(host: str, port: int, counts: Counts) -> trio.SocketStream | None:
+    """A connection to ``host:port``, counted as sent; or None, counted as failed, if it is
+    refused, reset or too slow."""
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         with trio.fail_after(CONNECT_TIMEOUT_S):
             await sock.connect((host, port))
     except (OSError, trio.TooSlowError):  # trio closes a cancelled connect's socket itself
         sock.close()
+        counts.connect_failed += 1
         return None
+    counts.sent += 1
     return trio.SocketStream(sock)
 
 
@@ -124,15 +104,13 @@ async def wait_closed(stream: trio.SocketStream, drip_s: float | None) -> None:
         return  # a reset is a close too
 
 
-async def hold(host: str, port: int, counts: HeldCounts, drip_s: float | None) -> None:
+async def hold(host: str, port: int, counts: Counts, drip_s: float | None) -> None:
     """Keep one connection open for ever, slowloris (dripping) or idle; replace it on close."""
     while True:
-        stream = await connect(host, port)
+        stream = await connect(host, port, counts)
         if stream is None:
-            counts.connect_failed += 1
             await trio.sleep(RETRY_S)
             continue
-        counts.opened += 1
         async with stream:
             await wait_closed(stream, drip_s)
         counts.closed_by_server += 1
@@ -164,26 +142,21 @@ async def answer_to(stream: trio.SocketStream, payload: bytes) -> str:
     return status_of(received) or "timeout"
 
 
-async def probe(host: str, port: int, payload: bytes, counts: ProbeCounts) -> None:
+async def probe(host: str, port: int, payload: bytes, counts: Counts) -> None:
     """One connection that sends ``payload`` and records the server's answer."""
-    stream = await connect(host, port)
-    if stream is None:
-        counts.connect_failed += 1
-        return
-    counts.sent += 1
-    async with stream:
-        counts.record(await answer_to(stream, payload))
+    stream = await connect(host, port, counts)
+    if stream is not None:
+        async with stream:
+            ending = await answer_to(stream, payload)
+        counts.endings[ending] = counts.endings.get(ending, 0) + 1
 
 
-async def reset(host: str, port: int, counts: ResetCounts) -> None:
+async def reset(host: str, port: int, counts: Counts) -> None:
     """Connect, then close at once with SO_LINGER 0 s, so the kernel sends a RST."""
-    stream = await connect(host, port)
-    if stream is None:
-        counts.connect_failed += 1
-        return
-    stream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    await stream.aclose()
-    counts.sent += 1
+    stream = await connect(host, port, counts)
+    if stream is not None:
+        stream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await stream.aclose()
 
 
 def garbage() -> bytes:
@@ -191,7 +164,7 @@ def garbage() -> bytes:
     return random.randbytes(random.randint(1024, 4096) - 4) + b"\r\n\r\n"
 
 
-async def pace(per_s: float, counts: ResetCounts, launch: Callable[[], Awaitable[None]]) -> None:
+async def pace(per_s: float, counts: Counts, launch: Callable[[], Awaitable[None]]) -> None:
     """Start ``launch`` ``per_s`` times a second on a fixed schedule, until cancelled."""
     if per_s <= 0:
         return
@@ -218,29 +191,24 @@ async def pace(per_s: float, counts: ResetCounts, launch: Callable[[], Awaitable
 
 async def run_mix(host: str, port: int, mix: Mix, seconds: float) -> dict[str, Any]:
     """Run every kind of ``mix`` against ``host:port`` for ``seconds``; the counts as JSON."""
-    slowloris, idle = HeldCounts(mix.slowloris), HeldCounts(mix.idle)
-    oversized, junk, resets = ProbeCounts(), ProbeCounts(), ResetCounts()
+    counts = {kind: Counts() for kind in ("slowloris", "idle", "oversized", "garbage", "resets")}
+    held = {"slowloris": (mix.slowloris, mix.drip_s), "idle": (mix.idle, None)}
+    paced: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {
+        "oversized": (mix.oversized_per_s,
+                      lambda: probe(host, port, OVERSIZED_HEAD, counts["oversized"])),
+        "garbage": (mix.garbage_per_s, lambda: probe(host, port, garbage(), counts["garbage"])),
+        "resets": (mix.resets_per_s, lambda: reset(host, port, counts["resets"])),
+    }  # fmt: skip
     start = trio.current_time()
     with trio.move_on_after(seconds):
         async with trio.open_nursery() as nursery:
-            for _ in range(mix.slowloris):
-                nursery.start_soon(hold, host, port, slowloris, mix.drip_s)
-            for _ in range(mix.idle):
-                nursery.start_soon(hold, host, port, idle, None)
-            nursery.start_soon(
-                pace,
-                mix.oversized_per_s,
-                oversized,
-                lambda: probe(host, port, OVERSIZED_HEAD, oversized),
-            )
-            nursery.start_soon(
-                pace, mix.garbage_per_s, junk, lambda: probe(host, port, garbage(), junk)
-            )
-            nursery.start_soon(pace, mix.resets_per_s, resets, lambda: reset(host, port, resets))
-    kinds: dict[str, HeldCounts | ProbeCounts | ResetCounts] = {"slowloris": slowloris}
-    kinds |= {"idle": idle, "oversized": oversized, "garbage": junk, "resets": resets}
-    counts = {kind: dataclasses.asdict(of) for kind, of in kinds.items()}
-    return {"seconds": round(trio.current_time() - start, 3), **counts}
+            for kind, (number, drip_s) in held.items():
+                for _ in range(number):
+                    nursery.start_soon(hold, host, port, counts[kind], drip_s)
+            for kind, (per_s, launch) in paced.items():
+                nursery.start_soon(pace, per_s, counts[kind], launch)
+    found = {kind: dataclasses.asdict(of) for kind, of in counts.items()}
+    return {"seconds": round(trio.current_time() - start, 3), **found}
 
 
 def _number(convert: Callable[[str], Any], least: float) -> Callable[[str], Any]:

@@ -179,6 +179,6 @@ def _mix_summary(counts: dict[str, dict[str, object]]) -> str:
         parts.append(f"{kind} cut {got.get('closed_by_server')}")
     for kind in ("oversized", "garbage"):
         got = counts.get(kind, {})
-        parts.append(f"{kind} {got.get('sent')} answered {got.get('statuses')}")
+        parts.append(f"{kind} {got.get('sent')} answered {got.get('endings')}")
     parts.append(f"resets {counts.get('resets', {}).get('sent')}")
     return ", ".join(parts)
