@@ -18,12 +18,12 @@ fractions of its closed-loop max?). Prints a progress line per run, then a Markd
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TypeVar
 
 # Run as a file, the repository root is not importable; make it so, as it is for ``-m``/mypy.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,7 +45,17 @@ from scripts.benchlib.report import (
 from scripts.benchlib.runner import Runner
 from trioserve.fdlimit import raise_nofile_limit
 
-T = TypeVar("T")
+#: what the sizing flags left out mean: (in a --quick smoke run, in a full run).
+SIZES: dict[str, tuple[object, object]] = {
+    "requests": (2000, 200_000),
+    "rounds": (1, 3),
+    "wrk_seconds": (2.0, 10.0),
+    "latency_requests": (500, 20_000),
+    "memory_requests": ("2000,20000", "100000,10000000"),
+    "pause": (0.2, 2.0),
+    "rate_fractions": ((0.5, 0.9), rate.DEFAULT_FRACTIONS),
+    "rate_seconds": (1.0, 5.0),
+}
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -78,39 +88,22 @@ def parse_options(argv: list[str] | None = None) -> Options:
     before = "git revision whose trioload joins the clients and keepalive parts (likewise)"
     add("--trioload-before", metavar="REV", help=before)
     args = parser.parse_args(argv)
-
-    def pick(given: T | None, quick: T, full: T) -> T:
-        if given is not None:
-            return given
-        return quick if args.quick else full
-
+    for name, (quick, full) in SIZES.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     parts = frozenset(args.only.split(",")) if args.only else frozenset(targets.PARTS)
     if unknown := parts - set(targets.PARTS):
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
-    memory = pick(args.memory_requests, "2000,20000", "100000,10000000").split(",")
+    memory = args.memory_requests.split(",")
     if len(memory) != 2:
         parser.error("--memory-requests takes SMALL,LARGE")
-    return Options(
-        host=require_loopback(args.host),
-        requests=pick(args.requests, 2000, 200_000),
-        concurrency=args.concurrency,
-        rounds=pick(args.rounds, 1, 3),
-        parts=parts,
-        wrk_seconds=pick(args.wrk_seconds, 2.0, 10.0),
-        latency_requests=pick(args.latency_requests, 500, 20_000),
-        memory_sizes=(int(memory[0]), int(memory[1])),
-        pause_s=pick(args.pause, 0.2, 2.0),
-        install_peers=args.install_peers,
-        markdown=args.markdown,
-        trioserve=args.trioserve.absolute(),
-        trioload=args.trioload.absolute(),
-        trioserve_before=args.trioserve_before,
-        trioload_before=args.trioload_before,
-        rate_server=args.rate_server,
-        rate_concurrency=args.rate_concurrency,
-        rate_fractions=pick(args.rate_fractions, (0.5, 0.9), rate.DEFAULT_FRACTIONS),
-        rate_seconds=pick(args.rate_seconds, 1.0, 5.0),
-    )
+    fields = {field.name for field in dataclasses.fields(Options)}
+    options = {key: value for key, value in vars(args).items() if key in fields}
+    return Options(**options | {
+        "host": require_loopback(args.host), "parts": parts,
+        "memory_sizes": (int(memory[0]), int(memory[1])),
+        "trioserve": args.trioserve.absolute(), "trioload": args.trioload.absolute(),
+    })  # fmt: skip
 
 
 def render(opts: Options, runner: Runner, argv: list[str], sections: list[Section]) -> str:
@@ -164,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     OUT_DIR.mkdir(exist_ok=True)
     sections = []
-    runner = Runner(opts.host, OUT_DIR / "logs", opts.pause_s)
+    runner = Runner(opts.host, OUT_DIR / "logs", opts.pause)
     with tempfile.TemporaryDirectory(prefix="bench-", dir=OUT_DIR) as tmp:
         chosen = [part for part in targets.PARTS if part in opts.parts]
         print(f"bench: parts {', '.join(chosen)}")

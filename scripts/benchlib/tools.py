@@ -1,4 +1,4 @@
-"""Load generators' command lines and the parsers for what they print (plain code, no I/O)."""
+"""What load generators print, parsed: ab's and wrk's text, trioload's JSON (plain code, no I/O)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trioload.results.merge import last_json_document
-
-#: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
-AB_SOCKET_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,23 +32,6 @@ def _as_int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def ab_argv(
-    url: str,
-    requests: int,
-    concurrency: int,
-    *,
-    keep_alive: bool = False,
-    tls_protocol: str | None = None,
-) -> list[str]:
-    """ab (keep-alive off unless asked), going on after socket errors (-r); over https,
-    ``tls_protocol`` pins ab's protocol (``-f TLS1.3``)."""
-    keep = ["-k"] if keep_alive else []
-    protocol = ["-f", tls_protocol] if tls_protocol else []
-    timeout = str(AB_SOCKET_TIMEOUT_S)
-    return ["ab", *keep, *protocol, "-r", "-q", "-s", timeout, "-c", str(concurrency),
-            "-n", str(requests), url]  # fmt: skip
-
-
 def parse_ab(text: str) -> LoadResult:
     """Figures from ab's report; an error when it printed none (e.g. apr_pollset_poll timeout)."""
     rps = _search_number(r"^Requests per second:\s+([\d.]+)", text)
@@ -72,17 +52,6 @@ def parse_ab(text: str) -> LoadResult:
         p50_ms=_search_number(r"^\s+50%\s+(\d+)", text),
         p99_ms=_search_number(r"^\s+99%\s+(\d+)", text),
     )
-
-
-def wrk_argv(
-    url: str, threads: int, concurrency: int, duration_s: float, *, keep_alive: bool = False
-) -> list[str]:
-    """wrk; unless ``keep_alive``, asking the server to close after each reply, as the
-    keep-alive-off runs do."""
-    close = [] if keep_alive else ["-H", "Connection: close"]
-    seconds = f"-d{max(1, round(duration_s))}s"
-    return ["wrk", f"-t{threads}", f"-c{concurrency}", seconds, "--timeout", "30s", "--latency",
-            *close, url]  # fmt: skip
 
 
 _WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -110,14 +79,6 @@ def parse_wrk(text: str) -> LoadResult:
         p50_ms=_wrk_latency_ms("50", text),
         p99_ms=_wrk_latency_ms("99", text),
     )
-
-
-def trioload_argv(
-    exe: str, url: str, requests: int, concurrency: int, extra: tuple[str, ...] = ()
-) -> list[str]:
-    """trioload like ab (keep-alive off unless ``extra`` says ``-k``), with its
-    machine-readable report on stdout."""
-    return [exe, "-c", str(concurrency), "-n", str(requests), "--json", "-", *extra, url]
 
 
 def dig(report: dict[str, Any], *keys: str) -> float | None:

@@ -1,4 +1,5 @@
-"""The load generators' command lines and the parsers of what they print (``benchlib.tools``).
+"""The parsers of what the load generators print (``benchlib.tools``); their command lines are
+``benchlib.bench.parts``'s (``bench/test_parts.py``).
 
 The ``data/`` files are real outputs (see ``data/README.md``), saved as the bench's runner hands
 them to a parser: stdout, a newline, stderr.
@@ -13,14 +14,10 @@ from pathlib import Path
 import pytest
 
 from scripts.benchlib.tools import (
-    AB_SOCKET_TIMEOUT_S,
     LoadResult,
-    ab_argv,
     parse_ab,
     parse_json_report,
     parse_wrk,
-    trioload_argv,
-    wrk_argv,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -34,51 +31,6 @@ def line_field(text: str, prefix: str, index: int) -> str:
     """Whitespace-separated field ``index`` of the one line starting with ``prefix``."""
     (line,) = [line for line in text.splitlines() if line.startswith(prefix)]
     return line.split()[index]
-
-
-# --- command lines ---------------------------------------------------------------------------
-
-
-def test_ab_argv_is_keep_alive_off_with_socket_errors_tolerated() -> None:
-    argv = ab_argv("http://127.0.0.1:8080/", 2000, 100)
-    assert argv == [
-        "ab", "-r", "-q", "-s", str(AB_SOCKET_TIMEOUT_S), "-c", "100", "-n", "2000",
-        "http://127.0.0.1:8080/",
-    ]  # fmt: skip
-
-
-def test_ab_argv_keep_alive_adds_k_before_the_other_flags() -> None:
-    argv = ab_argv("http://127.0.0.1:8080/", 10, 1, keep_alive=True)
-    assert argv[:2] == ["ab", "-k"]
-    assert argv.count("-k") == 1
-
-
-def test_wrk_argv_asks_for_close_and_latency_with_whole_seconds() -> None:
-    argv = wrk_argv("http://127.0.0.1:8080/", 2, 1000, 10.4)
-    assert argv[:4] == ["wrk", "-t2", "-c1000", "-d10s"]
-    header = argv.index("-H")
-    assert argv[header : header + 2] == ["-H", "Connection: close"]
-    assert "--latency" in argv
-    assert argv[-1] == "http://127.0.0.1:8080/"
-
-
-def test_wrk_argv_keep_alive_sends_no_close_header() -> None:
-    argv = wrk_argv("http://127.0.0.1:8080/", 1, 100, 5, keep_alive=True)
-    assert argv[:4] == ["wrk", "-t1", "-c100", "-d5s"]
-    assert "-H" not in argv
-    assert argv[-1] == "http://127.0.0.1:8080/"
-
-
-def test_wrk_argv_runs_at_least_one_second() -> None:
-    assert "-d1s" in wrk_argv("http://127.0.0.1:8080/", 1, 10, 0.2)
-
-
-def test_trioload_argv_puts_extra_flags_before_the_url() -> None:
-    argv = trioload_argv("trioload", "http://127.0.0.1:8080/", 500, 20, ("-k", "-W", "2"))
-    assert argv == [
-        "trioload", "-c", "20", "-n", "500", "--json", "-", "-k", "-W", "2",
-        "http://127.0.0.1:8080/",
-    ]  # fmt: skip
 
 
 # --- ab --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ..machine import REPO
 from ..processes import Server
 from ..report import Section, Verdict, markdown_table
 from ..runner import ClientRun, Runner, client_timeout
-from ..tools import ab_argv, parse_ab, parse_json_report, parse_wrk, trioload_argv, wrk_argv
+from ..tools import parse_ab, parse_json_report, parse_wrk
 from . import certs, inline_answer, rate
 from . import targets as t
 from .certs import TlsFiles
@@ -36,7 +36,7 @@ class Options:
     wrk_seconds: float
     latency_requests: int
     memory_sizes: tuple[int, int]
-    pause_s: float
+    pause: float
     install_peers: bool
     markdown: Path | None
     trioserve: Path
@@ -56,17 +56,28 @@ Part = Callable[[Runner, Options, Path], Section | None]
 Plan = list[tuple[str, Server, ClientRun]]
 #: the rate part's runs by load: each one's figures, or why it has none.
 Results = dict[rate.Load, list[rate.Figures | str]]
+#: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
+AB_SOCKET_TIMEOUT_S = 30
 
 
-def ab_run(url: str, n: int, c: int, *, keep_alive: bool = False) -> ClientRun:
-    argv = ab_argv(url, n, c, keep_alive=keep_alive)
-    return ClientRun(t.AB_K if keep_alive else t.AB, argv, parse_ab, n, client_timeout(n))
+def ab_run(url: str, n: int, c: int, *, keep_alive: bool = False, tls: bool = False) -> ClientRun:
+    """ab, going on after socket errors (-r), keep-alive off unless asked; with ``tls``, over
+    https as the tls part runs it (ab never verifies the certificate): TLS 1.3, and a safety
+    net ten times longer, the handshake making a request ~10x dearer."""
+    flags = [*(["-k"] if keep_alive else []), *(["-f", t.TLS_PROTOCOL] if tls else [])]
+    timeout = str(AB_SOCKET_TIMEOUT_S)
+    argv = ["ab", *flags, "-r", "-q", "-s", timeout, "-c", str(c), "-n", str(n), url]
+    name = t.AB_TLS if tls else t.AB_K if keep_alive else t.AB
+    return ClientRun(name, argv, parse_ab, n, client_timeout(n * (10 if tls else 1)))
 
 
 def wrk_run(opts: Options, url: str, threads: int = 2, *, keep_alive: bool = False) -> ClientRun:
-    """wrk against ``url``: -t2 at -c, -t1 at -c, or -t1 keep-alive at the keep-alive part's c."""
+    """wrk against ``url``, with its latency table: -t2 at -c, -t1 at -c, or -t1 keep-alive at
+    the keep-alive part's c; keep-alive off, it asks the server to close after each reply."""
     c = t.KEEPALIVE_CONCURRENCY if keep_alive else opts.concurrency
-    argv = wrk_argv(url, threads, c, opts.wrk_seconds, keep_alive=keep_alive)
+    close = [] if keep_alive else ["-H", "Connection: close"]
+    argv = ["wrk", f"-t{threads}", f"-c{c}", f"-d{max(1, round(opts.wrk_seconds))}s",
+            "--timeout", "30s", "--latency", *close, url]  # fmt: skip
     name = t.WRK_T1_K if keep_alive else t.WRK if threads == 2 else t.WRK_T1
     missing = None if shutil.which("wrk") else "wrk not installed"
     return ClientRun(name, argv, parse_wrk, None, opts.wrk_seconds + 60, missing)
@@ -82,12 +93,13 @@ def trioload_run(
     cost: int = 1,
     before: str | None = None,
 ) -> ClientRun:
-    """trioload with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``); ``cost``:
+    """trioload like ab (keep-alive off unless ``extra`` says ``-k``), its JSON report on
+    stdout, with the given ``extra`` flags (``-W 2``, ``-k``, ``--engine tasks``); ``cost``:
     how many plain requests one of these is worth, for the safety-net timeout; ``before``: a
     git revision whose trioload runs instead of ``--trioload`` (``--trioload-before``)."""
     exe = opts.trioload if before is None else peers.launcher_at("trioload", before)
     missing = exe if isinstance(exe, str) else peers.console_script_problem(exe)
-    argv = trioload_argv(str(exe), url, n, c, extra)
+    argv = [str(exe), "-c", str(c), "-n", str(n), "--json", "-", *extra, url]
     return ClientRun(name, argv, parse_json_report, n, client_timeout(n * cost), missing)
 
 
@@ -230,14 +242,6 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
         _rounds(runner, opts, t.KEEPALIVE, plan)
 
 
-def tls_ab_run(url: str, requests: int) -> ClientRun:
-    """ab over https at the tls part's concurrency, keep-alive off, TLS 1.3 (ab never verifies
-    the certificate)."""
-    argv = ab_argv(url, requests, t.TLS_CONCURRENCY, tls_protocol=t.TLS_PROTOCOL)
-    # The handshake makes a request ~10x dearer: the safety net grows to match.
-    return ClientRun(t.AB_TLS, argv, parse_ab, requests, client_timeout(requests * 10))
-
-
 def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
     """trioload over https as ab runs it (keep-alive off, TLS 1.3): verifying the certificate
     against the bench's CA, and with ``--insecure`` (ab's way)."""
@@ -268,7 +272,7 @@ def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
         plan: Plan = []
         for name, peer in live.items():
             url = f"https://{peer.host}:{peer.port}/"
-            runs = [tls_ab_run(url, n)]
+            runs = [ab_run(url, n, t.TLS_CONCURRENCY, tls=True)]
             if name == t.NGINX_TLS:
                 runs += tls_trioload_runs(opts, files, url, n)
             plan += [(name, peer, run) for run in runs]

@@ -151,11 +151,16 @@ def load_label(load: Load) -> str:
     return "closed loop" if load is None else f"-R {load:g}x"
 
 
-HEADERS = [
-    "load", "runs", "asked req/s", "made req/s", "made/asked", "lag p50 ms", "lag p99 ms",
-    "lag max ms", "late %", "p99 from due ms", "p99 from sent ms", "client CPU µs/req",
-    "failed (worst)",
-]  # fmt: skip
+#: the table's figure columns: header, ``Figures`` field, format.
+COLUMNS = (
+    ("asked req/s", "asked", ",.0f"), ("made req/s", "made", ",.0f"),
+    ("made/asked", "kept", ".3f"), ("lag p50 ms", "lag_p50_ms", ".3f"),
+    ("lag p99 ms", "lag_p99_ms", ".3f"), ("lag max ms", "lag_max_ms", ".2f"),
+    ("late %", "late_pct", ".2f"), ("p99 from due ms", "due_p99_ms", ".2f"),
+    ("p99 from sent ms", "sent_p99_ms", ".2f"), ("client CPU µs/req", "cpu_us", ".1f"),
+    ("failed (worst)", "failed", "d"),
+)  # fmt: skip
+HEADERS = ["load", "runs", *(header for header, _, _ in COLUMNS)]
 NUMERIC = range(1, len(HEADERS))
 
 
@@ -163,18 +168,5 @@ def cells(load: Load, runs: Sequence[Figures | str]) -> list[str]:
     """One table row: a load's medians over the runs that reported (errors are counted out)."""
     good = [run for run in runs if isinstance(run, Figures)]
     medians = median_figures(good)
-    return [
-        load_label(load),
-        f"{len(good)}/{len(runs)}",
-        cell(medians.asked, ",.0f"),
-        cell(medians.made, ",.0f"),
-        cell(medians.kept, ".3f"),
-        cell(medians.lag_p50_ms, ".3f"),
-        cell(medians.lag_p99_ms, ".3f"),
-        cell(medians.lag_max_ms, ".2f"),
-        cell(medians.late_pct, ".2f"),
-        cell(medians.due_p99_ms, ".2f"),
-        cell(medians.sent_p99_ms, ".2f"),
-        cell(medians.cpu_us, ".1f"),
-        cell(medians.failed, "d"),
-    ]
+    figures = [cell(getattr(medians, name), fmt) for _, name, fmt in COLUMNS]
+    return [load_label(load), f"{len(good)}/{len(runs)}", *figures]

@@ -1,6 +1,7 @@
-"""The bench's tls part: its target, its certificates, nginx's TLS server block and the client
-command lines (``benchlib.bench.targets``, ``certs``, ``peers``, ``parts``). Nothing here opens a
-socket: the certificates are checked with a handshake between two memory buffers."""
+"""The bench's tls part: its target, its certificates, nginx's TLS server block and trioserve's
+flags (``benchlib.bench.targets``, ``certs``, ``peers``; the clients' command lines are in
+``test_parts.py``). Nothing here opens a socket: the certificates are checked with a handshake
+between two memory buffers."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ import pytest
 
 from scripts.benchlib.bench import targets as t
 from scripts.benchlib.bench.certs import TlsFiles, make_certificates, tls_files, trioserve_flags
-from scripts.benchlib.bench.parts import Options, tls_ab_run, tls_trioload_runs
 from scripts.benchlib.peers import BACKLOG, write_nginx_conf
 from scripts.benchlib.report import Row, RowTable
-from scripts.benchlib.runner import client_timeout
 
 URL = "https://127.0.0.1:8443/"
 FILES = TlsFiles(Path("/x/ca.pem"), Path("/x/chain.pem"), Path("/x/server.key"))
@@ -124,36 +123,7 @@ def test_tls_requests_are_a_tenth_of_requests_and_at_least_2000(
     assert t.tls_requests(requests) == expected
 
 
-# --- command lines ---------------------------------------------------------------------------
-
-
-def options(tmp_path: Path) -> Options:
-    return Options(
-        host="127.0.0.1", requests=2000, concurrency=1000, rounds=1, parts=frozenset({t.TLS}),
-        wrk_seconds=1.0, latency_requests=10, memory_sizes=(1, 2), pause_s=0.0,
-        install_peers=False, markdown=None, trioserve=tmp_path / "trioserve",
-        trioload=tmp_path / "trioload",
-    )  # fmt: skip
-
-
-def test_ab_runs_over_tls13_at_c100_keep_alive_off() -> None:
-    run = tls_ab_run(URL, 3000)
-    assert run.name == t.AB_TLS
-    assert run.argv == ["ab", "-f", "TLS1.3", "-r", "-q", "-s", "30", "-c", "100", "-n", "3000",
-                        URL]  # fmt: skip
-    assert run.requests == 3000
-    assert run.timeout_s == client_timeout(30_000)
-
-
-def test_trioload_runs_verify_with_the_ca_then_go_insecure(tmp_path: Path) -> None:
-    verifying, insecure = tls_trioload_runs(options(tmp_path), FILES, URL, 3000)
-    common = [str(tmp_path / "trioload"), "-c", "100", "-n", "3000", "--json", "-", "-f", "TLS1.3"]
-    assert (verifying.name, insecure.name) == (t.TRIOLOAD_TLS, t.TRIOLOAD_TLS_INSECURE)
-    assert verifying.argv == [*common, "--cacert", "/x/ca.pem", URL]
-    assert insecure.argv == [*common, "--insecure", URL]
-    assert "-k" not in verifying.argv + insecure.argv
-    assert {verifying.timeout_s, insecure.timeout_s} == {client_timeout(30_000)}
-    assert {verifying.requests, insecure.requests} == {3000}
+# --- trioserve's flags -----------------------------------------------------------------------
 
 
 def test_trioserve_serves_the_chain_with_its_key() -> None:
