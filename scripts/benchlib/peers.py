@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import shutil
+import string
 import subprocess
 import venv
 from collections.abc import Callable
@@ -71,43 +72,16 @@ def write_nginx_conf(
 ) -> Path:
     """An nginx config answering "hello" to everything, no access log, keep-alive off unless
     asked (then connections may carry any number of requests); HTTPS only with ``tls``."""
-    keep = (
-        "keepalive_timeout 75s;\n    keepalive_requests 100000000;"
-        if keep_alive
-        else ("keepalive_timeout 0;")
-    )
-    ssl = "" if tls is None else " ssl"
+    keep = "keepalive_timeout 75s;\n    keepalive_requests 100000000;" if keep_alive else ""
     ssl_lines = "".join(f"\n        {line}" for line in nginx_ssl_lines(tls)) if tls else ""
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"""worker_processes {workers};
-worker_rlimit_nofile 20000;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{
-    worker_connections 10000;
-}}
-http {{
-    access_log off;
-    {keep}
-    server_tokens off;
-    default_type text/plain;
-    client_body_temp_path {prefix}/tmp/body;
-    proxy_temp_path {prefix}/tmp/proxy;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
-    server {{
-        listen {host}:{port}{ssl} backlog={BACKLOG};{ssl_lines}
-        location / {{
-            return 200 "hello";
-        }}
-    }}
-}}
-"""
-    )
+    template = string.Template((SCRIPTS / "peers" / "nginx" / "nginx.conf").read_text())
+    conf.write_text(template.substitute(
+        workers=workers, prefix=prefix, host=host, port=port, backlog=BACKLOG,
+        keep_alive=keep or "keepalive_timeout 0;", ssl=" ssl" if tls else "", ssl_lines=ssl_lines,
+    ))  # fmt: skip
     return conf
 
 
@@ -165,10 +139,12 @@ def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
     return PeerSpec(name, argv)
 
 
-def trioserve(name: str, host: str, *flags: str, exe: Path = VENV_BIN / "trioserve") -> PeerSpec:
-    """The project's server through its console script (``exe``: another build), ``flags`` on
-    its command line as they are (``--workers auto``, ``--keep-alive``)."""
-    problem = console_script_problem(exe)
+def trioserve(
+    name: str, host: str, *flags: str, exe: Path | str = VENV_BIN / "trioserve"
+) -> PeerSpec:
+    """The project's server through its console script (``exe``: another build, or why there is
+    none), ``flags`` on its command line as they are (``--workers auto``, ``--keep-alive``)."""
+    problem = exe if isinstance(exe, str) else console_script_problem(exe)
     if problem is not None:
         return _unavailable(name, problem)
     return PeerSpec(name, lambda port: [str(exe), "--host", host, "--port", str(port), *flags])
@@ -213,14 +189,6 @@ def launcher_at(package: str, ref: str) -> Path | str:
     )
     launcher.chmod(0o755)
     return launcher
-
-
-def trioserve_at(name: str, host: str, ref: str) -> PeerSpec:
-    """trioserve as the git revision ``ref`` has it, to compare a change against in one run."""
-    launcher = launcher_at("trioserve", ref)
-    if isinstance(launcher, str):
-        return _unavailable(name, launcher)
-    return trioserve(name, host, exe=launcher)
 
 
 def baseline_argv(program: str, *args: str) -> list[str]:

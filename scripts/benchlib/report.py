@@ -13,6 +13,9 @@ from pathlib import Path
 
 from .tools import LoadResult
 
+#: the client of a row that stands for all of a server's clients (it could not start).
+ALL = "(all)"
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:
@@ -144,8 +147,9 @@ class RowTable:
     def value(
         self, part: str, server: str, client: str, field: Callable[[Row], float | None]
     ) -> tuple[float | None, str]:
-        """The field's value, or None and why it is missing."""
-        row = self.get(part, server, client)
+        """The field's value, or None and why it is missing (the server's own note, if it
+        could not start)."""
+        row = self.get(part, server, client) or self.get(part, server, ALL)
         if row is None:
             return None, f"{client} vs {server} was not run"
         value = field(row)

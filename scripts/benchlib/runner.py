@@ -1,7 +1,8 @@
 """Running the bench: peers up and down, one measured client run at a time.
 
 The ``Runner`` collects a ``Sample`` per run and a note-only ``Row`` per thing that could not
-run, and prints a progress line for each so a long bench shows where it is.
+run (a server that could not: one row for all its clients, ``ALL``), and prints a progress
+line for each so a long bench shows where it is.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from .machine import REPO
 from .peers import PeerSpec
 from .processes import Server, StartError, run_measured, start_server
-from .report import Row, Sample, aggregate
+from .report import ALL, Row, Sample, aggregate
 from .tools import LoadResult
 
 Parser = Callable[[str], LoadResult]
@@ -56,9 +57,15 @@ class Runner:
             self.order.append(key)
 
     def rows(self) -> list[Row]:
-        """Medians of what ran and notes for what could not, in the order they came up."""
+        """Medians of what ran and notes for what could not, by server in the order the
+        servers came up, then in the order the clients did."""
         rows = aggregate(self.samples) + list(self.skipped.values())
-        return sorted(rows, key=lambda row: self.order.index(row.key))
+        servers: dict[tuple[str, str], int] = {}
+        for part, server, _ in self.order:
+            servers.setdefault((part, server), len(servers))
+        return sorted(
+            rows, key=lambda row: (servers[row.part, row.server], self.order.index(row.key))
+        )
 
     def skip(self, part: str, server: str, clients: Sequence[str], why: str) -> None:
         """Record that these pairs could not run, and say so once."""
@@ -70,27 +77,40 @@ class Runner:
             self._note_order((part, server, client))
 
     @contextmanager
-    def started(
-        self, part: str, specs: Sequence[PeerSpec], clients: Sequence[str]
-    ) -> Iterator[dict[str, Server]]:
+    def started(self, part: str, specs: Sequence[PeerSpec]) -> Iterator[dict[str, Server]]:
         """Start every available peer; yield them by name; always stop them afterwards."""
         live: dict[str, Server] = {}
         for spec in specs:
-            for client in clients:
-                self._note_order((part, spec.name, client))
+            self._note_order((part, spec.name, ALL))
         try:
             for spec in specs:
                 if spec.missing is not None:
-                    self.skip(part, spec.name, clients, f"not available: {spec.missing}")
+                    self.skip(part, spec.name, [ALL], f"not available: {spec.missing}")
                     continue
                 try:
                     live[spec.name] = start_server(spec, self.log_dir, self.host)
                 except (StartError, OSError) as exc:
-                    self.skip(part, spec.name, clients, f"failed to start: {exc}")
+                    self.skip(part, spec.name, [ALL], f"failed to start: {exc}")
             yield live
         finally:
             for peer in live.values():
                 peer.stop()
+
+    def run_rounds(
+        self,
+        part: str,
+        rounds: int,
+        specs: Sequence[PeerSpec],
+        clients: Callable[[Server], list[ClientRun]],
+    ) -> None:
+        """Start ``specs``, then run each one's ``clients(peer)`` once a round for ``rounds``
+        rounds, every other round backward: a run's figures (its CPU a request above all)
+        depend on what ran just before it, so no run always follows the same one."""
+        with self.started(part, specs) as live:
+            plan = [(name, peer, run) for name, peer in live.items() for run in clients(peer)]
+            for number in range(rounds):
+                for server, peer, run in plan if number % 2 == 0 else reversed(plan):
+                    self.measure(part, server, peer, run)
 
     def measure(self, part: str, server_name: str, peer: Server | None, run: ClientRun) -> Sample:
         """Run one client to completion, with the server's CPU time read around it; a client

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import timeit
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 from types import SimpleNamespace
@@ -110,21 +109,6 @@ def measure(trioserve_dir: Path) -> dict[str, float]:
 
 def medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {name: median(run[name] for run in runs) for name in runs[0]}
-
-
-@dataclass(frozen=True)
-class InlineTimings:
-    """The part's result: medians over the rounds, now and (with --trioserve-before) before."""
-
-    now: dict[str, float]
-    before: dict[str, float] | None = None
-    #: why there is no "before" although one was asked for.
-    note: str = ""
-
-    def growth(self) -> dict[str, float] | None:
-        if self.before is None:
-            return None
-        return {name: self.now[name] - self.before[name] for name in self.now}
 
 
 if __name__ == "__main__":

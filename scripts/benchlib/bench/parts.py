@@ -15,13 +15,12 @@ from pathlib import Path
 from .. import peers
 from ..machine import REPO
 from ..processes import Server
-from ..report import Section, Verdict, markdown_table
+from ..report import ALL, Section, Verdict, markdown_table
 from ..runner import ClientRun, Runner, client_timeout
 from ..tools import parse_ab, parse_json_report, parse_wrk
 from . import certs, inline_answer, rate
 from . import targets as t
 from .certs import TlsFiles
-from .inline_answer import InlineTimings
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +51,6 @@ class Options:
 
 
 Part = Callable[[Runner, Options, Path], Section | None]
-#: where one run against a peer is measured: (server's name, the peer, the client run).
-Plan = list[tuple[str, Server, ClientRun]]
 #: the rate part's runs by load: each one's figures, or why it has none.
 Results = dict[rate.Load, list[rate.Figures | str]]
 #: ab gives up on a socket after this many seconds (its default, 30, made explicit): ab can hang.
@@ -111,53 +108,33 @@ def baseline_client(name: str, program: str, peer: Server, n: int, c: int) -> Cl
     return ClientRun(name, argv, parse_json_report, n, client_timeout(n))
 
 
-def _rounds(runner: Runner, opts: Options, part: str, plan: Plan) -> None:
-    """Every run of ``plan`` once a round for ``opts.rounds`` rounds, every other round
-    backward: a run's figures (its CPU a request above all) depend on what ran just before
-    it, so no run always follows the same one."""
-    for number in range(opts.rounds):
-        for server, peer, client in plan if number % 2 == 0 else reversed(plan):
-            runner.measure(part, server, peer, client)
-
-
 def run_inline(runner: Runner, opts: Options, run_dir: Path) -> Section:
-    """trioserve's inline answer timed in-process, and --trioserve-before's, rounds interleaved."""
-    before_dir: Path | None = None
-    note = ""
-    if opts.trioserve_before is not None:
-        checkout = peers.checkout("trioserve", opts.trioserve_before)
-        if isinstance(checkout, str):
-            note = checkout
-        else:
-            before_dir = checkout
-    now_runs, before_runs = [], []
+    """trioserve's inline answer timed in-process, and --trioserve-before's, rounds interleaved:
+    its table of µs a request per head (now, before, the growth) and the growth's verdict."""
+    before = opts.trioserve_before and peers.checkout("trioserve", opts.trioserve_before)
+    trees = {"now": REPO} | ({"before": before} if isinstance(before, Path) else {})
+    runs: dict[str, list[dict[str, float]]] = {which: [] for which in trees}
     for _ in range(opts.rounds):
-        now_runs.append(inline_answer.measure(REPO))
-        line = ", ".join(f"{head} {us:.2f}" for head, us in now_runs[-1].items())
-        if before_dir is not None:
-            before_runs.append(inline_answer.measure(before_dir))
-            line += "; before: " + ", ".join(f"{h} {us:.2f}" for h, us in before_runs[-1].items())
+        for which, tree in trees.items():
+            runs[which].append(inline_answer.measure(tree))
+        line = "; ".join(f"{which} " + ", ".join(f"{head} {us:.2f}" for head, us in got[-1].items())
+                         for which, got in runs.items())  # fmt: skip
         print(f"  [{t.INLINE}] µs a request: {line}")
-    before = inline_answer.medians(before_runs) if before_runs else None
-    timings = InlineTimings(inline_answer.medians(now_runs), before, note)
-    growth = t.inline_growth(timings)
-    return Section(t.INLINE, [] if growth is None else [growth], inline_lines(timings))
-
-
-def inline_lines(timings: InlineTimings) -> list[str]:
-    """The inline part's table: µs a request per head, now and before."""
-    heads = list(timings.now)
-    growth = timings.growth()
-    rows = [["now", *(f"{timings.now[h]:.2f}" for h in heads)]]
-    if timings.before is not None and growth is not None:
-        rows.append(["before", *(f"{timings.before[h]:.2f}" for h in heads)])
-        rows.append(["growth", *(f"{growth[h]:+.2f}" for h in heads)])
-    return [
+    timings = {which: inline_answer.medians(got) for which, got in runs.items()}
+    if "before" in timings:
+        timings["growth"] = {
+            head: us - timings["before"][head] for head, us in timings["now"].items()
+        }
+    growth = t.inline_growth(timings, before if isinstance(before, str) else "")
+    heads = list(timings["now"])
+    rows = [[which, *(f"{us[h]:+.2f}" if which == "growth" else f"{us[h]:.2f}" for h in heads)]
+            for which, us in timings.items()]  # fmt: skip
+    return Section(t.INLINE, [] if growth is None else [growth], [
         "## trioserve's inline answer, in-process (µs a request, median of the rounds' best)",
         "",
         markdown_table(["trioserve", *heads], rows, range(1, len(heads) + 1)),
         "",
-    ]
+    ])  # fmt: skip
 
 
 def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
@@ -168,12 +145,11 @@ def run_servers(runner: Runner, opts: Options, run_dir: Path) -> None:
         peers.trio_baseline_server(t.TRIO_SERVE_TCP, opts.host),
         peers.trioserve(t.TRIOSERVE, opts.host, exe=opts.trioserve),
     ]
-    if opts.trioserve_before is not None:
-        specs.append(peers.trioserve_at(t.TRIOSERVE_BEFORE, opts.host, opts.trioserve_before))
-    with runner.started(t.SERVERS, specs, [t.AB]) as live:
-        plan = [(name, peer, ab_run(peer.url, opts.requests, opts.concurrency))
-                for name, peer in live.items()]  # fmt: skip
-        _rounds(runner, opts, t.SERVERS, plan)
+    if opts.trioserve_before is not None:  # that revision's, to compare a change in one run
+        before = peers.launcher_at("trioserve", opts.trioserve_before)
+        specs.append(peers.trioserve(t.TRIOSERVE_BEFORE, opts.host, exe=before))
+    n, c = opts.requests, opts.concurrency
+    runner.run_rounds(t.SERVERS, opts.rounds, specs, lambda peer: [ab_run(peer.url, n, c)])
 
 
 def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
@@ -182,29 +158,15 @@ def run_workers(runner: Runner, opts: Options, run_dir: Path) -> None:
         peers.nginx(t.NGINX_AUTO, opts.host, "auto", run_dir),
         peers.trioserve(t.TRIOSERVE_AUTO, opts.host, "--workers", "auto", exe=opts.trioserve),
     ]
-    with runner.started(t.WORKERS, specs, [t.WRK]) as live:
-        _rounds(runner, opts, t.WORKERS, [(n, p, wrk_run(opts, p.url)) for n, p in live.items()])
+    runner.run_rounds(t.WORKERS, opts.rounds, specs, lambda peer: [wrk_run(opts, peer.url)])
 
 
 def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Every load generator against one-worker nginx, keep-alive off."""
-    names = [
-        t.AB,
-        t.WRK_T1,
-        t.TRIO_CLIENT,
-        t.EPOLL_CLIENT,
-        t.TRIOLOAD,
-        t.TRIOLOAD_W2,
-        t.TRIOLOAD_TASKS,
-        t.TRIOLOAD_BEFORE,
-    ]
-    nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
-    with runner.started(t.CLIENTS, [nginx], names) as live:
-        if not live:
-            return
-        peer = live[t.NGINX_ONE]
+
+    def clients(peer: Server) -> list[ClientRun]:
         url, n, c = peer.url, opts.requests, opts.concurrency
-        clients = [
+        runs = [
             ab_run(url, n, c),
             wrk_run(opts, url, threads=1),
             baseline_client(t.TRIO_CLIENT, "trio", peer, n, c),
@@ -214,32 +176,34 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
             trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
         ]
         if (before := opts.trioload_before) is not None:
-            clients.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, before=before))
-        _rounds(runner, opts, t.CLIENTS, [(t.NGINX_ONE, peer, client) for client in clients])
+            runs.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, before=before))
+        return runs
+
+    nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
+    runner.run_rounds(t.CLIENTS, opts.rounds, [nginx], clients)
 
 
 def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
     """Keep-alive on, c=100: ab -k and trioload -k against one-worker nginx; wrk -t1 against
     that nginx and ``trioserve --keep-alive``."""
+    # Kept connections go ~5x faster than new ones: more requests for a comparable run.
+    n, c = opts.requests * 5, t.KEEPALIVE_CONCURRENCY
+
+    def clients(peer: Server) -> list[ClientRun]:
+        runs = [wrk_run(opts, peer.url, 1, keep_alive=True)]
+        if peer.name == t.NGINX_KEEPALIVE:
+            runs.append(ab_run(peer.url, n, c, keep_alive=True))
+            runs.append(trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k"))
+            if (before := opts.trioload_before) is not None:
+                runs.append(trioload_run(opts, t.TRIOLOAD_K_BEFORE, peer.url, n, c, "-k",
+                                         before=before))  # fmt: skip
+        return runs
+
     specs = [
         peers.nginx(t.NGINX_KEEPALIVE, opts.host, "1", run_dir, keep_alive=True),
         peers.trioserve(t.TRIOSERVE_KEEPALIVE, opts.host, "--keep-alive", exe=opts.trioserve),
     ]
-    names = [t.AB_K, t.TRIOLOAD_K, t.WRK_T1_K, t.TRIOLOAD_K_BEFORE]
-    with runner.started(t.KEEPALIVE, specs, names) as live:
-        # Kept connections go ~5x faster than new ones: more requests for a comparable run.
-        n, c = opts.requests * 5, t.KEEPALIVE_CONCURRENCY
-        plan: Plan = []
-        for name, peer in live.items():
-            runs = [wrk_run(opts, peer.url, 1, keep_alive=True)]
-            if name == t.NGINX_KEEPALIVE:
-                runs.append(ab_run(peer.url, n, c, keep_alive=True))
-                runs.append(trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k"))
-                if (before := opts.trioload_before) is not None:
-                    k = trioload_run(opts, t.TRIOLOAD_K_BEFORE, peer.url, n, c, "-k", before=before)
-                    runs.append(k)
-            plan += [(name, peer, run) for run in runs]
-        _rounds(runner, opts, t.KEEPALIVE, plan)
+    runner.run_rounds(t.KEEPALIVE, opts.rounds, specs, clients)
 
 
 def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
@@ -257,26 +221,23 @@ def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -
 def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
     """https, keep-alive off, c=100: ab and trioload (verifying, and --insecure) against
     one-worker nginx with TLS, and ab against ``trioserve --certfile``."""
-    names = [t.AB_TLS, t.TRIOLOAD_TLS, t.TRIOLOAD_TLS_INSECURE]
     files = certs.make_certificates(run_dir / "tls", opts.host)
     if isinstance(files, str):
-        runner.skip(t.TLS, "(all)", names, f"not available: {files}")
+        runner.skip(t.TLS, ALL, [ALL], f"not available: {files}")
         return
+    n = t.tls_requests(opts.requests)
+
+    def clients(peer: Server) -> list[ClientRun]:
+        url = f"https://{peer.host}:{peer.port}/"
+        runs = [ab_run(url, n, t.TLS_CONCURRENCY, tls=True)]
+        return runs + (tls_trioload_runs(opts, files, url, n) if peer.name == t.NGINX_TLS else [])
+
     specs = [
         peers.nginx(t.NGINX_TLS, opts.host, "1", run_dir, tls=files),
         peers.trioserve(t.TRIOSERVE_TLS, opts.host, *certs.trioserve_flags(files),
                         exe=opts.trioserve),
     ]  # fmt: skip
-    with runner.started(t.TLS, specs, names) as live:
-        n = t.tls_requests(opts.requests)
-        plan: Plan = []
-        for name, peer in live.items():
-            url = f"https://{peer.host}:{peer.port}/"
-            runs = [ab_run(url, n, t.TLS_CONCURRENCY, tls=True)]
-            if name == t.NGINX_TLS:
-                runs += tls_trioload_runs(opts, files, url, n)
-            plan += [(name, peer, run) for run in runs]
-        _rounds(runner, opts, t.TLS, plan)
+    runner.run_rounds(t.TLS, opts.rounds, specs, clients)
 
 
 def run_latency(runner: Runner, opts: Options, run_dir: Path) -> None:
@@ -284,33 +245,30 @@ def run_latency(runner: Runner, opts: Options, run_dir: Path) -> None:
     shows their overhead. The server is the venv's trioserve with ``--delay`` (not
     ``--trioserve``: the yardstick stays put), in two processes sharing the port: c clients
     with a fixed delay arrive in waves, and one process would queue a wave behind itself."""
-    names = [t.BLOCKING, t.TRIOLOAD, t.AB, t.BLOCKING_FLOOR]
-    workers = str(min(2, len(os.sched_getaffinity(0))))
-    delay = peers.trioserve(t.DELAY, opts.host, "--delay", f"{t.DELAY_MS:g}", "--workers", workers)
-    with runner.started(t.LATENCY, [delay], names) as live:
-        if not live:
-            return
-        peer = live[t.DELAY]
-        n, c = opts.latency_requests, t.LATENCY_CONCURRENCY
-        clients = [
+    n, c = opts.latency_requests, t.LATENCY_CONCURRENCY
+
+    def clients(peer: Server) -> list[ClientRun]:
+        return [
             baseline_client(t.BLOCKING, "blocking", peer, n, c),
             trioload_run(opts, t.TRIOLOAD, peer.url, n, c),
             ab_run(peer.url, n, c),
             # One at a time: keep it to a few seconds.
             baseline_client(t.BLOCKING_FLOOR, "blocking", peer, max(20, n // 100), 1),
         ]
-        _rounds(runner, opts, t.LATENCY, [(t.DELAY, peer, client) for client in clients])
+
+    workers = str(min(2, len(os.sched_getaffinity(0))))
+    delay = peers.trioserve(t.DELAY, opts.host, "--delay", f"{t.DELAY_MS:g}", "--workers", workers)
+    runner.run_rounds(t.LATENCY, opts.rounds, [delay], clients)
 
 
 def run_memory(runner: Runner, opts: Options, run_dir: Path) -> None:
     """trioload's peak RSS at a small and a large -n (one run each: the large one is long)."""
-    names = [t.memory_client(size) for size in opts.memory_sizes]
-    nginx = peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
-    with runner.started(t.MEMORY, [nginx], names) as live:
-        for peer in live.values():
-            for name, size in zip(names, opts.memory_sizes, strict=True):
-                run = trioload_run(opts, name, peer.url, size, opts.concurrency)
-                runner.measure(t.MEMORY, t.NGINX_ONE, peer, run)
+
+    def runs(peer: Server) -> list[ClientRun]:
+        c = opts.concurrency
+        return [trioload_run(opts, t.memory_client(n), peer.url, n, c) for n in opts.memory_sizes]
+
+    runner.run_rounds(t.MEMORY, 1, [peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)], runs)
 
 
 def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
@@ -320,10 +278,8 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
         server, spec = t.NGINX_ONE, peers.nginx(t.NGINX_ONE, opts.host, "1", run_dir)
     else:
         server, spec = t.TRIOSERVE, peers.trioserve(t.TRIOSERVE, opts.host, exe=opts.trioserve)
-    names = [f"{t.TRIOLOAD} (warm-up)", t.TRIOLOAD]
-    names += [f"{t.TRIOLOAD} {rate.load_label(fraction)}" for fraction in opts.rate_fractions]
     results: Results | str = f"{server} did not start"
-    with runner.started(t.RATE, [spec], names) as live:
+    with runner.started(t.RATE, [spec]) as live:
         if live:
             results = _sweep(runner, opts, server, live[server])
     if isinstance(results, str):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..report import RowTable, Verdict
-from .inline_answer import InlineTimings
 
 # Parts of the bench, in the order they run.
 INLINE, SERVERS, WORKERS, CLIENTS = "inline", "servers", "workers", "clients"
@@ -251,20 +250,22 @@ def baseline_ratios(table: RowTable, parts: set[str]) -> list[tuple[str, str]]:
     return [(verdict.target, verdict.measured) for verdict in shown]
 
 
-def inline_growth(timings: InlineTimings | None) -> Verdict | None:
-    """The in-process cost of a change to trioserve's inline answer; None without a before."""
-    if timings is None or (timings.before is None and not timings.note):
+def inline_growth(timings: dict[str, dict[str, float]], note: str = "") -> Verdict | None:
+    """The in-process cost of a change to trioserve's inline answer, from the inline part's
+    medians by head (``now``, ``before``, their ``growth``); None without a before, or n/a and
+    why (``note``) when one was asked for but could not be had."""
+    growth = timings.get("growth")
+    if growth is None and not note:
         return None
     target = (
         f"trioserve inline answer grows <= {SERVER_CPU_GROWTH_LIMIT_US:g} µs a request"
         " vs --trioserve-before (in-process, worst of the heads)"
     )
-    growth = timings.growth()
-    if growth is None or timings.before is None:
-        return Verdict(target, f"n/a ({timings.note})", None)
+    if growth is None:
+        return Verdict(target, f"n/a ({note})", None)
     worst = max(growth, key=lambda head: growth[head])
     measured = (
         f"{growth[worst]:+.2f} µs on {worst}'s head"
-        f" ({timings.now[worst]:.2f} vs {timings.before[worst]:.2f})"
+        f" ({timings['now'][worst]:.2f} vs {timings['before'][worst]:.2f})"
     )
     return Verdict(target, measured, growth[worst] <= SERVER_CPU_GROWTH_LIMIT_US)

@@ -8,9 +8,13 @@ stock site has it) and a 5-byte ``hello`` as text/plain with as few headers as A
 from __future__ import annotations
 
 import os
+import string
 from pathlib import Path
 
+from ..machine import SCRIPTS
 from ..peers import BACKLOG, PeerSpec
+
+CONFIGS = SCRIPTS / "peers" / "apache"
 
 APACHE = Path("/usr/sbin/apache2")
 MODULES = Path("/usr/lib/apache2/modules")
@@ -20,18 +24,6 @@ DEFAULT_PAGE = DEFAULT_ROOT / "index.html"
 HELLO_BODY = b"hello"
 #: Apache refuses to serve as root; Debian's package runs its workers as this user.
 WORKER_USER = "www-data"
-
-#: mpm_event: every process started up front and kept (no spawning mid-run), with enough
-#: threads for one per connection at -c 1000: keep-alive off, each connection holds a thread.
-_MPM = """\
-StartServers 4
-ServerLimit 4
-ThreadLimit 256
-ThreadsPerChild 256
-MaxRequestWorkers 1024
-MinSpareThreads 256
-MaxSpareThreads 1024
-MaxConnectionsPerChild 0"""
 
 
 def apache_missing(*, default_page: bool) -> str | None:
@@ -43,60 +35,20 @@ def apache_missing(*, default_page: bool) -> str | None:
     return next((what for path, what in needed if not path.exists()), None)
 
 
-def _site(docs: Path, hello: bool) -> str:
-    """The document root and how it answers: the default page, or the 5-byte hello."""
-    common = f"""DocumentRoot "{docs}"
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory "{docs}">
-    AllowOverride None
-    Require all granted
-</Directory>"""
-    if not hello:
-        # Debian's stock site logs every request; the seed's figure paid for it too.
-        log = '"%h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\""'
-        return f"""{common}
-DirectoryIndex index.html
-ServerTokens OS
-LogFormat {log} combined
-CustomLog "logs/access.log" combined"""
-    return f"""{common}
-DirectoryIndex hello
-<Files "hello">
-    ForceType text/plain
-</Files>
-ServerTokens Prod
-FileETag None
-Header unset Last-Modified
-Header unset Accept-Ranges"""
-
-
 def apache_conf(prefix: Path, host: str, port: int, *, hello: bool, user: str | None) -> str:
-    """The whole httpd.conf: ServerRoot, pid file and logs under ``prefix``, one listener.
+    """The whole httpd.conf, from ``scripts/peers/apache/``: ServerRoot, pid file and logs under
+    ``prefix``, one listener, and the default page's site or the hello's.
 
     ``user``: the user workers switch to (needed when started as root), or None to stay.
     """
-    docs = prefix / "htdocs" if hello else DEFAULT_ROOT
     modules = ["mpm_event", "authz_core", "dir", "mime", *(["headers"] if hello else [])]
-    lines = [
-        f'ServerRoot "{prefix}"',
-        f'DefaultRuntimeDir "{prefix}"',
-        f'PidFile "{prefix}/apache2.pid"',
-        'ErrorLog "logs/error.log"',
-        "LogLevel warn",
-        f"ServerName {host}",
-        f"Listen {host}:{port}",
-        f"ListenBacklog {BACKLOG}",
-        *(f"{kind} {user}" for kind in ("User", "Group") if user is not None),
-        *(f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in modules),
-        _MPM,
-        "KeepAlive Off",
-        f'TypesConfig "{MIME_TYPES}"',
-        _site(docs, hello),
-    ]
-    return "\n".join(lines) + "\n"
+    site = (CONFIGS / ("hello-site.conf" if hello else "default-site.conf")).read_text()
+    return string.Template((CONFIGS / "apache2.conf").read_text() + site).substitute(
+        prefix=prefix, host=host, port=port, backlog=BACKLOG, mime_types=MIME_TYPES,
+        docs=prefix / "htdocs" if hello else DEFAULT_ROOT,
+        user="".join(f"{kind} {user}\n" for kind in ("User", "Group") if user is not None),
+        modules="\n".join(f"LoadModule {name}_module {MODULES}/mod_{name}.so" for name in modules),
+    )  # fmt: skip
 
 
 def write_apache_site(prefix: Path, host: str, port: int, *, hello: bool) -> Path:

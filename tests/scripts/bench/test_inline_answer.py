@@ -8,7 +8,6 @@ import pytest
 
 import trioserve.server as engine
 from scripts.benchlib.bench import inline_answer
-from scripts.benchlib.bench.inline_answer import InlineTimings
 
 
 def test_time_inline_answers_answers_every_typical_head_inline() -> None:
@@ -29,10 +28,9 @@ def test_time_inline_answers_refuses_to_time_a_head_not_answered_inline(head: by
         inline_answer.time_inline_answers({"odd": head}, calls=2, repeats=1)
 
 
-def test_inline_timings_growth_is_now_minus_before() -> None:
-    timings = InlineTimings(now={"ab": 3.5, "wrk": 3.0}, before={"ab": 2.25, "wrk": 3.25})
-    assert timings.growth() == {"ab": 1.25, "wrk": -0.25}
-    assert InlineTimings(now={"ab": 1.0}).growth() is None
+def test_medians_are_each_heads_over_the_rounds() -> None:
+    runs = [{"ab": 3.0, "wrk": 1.0}, {"ab": 1.0, "wrk": 2.0}, {"ab": 2.0, "wrk": 9.0}]
+    assert inline_answer.medians(runs) == {"ab": 2.0, "wrk": 2.0}
 
 
 def test_time_inline_answers_puts_the_system_calls_back() -> None:

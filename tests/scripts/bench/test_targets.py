@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from scripts.benchlib.bench import targets as t
-from scripts.benchlib.bench.inline_answer import InlineTimings
 from scripts.benchlib.report import Row, RowTable, Verdict
 
 SMALL, LARGE = 100_000, 10_000_000
@@ -363,17 +362,17 @@ def test_judge_server_cpu_growth_only_with_a_before_row() -> None:
 
 @pytest.mark.parametrize(("ab_now", "passed"), [(3.0, True), (3.01, False)])
 def test_inline_growth_judges_the_worst_head(ab_now: float, passed: bool) -> None:
-    timings = InlineTimings(now={"ab": ab_now, "wrk": 1.0}, before={"ab": 1.0, "wrk": 1.5})
-    verdict = t.inline_growth(timings)
+    now, before = {"ab": ab_now, "wrk": 1.0}, {"ab": 1.0, "wrk": 1.5}
+    growth = {head: now[head] - before[head] for head in now}
+    verdict = t.inline_growth({"now": now, "before": before, "growth": growth})
     assert verdict is not None
     assert verdict.passed is passed
     assert "on ab's head" in verdict.measured
 
 
 def test_inline_growth_without_before_is_absent_or_says_why() -> None:
-    assert t.inline_growth(None) is None
-    assert t.inline_growth(InlineTimings(now={"ab": 1.0})) is None
-    verdict = t.inline_growth(InlineTimings(now={"ab": 1.0}, note="'x' is not a git revision"))
+    assert t.inline_growth({"now": {"ab": 1.0}}) is None
+    verdict = t.inline_growth({"now": {"ab": 1.0}}, "'x' is not a git revision")
     assert verdict is not None
     assert verdict.passed is None
     assert verdict.measured == "n/a ('x' is not a git revision)"
