@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .tools import LoadResult
 
@@ -25,10 +26,6 @@ class Sample:
     server: str
     client: str
     result: LoadResult
-    server_cpu_us: float | None = None
-    client_cpu_us: float | None = None
-    client_user_us: float | None = None
-    client_rss_kb: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +46,8 @@ class Row:
     client_user_us: float | None = None
     client_rss_kb: int | None = None
     #: lowest and highest p50 and server CPU over the rounds: how far apart runs were.
-    p50_range: tuple[float, float] | None = None
-    server_cpu_range: tuple[float, float] | None = None
+    p50_ms_range: tuple[float, float] | None = None
+    server_cpu_us_range: tuple[float, float] | None = None
     note: str = ""
 
     @property
@@ -78,38 +75,30 @@ def _range(values: Sequence[float | None]) -> tuple[float, float] | None:
     return (min(present), max(present)) if present else None
 
 
+#: how a row merges each figure of its rounds: their median, or the worst (the highest).
+MERGED: dict[str, Callable[[Sequence[Any]], Any]] = {
+    "requests_per_second": median, "failed": worst, "p50_ms": median, "p99_ms": median,
+    "server_cpu_us": median, "client_cpu_us": median, "client_user_us": median,
+    "client_rss_kb": worst,
+}  # fmt: skip
+#: the figures whose spread over the rounds a row keeps (``Row.p50_ms_range`` ...).
+RANGED = ("p50_ms", "server_cpu_us")
+
+
 def aggregate(samples: Sequence[Sample]) -> list[Row]:
     """One row per (part, server, client), in first-run order; errors become the row's note."""
-    groups: dict[tuple[str, str, str], list[Sample]] = {}
+    groups: dict[tuple[str, str, str], list[LoadResult]] = {}
     for sample in samples:
-        groups.setdefault((sample.part, sample.server, sample.client), []).append(sample)
+        groups.setdefault((sample.part, sample.server, sample.client), []).append(sample.result)
     rows = []
     for (part, server, client), runs in groups.items():
-        good = [run for run in runs if run.result.error is None]
-        errors = sorted({run.result.error for run in runs if run.result.error is not None})
+        good = [run for run in runs if run.error is None]
+        errors = sorted({run.error for run in runs if run.error is not None})
         note = f"{len(runs) - len(good)} of {len(runs)} runs failed: {'; '.join(errors)}"
-        rps = [run.result.requests_per_second for run in good]
-        p50s = [run.result.p50_ms for run in good]
-        server_cpu = [run.server_cpu_us for run in good]
-        rows.append(
-            Row(
-                part,
-                server,
-                client,
-                runs=len(good),
-                requests_per_second=median(rps),
-                failed=worst([run.result.failed for run in good]),
-                p50_ms=median(p50s),
-                p99_ms=median([run.result.p99_ms for run in good]),
-                server_cpu_us=median(server_cpu),
-                client_cpu_us=median([run.client_cpu_us for run in good]),
-                client_user_us=median([run.client_user_us for run in good]),
-                client_rss_kb=worst([run.client_rss_kb for run in good]),
-                p50_range=_range(p50s),
-                server_cpu_range=_range(server_cpu),
-                note=note if errors else "",
-            )
-        )
+        values = {name: [getattr(run, name) for run in good] for name in MERGED}
+        figures = {name: merge(values[name]) for name, merge in MERGED.items()}
+        figures |= {f"{name}_range": _range(values[name]) for name in RANGED}
+        rows.append(Row(part, server, client, len(good), **figures, note=note if errors else ""))
     return rows
 
 

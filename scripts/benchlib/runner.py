@@ -7,6 +7,7 @@ line for each so a long bench shows where it is.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -133,18 +134,16 @@ class Runner:
             tail = (finished.stderr.strip().splitlines() or ["no stderr"])[-1][:160]
             result = LoadResult(error=f"exit {finished.returncode}: {tail}")
         count = result.finished or run.requests
-        server_cpu = client_cpu = client_user = None
+        result = dataclasses.replace(result, client_rss_kb=finished.maxrss_kb)
         if count and result.error is None:
-            client_cpu = finished.cpu_s / count * 1e6
-            client_user = finished.user_s / count * 1e6
-            if cpu_before is not None and cpu_after is not None:
-                server_cpu = (cpu_after - cpu_before) / count * 1e6
-        sample = Sample(
-            part, server_name, run.name, result,
-            server_cpu_us=server_cpu, client_cpu_us=client_cpu,
-            client_user_us=client_user, client_rss_kb=finished.maxrss_kb,
-        )  # fmt: skip
-        return self._record(sample)
+            result = dataclasses.replace(
+                result,
+                client_cpu_us=finished.cpu_s / count * 1e6,
+                client_user_us=finished.user_s / count * 1e6,
+                server_cpu_us=None if cpu_before is None or cpu_after is None
+                else (cpu_after - cpu_before) / count * 1e6,
+            )  # fmt: skip
+        return self._record(Sample(part, server_name, run.name, result))
 
     def _record(self, sample: Sample) -> Sample:
         self.samples.append(sample)
@@ -159,11 +158,11 @@ def _summary(sample: Sample) -> str:
     if result.error is not None:
         return f"ERROR {result.error}"
     failed = result.failed if result.failed is not None else "?"
-    rss_mb = sample.client_rss_kb / 1024 if sample.client_rss_kb else None
+    rss_mb = result.client_rss_kb / 1024 if result.client_rss_kb else None
     figures = [
         (result.p50_ms, "p50 {:.2f} ms"), (result.p99_ms, "p99 {:.2f} ms"),
-        (sample.server_cpu_us, "server {:.1f} us/req"),
-        (sample.client_cpu_us, "client {:.1f} us/req"), (sample.client_user_us, "(user {:.1f})"),
+        (result.server_cpu_us, "server {:.1f} us/req"),
+        (result.client_cpu_us, "client {:.1f} us/req"), (result.client_user_us, "(user {:.1f})"),
         (rss_mb, "client RSS {:.1f} MB"),
     ]  # fmt: skip
     shown = [text.format(value) for value, text in figures if value is not None]

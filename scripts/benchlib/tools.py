@@ -11,7 +11,8 @@ from trioload.results.merge import last_json_document
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """What a load generator reported; None where it did not say."""
+    """What one run of a load generator came to: what it reported (the parsers' part) and what
+    the bench's runner measured around it (CPU a request, peak RSS); None where unknown."""
 
     requests_per_second: float | None = None
     finished: int | None = None
@@ -21,6 +22,11 @@ class LoadResult:
     error: str | None = None
     #: the whole JSON report, where there is one (the rate part reads its schedule figures).
     report: dict[str, Any] | None = field(default=None, compare=False)
+    server_cpu_us: float | None = None
+    client_cpu_us: float | None = None
+    #: the user-mode part of ``client_cpu_us`` (the load generator's own code).
+    client_user_us: float | None = None
+    client_rss_kb: int | None = None
 
 
 def _search_number(pattern: str, text: str) -> float | None:

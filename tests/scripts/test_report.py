@@ -32,10 +32,11 @@ def sample(
     server_cpu: float | None = None,
     rss: int | None = None,
 ) -> Sample:
-    result = LoadResult(requests_per_second=rps, failed=failed, p50_ms=p50, error=error)
+    result = LoadResult(requests_per_second=rps, failed=failed, p50_ms=p50, error=error,
+                        server_cpu_us=server_cpu, client_rss_kb=rss)  # fmt: skip
     if error is not None:
         result = LoadResult(error=error)
-    return Sample(part, server, client, result, server_cpu_us=server_cpu, client_rss_kb=rss)
+    return Sample(part, server, client, result)
 
 
 # --- aggregate -------------------------------------------------------------------------------
@@ -56,7 +57,7 @@ def test_aggregate_takes_medians_worst_failures_and_peak_rss() -> None:
     assert row.p50_ms == 2.0
     assert row.server_cpu_us == 20.0
     assert row.client_rss_kb == 1200
-    assert row.p50_range == (1.0, 4.0)
+    assert row.p50_ms_range == (1.0, 4.0)
     assert row.note == ""
 
 
@@ -64,7 +65,7 @@ def test_aggregate_keeps_the_server_cpu_range_over_rounds() -> None:
     (row,) = aggregate(
         [sample(300.0, server_cpu=31.0), sample(100.0, server_cpu=29.0), sample(200.0)]
     )
-    assert row.server_cpu_range == (29.0, 31.0)  # the unknown round is left out
+    assert row.server_cpu_us_range == (29.0, 31.0)  # the unknown round is left out
 
 
 def test_aggregate_median_of_an_even_count_is_the_middle_mean() -> None:
@@ -86,7 +87,7 @@ def test_aggregate_all_runs_failed_leaves_no_figures() -> None:
     assert row.runs == 0
     assert row.requests_per_second is None
     assert row.failed is None
-    assert row.p50_range is None
+    assert row.p50_ms_range is None
     assert row.note == "2 of 2 runs failed: exit 1: boom"
 
 

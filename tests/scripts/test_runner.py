@@ -4,6 +4,7 @@ generator."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -38,9 +39,9 @@ def test_measure_parses_the_clients_output_and_charges_cpu_per_request(runner: R
     sample = runner.measure("servers", "nginx", None, run)
     assert sample.result.requests_per_second == 3002.55
     assert sample.result.failed == 0
-    assert sample.client_cpu_us is not None
-    assert sample.client_cpu_us >= 0
-    assert sample.server_cpu_us is None  # no peer
+    assert sample.result.client_cpu_us is not None
+    assert sample.result.client_cpu_us >= 0
+    assert sample.result.server_cpu_us is None  # no peer
     assert runner.samples == [sample]
 
 
@@ -49,7 +50,7 @@ def test_measure_takes_the_count_from_a_duration_bound_report(runner: Runner) ->
     run = ClientRun("wrk -t1", ["cat", str(DATA / "wrk.txt")], parse_wrk, None, timeout_s=30)
     sample = runner.measure("clients", "nginx", None, run)
     assert sample.result.finished == 3188
-    assert sample.client_cpu_us is not None
+    assert sample.result.client_cpu_us is not None
 
 
 def test_measure_failed_exit_reports_status_and_stderr(runner: Runner) -> None:
@@ -58,7 +59,7 @@ def test_measure_failed_exit_reports_status_and_stderr(runner: Runner) -> None:
     run = ClientRun("ab", ["sh", "-c", script], parse_ab, 200, timeout_s=30)
     sample = runner.measure("servers", "nginx", None, run)
     assert sample.result.error == f"exit 111: {complaint}"
-    assert sample.client_cpu_us is None
+    assert sample.result.client_cpu_us is None
 
 
 def test_measure_parser_error_with_exit_0_keeps_the_parsers_reason(runner: Runner) -> None:
@@ -103,7 +104,8 @@ def test_rows_follow_first_appearance_with_skipped_pairs_in_place(runner: Runner
 
 def test_summary_shows_the_figures_it_has() -> None:
     result = LoadResult(requests_per_second=12345.4, failed=0, p50_ms=1.5)
-    sample = Sample("s", "nginx", "ab", result, client_cpu_us=20.0, client_rss_kb=2048)
+    result = dataclasses.replace(result, client_cpu_us=20.0, client_rss_kb=2048)
+    sample = Sample("s", "nginx", "ab", result)
     assert _summary(sample) == (
         "12,345 req/s, failed 0, p50 1.50 ms, client 20.0 us/req, client RSS 2.0 MB"
     )

@@ -177,10 +177,6 @@ INFORMATION = (
 )  # fmt: skip
 
 
-#: each figure's lowest-highest over the rounds, where a ``Row`` keeps it.
-_RANGES = {"p50_ms": "p50_range", "server_cpu_us": "server_cpu_range"}
-
-
 def _within(target: Target, value: float) -> bool | None:
     if target.low is None and target.high is None:
         return None
@@ -224,7 +220,7 @@ def judge_target(table: RowTable, target: Target) -> Verdict:
             measured += f"; failed {row.failed}"
             passed = passed and not row.failed
     reference = table.get(part, *target.theirs) if target.theirs else None
-    span = getattr(reference, _RANGES.get(figure, ""), None) if target.measure == "gap" else None
+    span = getattr(reference, f"{figure}_range", None) if target.measure == "gap" else None
     if reference is not None and reference.runs > 1 and span is not None:
         measured += f"; theirs ranged {span[0]:.3f}-{span[1]:.3f} over the rounds"
     if target.cpu_of:

@@ -257,14 +257,21 @@ def latency(
     ours: float | None,
     reference: float | None,
     runs: int = 1,
-    p50_range: tuple[float, float] | None = None,
+    p50_ms_range: tuple[float, float] | None = None,
 ) -> Verdict:
     rows = []
     if ours is not None:
         rows.append(Row(t.LATENCY, t.DELAY, t.TRIOLOAD, runs=1, p50_ms=ours))
     if reference is not None:
         rows.append(
-            Row(t.LATENCY, t.DELAY, t.BLOCKING, runs=runs, p50_ms=reference, p50_range=p50_range)
+            Row(
+                t.LATENCY,
+                t.DELAY,
+                t.BLOCKING,
+                runs=runs,
+                p50_ms=reference,
+                p50_ms_range=p50_ms_range,
+            )
         )
     return judged(table(*rows), t.LATENCY, "trioload p50")
 
@@ -282,12 +289,12 @@ def test_latency_measured_shows_the_gap() -> None:
 
 
 def test_latency_shows_the_references_spread_over_rounds() -> None:
-    verdict = latency(20.25, 20.0, runs=3, p50_range=(19.8, 20.3))
+    verdict = latency(20.25, 20.0, runs=3, p50_ms_range=(19.8, 20.3))
     assert verdict.measured.endswith("; theirs ranged 19.800-20.300 over the rounds")
 
 
 def test_latency_single_round_shows_no_spread() -> None:
-    assert "ranged" not in latency(20.25, 20.0, runs=1, p50_range=(20.0, 20.0)).measured
+    assert "ranged" not in latency(20.25, 20.0, runs=1, p50_ms_range=(20.0, 20.0)).measured
 
 
 def test_latency_without_the_reference_is_not_judged() -> None:
