@@ -133,15 +133,13 @@ class RowTable:
     def get(self, part: str, server: str, client: str) -> Row | None:
         return self.rows.get((part, server, client))
 
-    def value(
-        self, part: str, server: str, client: str, field: Callable[[Row], float | None]
-    ) -> tuple[float | None, str]:
-        """The field's value, or None and why it is missing (the server's own note, if it
-        could not start)."""
+    def value(self, part: str, server: str, client: str, figure: str) -> tuple[float | None, str]:
+        """The row's ``figure`` (``requests_per_second`` ...), or None and why it is missing
+        (the server's own note, if it could not start)."""
         row = self.get(part, server, client) or self.get(part, server, ALL)
         if row is None:
             return None, f"{client} vs {server} was not run"
-        value = field(row)
+        value: float | None = getattr(row, figure)
         if value is None:
             return None, f"{client} vs {server}: {row.note or 'no figure reported'}"
         return value, ""

@@ -125,10 +125,7 @@ def test_row_table_value_says_why_a_figure_is_missing() -> None:
             Row("servers", "trioserve", "ab", runs=1),
         ]
     )
-
-    def rps(row: Row) -> float | None:
-        return row.requests_per_second
-
+    rps = "requests_per_second"
     assert table.value("servers", "nginx", "ab", rps) == (5.0, "")
     assert table.value("servers", "uvicorn", "ab", rps) == (
         None,

@@ -101,7 +101,6 @@ class Target:
     clean: bool = False
     #: and ours' own figure below this (peak RSS as well as its growth)
     cap: float | None = None
-    unit: str = ""
     #: rows whose client CPU a request the verdict shows beside it
     cpu_of: tuple[Key, ...] = ()
     #: a row without which the target does not apply (--trioserve-before's)
@@ -128,14 +127,14 @@ def targets(small: int, large: int) -> tuple[Target, ...]:
                SERVERS, (TRIOSERVE, AB), (UVICORN, AB), cpu, high=1.0),
         Target(f"trioserve server CPU/req grows {growth} vs --trioserve-before (same ab runs)",
                SERVERS, (TRIOSERVE, AB), (TRIOSERVE_BEFORE, AB), cpu, "gap",
-               high=SERVER_CPU_GROWTH_LIMIT_US, unit=" µs", only_with=(TRIOSERVE_BEFORE, AB)),
+               high=SERVER_CPU_GROWTH_LIMIT_US, only_with=(TRIOSERVE_BEFORE, AB)),
         Target("trioserve --workers auto >= 0.9x nginx workers auto (wrk -t2 -c1000, close)",
                WORKERS, (TRIOSERVE_AUTO, WRK), (NGINX_AUTO, WRK), low=0.9),
         _beats(CLIENTS, NGINX_ONE, TRIOLOAD, AB, 1.15),
         _beats(CLIENTS, NGINX_ONE, TRIOLOAD, WRK_T1, 1.0),
         Target("trioload user CPU <= 12 µs a request (vs nginx, keep-alive off)",
                CLIENTS, (NGINX_ONE, TRIOLOAD), None, "client_user_us", "value", high=12.0,
-               unit=" µs", cpu_of=((NGINX_ONE, TRIOLOAD), (NGINX_ONE, AB))),
+               cpu_of=((NGINX_ONE, TRIOLOAD), (NGINX_ONE, AB))),
         _beats(CLIENTS, NGINX_ONE, TRIOLOAD_W2, AB, 1.3),
         _beats(KEEPALIVE, NGINX_KEEPALIVE, TRIOLOAD_K, AB_K, 0.85),
         Target(f"trioserve --keep-alive >= 0.8x nginx's req/s ({keep_alive}), 0 failed",
@@ -150,7 +149,7 @@ def targets(small: int, large: int) -> tuple[Target, ...]:
                "client_rss_mb", high=1.1, cap=100.0),
         Target(f"trioload p50 within 0.5 ms of the blocking reference's ({DELAY_MS:g} ms server,"
                f" c={LATENCY_CONCURRENCY})", LATENCY, (DELAY, TRIOLOAD), (DELAY, BLOCKING),
-               "p50_ms", "gap", low=-0.5, high=0.5, unit=" ms"),
+               "p50_ms", "gap", low=-0.5, high=0.5),
     )  # fmt: skip
 
 
@@ -195,20 +194,18 @@ def _cpu(table: RowTable, part: str, key: Key) -> str:
 def judge_target(table: RowTable, target: Target) -> Verdict:
     """One line of the table on the median rows: PASS, FAIL, or n/a and why."""
     part, figure = target.part, target.figure
-    ours, why = table.value(part, *target.ours, lambda row: getattr(row, figure))
-    theirs: float | None = 1.0
-    why_theirs = ""
-    if target.theirs is not None:
-        theirs, why_theirs = table.value(part, *target.theirs, lambda row: getattr(row, figure))
+    ours, why = table.value(part, *target.ours, figure)
+    theirs, why_theirs = table.value(part, *target.theirs, figure) if target.theirs else (1.0, "")
     if ours is None or theirs is None or (target.measure == "ratio" and theirs == 0):
         return Verdict(target.text, f"n/a ({why or why_theirs or 'denominator is zero'})", None)
+    unit = {"us": " µs", "ms": " ms"}.get(figure.rpartition("_")[2], "")
     if target.measure == "ratio":
         value, measured = ours / theirs, f"{ours / theirs:.3f}x ({ours:,.1f} / {theirs:,.1f})"
     elif target.measure == "gap":
         value = ours - theirs
-        measured = f"{value:+.3f}{target.unit} ({ours:.3f} vs {theirs:.3f})"
+        measured = f"{value:+.3f}{unit} ({ours:.3f} vs {theirs:.3f})"
     else:
-        value, measured = ours, f"{ours:.1f}{target.unit}"
+        value, measured = ours, f"{ours:.1f}{unit}"
     passed = _within(target, value)
     if passed is not None and target.cap is not None:
         passed = passed and ours < target.cap

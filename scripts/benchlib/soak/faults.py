@@ -21,7 +21,6 @@ from .run import (
     LoadRun,
     Outcome,
     Sizes,
-    failing,
     failures,
     outcome,
     run_trioload,
@@ -84,7 +83,14 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
     columns = failures(run)
     silent = case == "silent"
     in_flight = columns.get("receive", 0) + columns.get("write", 0)
-    problems = failing(
+    figures = (
+        f"exit {run.returncode} after {run.wall_s:.1f} s; {run.get('succeeded')} succeeded, "
+        f"failed {run.get('failed')}: {_columns(columns)}"
+    )
+    if case == "restarted":
+        figures += f"; the restarted trioserve answered {after_restart}"
+    return outcome(
+        name, started, figures,
         (run.returncode != 1, f"exit {run.returncode}, not 1"),
         (run.wall_s > START_LEAD_S + t + s + END_SLACK_S,
          f"took {run.wall_s:.1f} s, beyond -t + -s"),
@@ -98,13 +104,6 @@ def dying(sizes: Sizes, out: Path, case: str) -> Outcome:
          "more Receive/Write failures than requests in flight at the kill"),
         (case == "restarted" and not after_restart, "the restarted server answered nothing"),
     )  # fmt: skip
-    figures = (
-        f"exit {run.returncode} after {run.wall_s:.1f} s; {run.get('succeeded')} succeeded, "
-        f"failed {run.get('failed')}: {_columns(columns)}"
-    )
-    if case == "restarted":
-        figures += f"; the restarted trioserve answered {after_restart}"
-    return outcome(name, problems, figures, started)
 
 
 def _columns(columns: dict[str, int]) -> str:
@@ -141,7 +140,14 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
     columns = failures(run)
     others = sum(v for k, v in columns.items() if k != "connect")
     accepted, responses, socket_errors = counts or (0, 0, 0)
-    problems = failing(
+    figures = (
+        f"trioserve exit {stop.get('status')} "
+        f"{stop.get('seconds', 0.0) or 0.0:.2f} s after SIGTERM; "
+        f"accepted/responses/socket errors {counts}; trioload {run.get('succeeded')} succeeded, "
+        f"failed: {_columns(columns)} (at most {CLOSE_RACE_RESETS} not Connect)"
+    )
+    return outcome(
+        name, started, figures,
         (stop.get("status") != 0, f"trioserve exited {stop.get('status')}"),
         ((stop.get("seconds") or 1e9) > g + GRACE_SLACK_S, "trioserve outlived its grace"),
         (counts is None, "no shutdown line"),
@@ -152,13 +158,6 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
         (not columns.get("connect"), "no request was refused: the stop came too late"),
         (others > CLOSE_RACE_RESETS, f"{others} failures other than Connect"),
     )  # fmt: skip
-    figures = (
-        f"trioserve exit {stop.get('status')} "
-        f"{stop.get('seconds', 0.0) or 0.0:.2f} s after SIGTERM; "
-        f"accepted/responses/socket errors {counts}; trioload {run.get('succeeded')} succeeded, "
-        f"failed: {_columns(columns)} (at most {CLOSE_RACE_RESETS} not Connect)"
-    )
-    return outcome(name, problems, figures, started)
 
 
 def bad_input(sizes: Sizes, out: Path) -> Outcome:
@@ -175,11 +174,9 @@ def bad_input(sizes: Sizes, out: Path) -> Outcome:
         ("port nobody listens on", _nobody_listens),
     ]
     results = [(label, check(out)) for label, check in cases]
-    problems = [f"{label}: {problem}" for label, problem in results if problem]
-    figures = ", ".join(
-        f"{label} {'ok' if problem is None else 'FAIL'}" for label, problem in results
-    )
-    return outcome("bad input, nothing lost", problems, figures, started)
+    figures = ", ".join(f"{label} {'FAIL' if problem else 'ok'}" for label, problem in results)
+    checks = ((problem is not None, f"{label}: {problem}") for label, problem in results)
+    return outcome("bad input, nothing lost", started, figures, *checks)
 
 
 def _one_line(run: LoadRun, status: int, start: str) -> str | None:

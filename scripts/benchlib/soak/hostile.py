@@ -211,37 +211,26 @@ async def run_mix(host: str, port: int, mix: Mix, seconds: float) -> dict[str, A
     return {"seconds": round(trio.current_time() - start, 3), **found}
 
 
-def _number(convert: Callable[[str], Any], least: float) -> Callable[[str], Any]:
-    """An argparse type: ``convert``, refusing values below ``least``."""
-
-    def parse(text: str) -> Any:
-        value = convert(text)
-        if value < least:
-            raise argparse.ArgumentTypeError(f"{text} is below {least}")
-        return value
-
-    return parse
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the mix, print its counts; 2 for a non-loopback host."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="an address in 127.0.0.0/8 (default 127.0.0.1)")
-    add("--port", type=_number(int, 1), required=True)
-    add("--seconds", type=_number(float, 1e-3), required=True)
+    add("--port", type=int, required=True)
+    add("--seconds", type=float, required=True)
     for knob in dataclasses.fields(Mix):  # --slowloris N, ..., --drip-s S: Mix's defaults
-        least = 1e-3 if knob.name == "drip_s" else 0
         convert = int if isinstance(knob.default, int) else float
-        add(f"--{knob.name.replace('_', '-')}", type=_number(convert, least), default=knob.default)
+        add(f"--{knob.name.replace('_', '-')}", type=convert, default=knob.default)
     args = parser.parse_args(argv)
+    mix = Mix(**{knob.name: getattr(args, knob.name) for knob in dataclasses.fields(Mix)})
+    if args.port < 1 or min(args.seconds, mix.drip_s) <= 0 or min(dataclasses.astuple(mix)) < 0:
+        parser.error("give a --port, a positive --seconds and --drip-s, and no negative count")
     try:
         require_loopback(args.host)
     except SystemExit as exc:  # its message, but the exit status of a usage error
         print(f"hostile: {exc}", file=sys.stderr)
         return 2
     raise_nofile_limit()  # a thousand held connections outgrow the usual soft limit of 1024
-    mix = Mix(**{knob.name: getattr(args, knob.name) for knob in dataclasses.fields(Mix)})
     print(json.dumps(trio.run(run_mix, args.host, args.port, mix, args.seconds)))
     return 0
 

@@ -15,7 +15,7 @@ import trio
 
 from ..processes import Usage, tree_usage
 from .hostile import run_mix
-from .run import HOST, Outcome, Sizes, failing, grew, outcome, rss, run_trioload, trioserve
+from .run import HOST, Outcome, Sizes, grew, outcome, rss, run_trioload, trioserve
 
 #: RSS may end this much above its start: allocator noise, not a leak (which grows with -n).
 RSS_SLACK = 1.10
@@ -52,16 +52,6 @@ def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
     processes = run.get("workers") or 1
     most_fds = max((s.fds for s in samples), default=0)
     succeeded = run.get("succeeded")
-    problems = failing(
-        (run.returncode != 0, f"trioload exited {run.returncode}"),
-        (succeeded != sizes.requests, f"{succeeded} of {sizes.requests} succeeded"),
-        (ends is None, "trioserve died"),
-        (ends is not None and ends[1].fds > ends[0].fds, "trioserve kept descriptors"),
-        (ends is not None and not _rss_held(*ends), "trioserve's RSS grew"),
-        (len(client) >= 2 and not _rss_held(client[0], client[-1]), "trioload's RSS grew"),
-        (most_fds > sizes.concurrency + TRIOLOAD_SPARE_FDS * (processes + 1),
-         "trioload held descriptors beyond -c"),
-    )  # fmt: skip
     figures = (
         f"{succeeded} succeeded, {run.get('failed')} failed, "
         f"{run.get('requests_per_second') or 0:,.0f} req/s in {run.wall_s:.1f} s; "
@@ -72,7 +62,17 @@ def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
             else ""
         )
     )
-    return outcome(name, problems, figures, started)
+    return outcome(
+        name, started, figures,
+        (run.returncode != 0, f"trioload exited {run.returncode}"),
+        (succeeded != sizes.requests, f"{succeeded} of {sizes.requests} succeeded"),
+        (ends is None, "trioserve died"),
+        (ends is not None and ends[1].fds > ends[0].fds, "trioserve kept descriptors"),
+        (ends is not None and not _rss_held(*ends), "trioserve's RSS grew"),
+        (len(client) >= 2 and not _rss_held(client[0], client[-1]), "trioload's RSS grew"),
+        (most_fds > sizes.concurrency + TRIOLOAD_SPARE_FDS * (processes + 1),
+         "trioload held descriptors beyond -c"),
+    )  # fmt: skip
 
 
 def exhaustion(sizes: Sizes, out: Path) -> Outcome:
@@ -92,7 +92,14 @@ def exhaustion(sizes: Sizes, out: Path) -> Outcome:
         log = server.log()
     episodes = log.count("accept failed: Too many open files")
     recoveries = log.count("accept recovered")
-    problems = failing(
+    figures = (
+        f"storm: {storm.get('succeeded')} succeeded, {storm.get('failed')} failed, "
+        f"{episodes} exhaustion episodes logged, {recoveries} recoveries; "
+        f"then c={sizes.calm_concurrency}: {calm.get('succeeded')} succeeded, "
+        f"{calm.get('failed')} failed"
+    )
+    return outcome(
+        name, started, figures,
         (not up_after_storm, "trioserve died in the storm"),
         (episodes == 0, "no exhaustion happened (the limit was never reached)"),
         # One line an episode: each is followed by its recovery.
@@ -101,13 +108,6 @@ def exhaustion(sizes: Sizes, out: Path) -> Outcome:
          f"the calm run failed {calm.get('failed')} (exit {calm.returncode})"),
         (status != 0, f"trioserve exited {status}"),
     )  # fmt: skip
-    figures = (
-        f"storm: {storm.get('succeeded')} succeeded, {storm.get('failed')} failed, "
-        f"{episodes} exhaustion episodes logged, {recoveries} recoveries; "
-        f"then c={sizes.calm_concurrency}: {calm.get('succeeded')} succeeded, "
-        f"{calm.get('failed')} failed"
-    )
-    return outcome(name, problems, figures, started)
 
 
 def hostile(sizes: Sizes, out: Path) -> Outcome:
@@ -140,7 +140,14 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
         amid.get("latency_ms", "total", "p99"),
     )
     bound = None if p99_alone is None else HOSTILE_P99_FACTOR * p99_alone + HOSTILE_P99_SLACK_MS
-    problems = failing(
+    figures = (
+        f"alone {alone.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_alone} ms; "
+        f"amid the mix {amid.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_amid} ms (bound "
+        f"{HOSTILE_P99_FACTOR:g}x + {HOSTILE_P99_SLACK_MS:g} ms), {amid.get('failed')} failed; "
+        + _mix_summary(counts)
+    )
+    return outcome(
+        name, started, figures,
         (amid.returncode != 0 or amid.get("failed") != 0 or not amid.get("succeeded"),
          f"the run amid the mix failed {amid.get('failed')} (exit {amid.returncode})"),
         (bound is None or p99_amid is None, "no p99"),
@@ -148,13 +155,6 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
         (not up, "trioserve died"),
         (not counts, "the hostile clients said nothing (see the traceback above)"),
     )  # fmt: skip
-    figures = (
-        f"alone {alone.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_alone} ms; "
-        f"amid the mix {amid.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_amid} ms (bound "
-        f"{HOSTILE_P99_FACTOR:g}x + {HOSTILE_P99_SLACK_MS:g} ms), {amid.get('failed')} failed; "
-        + _mix_summary(counts)
-    )
-    return outcome(name, problems, figures, started)
 
 
 def _mix_summary(counts: dict[str, dict[str, object]]) -> str:

@@ -91,13 +91,10 @@ class Outcome:
         return f"{verdict}  {self.name}: {self.figures} ({self.seconds:.0f} s)"
 
 
-def failing(*checks: tuple[bool, str]) -> list[str]:
-    """The problems a scenario found: the text of each (failed, text) check that failed."""
-    return [text for failed, text in checks if failed]
-
-
-def outcome(name: str, problems: list[str], figures: str, started: float) -> Outcome:
-    """The verdict: passed when no problem was found; the problems lead the figures."""
+def outcome(name: str, started: float, figures: str, *checks: tuple[bool, str]) -> Outcome:
+    """The verdict on a scenario's (failed, problem) checks: passed when none failed; the
+    problems found lead the figures."""
+    problems = [problem for failed, problem in checks if failed]
     if problems:
         figures = f"{'; '.join(problems)}. Figures: {figures}"
     return Outcome(name, not problems, figures, time.monotonic() - started)

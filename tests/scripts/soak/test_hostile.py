@@ -187,3 +187,13 @@ async def test_hostile_cli_prints_its_counts_as_json(nursery: trio.Nursery) -> N
     assert counts["oversized"]["endings"].get("431", 0) >= 1
     assert counts["garbage"]["endings"].get("400", 0) >= 1
     assert counts["resets"]["sent"] >= 1
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [["--port", "0"], ["--seconds", "0"], ["--drip-s", "0"], ["--idle", "-1"]],
+)
+def test_hostile_cli_refuses_a_port_time_or_count_out_of_range(bad: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        hostile.main(["--port", "80", "--seconds", "1", *bad])
+    assert exited.value.code == 2
