@@ -21,11 +21,6 @@ class TlsFiles:
     key: Path
 
 
-def tls_files(directory: Path) -> TlsFiles:
-    """Where ``make_certificates`` writes its files under ``directory``."""
-    return TlsFiles(directory / "ca.pem", directory / "server-chain.pem", directory / "server.key")
-
-
 def make_certificates(directory: Path, host: str) -> TlsFiles | str:
     """A CA and a leaf for ``host`` (and localhost), ECDSA P-256; or why they can't be made."""
     try:
@@ -33,7 +28,7 @@ def make_certificates(directory: Path, host: str) -> TlsFiles | str:
     except ImportError:
         return "trustme is not installed (it is a dev dependency: pip install trustme)"
     directory.mkdir(parents=True, exist_ok=True)
-    files = tls_files(directory)
+    files = TlsFiles(directory / "ca.pem", directory / "server-chain.pem", directory / "server.key")
     ca = trustme.CA(key_type=trustme.KeyType.ECDSA)
     leaf = ca.issue_cert(host, "localhost", key_type=trustme.KeyType.ECDSA)
     ca.cert_pem.write_to_path(str(files.ca))

@@ -20,7 +20,6 @@ from ..runner import ClientRun, Runner, client_timeout
 from ..tools import parse_ab, parse_json_report, parse_wrk
 from . import certs, inline_answer, rate
 from . import targets as t
-from .certs import TlsFiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,31 +205,27 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
     runner.run_rounds(t.KEEPALIVE, opts.rounds, specs, clients)
 
 
-def tls_trioload_runs(opts: Options, files: TlsFiles, url: str, requests: int) -> list[ClientRun]:
-    """trioload over https as ab runs it (keep-alive off, TLS 1.3): verifying the certificate
-    against the bench's CA, and with ``--insecure`` (ab's way)."""
-    c, protocol = t.TLS_CONCURRENCY, ("-f", t.TLS_PROTOCOL)
-    return [
-        trioload_run(opts, t.TRIOLOAD_TLS, url, requests, c, *protocol, "--cacert", str(files.ca),
-                     cost=10),
-        trioload_run(opts, t.TRIOLOAD_TLS_INSECURE, url, requests, c, *protocol, "--insecure",
-                     cost=10),
-    ]  # fmt: skip
-
-
 def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
-    """https, keep-alive off, c=100: ab and trioload (verifying, and --insecure) against
-    one-worker nginx with TLS, and ab against ``trioserve --certfile``."""
+    """https, keep-alive off, c=100, TLS 1.3: ab (which never verifies the certificate) and
+    trioload, verifying it against the bench's CA and with ``--insecure`` (ab's way), against
+    one-worker nginx with TLS; ab against ``trioserve --certfile``."""
     files = certs.make_certificates(run_dir / "tls", opts.host)
     if isinstance(files, str):
         runner.skip(t.TLS, ALL, [ALL], f"not available: {files}")
         return
-    n = t.tls_requests(opts.requests)
+    n, c, protocol = t.tls_requests(opts.requests), t.TLS_CONCURRENCY, ("-f", t.TLS_PROTOCOL)
 
     def clients(peer: Server) -> list[ClientRun]:
         url = f"https://{peer.host}:{peer.port}/"
-        runs = [ab_run(url, n, t.TLS_CONCURRENCY, tls=True)]
-        return runs + (tls_trioload_runs(opts, files, url, n) if peer.name == t.NGINX_TLS else [])
+        if peer.name != t.NGINX_TLS:
+            return [ab_run(url, n, c, tls=True)]
+        return [
+            ab_run(url, n, c, tls=True),
+            trioload_run(opts, t.TRIOLOAD_TLS, url, n, c, *protocol, "--cacert", str(files.ca),
+                         cost=10),
+            trioload_run(opts, t.TRIOLOAD_TLS_INSECURE, url, n, c, *protocol, "--insecure",
+                         cost=10),
+        ]  # fmt: skip
 
     specs = [
         peers.nginx(t.NGINX_TLS, opts.host, "1", run_dir, tls=files),

@@ -3,25 +3,26 @@ command line, its name in the report and its safety-net timeout. Nothing here ru
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from scripts.benchlib.bench import targets as t
-from scripts.benchlib.bench.certs import TlsFiles
 from scripts.benchlib.bench.parts import (
     AB_SOCKET_TIMEOUT_S,
     Options,
     ab_run,
-    tls_trioload_runs,
+    run_tls,
     trioload_run,
     wrk_run,
 )
-from scripts.benchlib.runner import client_timeout
+from scripts.benchlib.peers import PeerSpec
+from scripts.benchlib.processes import Server
+from scripts.benchlib.runner import ClientRun, Runner, client_timeout
 
 URL = "http://127.0.0.1:8080/"
 HTTPS = "https://127.0.0.1:8443/"
-FILES = TlsFiles(Path("/x/ca.pem"), Path("/x/chain.pem"), Path("/x/server.key"))
 
 
 def options(tmp_path: Path, wrk_seconds: float = 1.0) -> Options:
@@ -110,12 +111,39 @@ def test_trioload_puts_extra_flags_before_the_url(tmp_path: Path) -> None:
     assert run.missing == f"{tmp_path / 'trioload'} is not installed"  # no such file
 
 
-def test_trioload_over_tls_verifies_with_the_ca_then_goes_insecure(tmp_path: Path) -> None:
-    verifying, insecure = tls_trioload_runs(options(tmp_path), FILES, HTTPS, 3000)
-    common = [str(tmp_path / "trioload"), "-c", "100", "-n", "3000", "--json", "-", "-f", "TLS1.3"]
+# --- a part's clients on each server --------------------------------------------------------
+
+
+class Planned(Runner):
+    """A runner that runs nothing: it keeps what a part asked of it."""
+
+    def run_rounds(
+        self,
+        part: str,
+        rounds: int,
+        specs: Sequence[PeerSpec],
+        clients: Callable[[Server], list[ClientRun]],
+    ) -> None:
+        self.specs, self.clients = list(specs), clients
+
+
+def test_tls_part_runs_ab_everywhere_and_trioload_verifying_then_insecure_on_nginx(
+    tmp_path: Path,
+) -> None:
+    runner = Planned("127.0.0.1", tmp_path, 0.0)
+    run_tls(runner, options(tmp_path), tmp_path)
+    assert [spec.name for spec in runner.specs] == [t.NGINX_TLS, t.TRIOSERVE_TLS]
+    log = tmp_path / "log"
+    trioserve = Server(t.TRIOSERVE_TLS, [], log, host="127.0.0.1", port=8443)
+    assert [run.name for run in runner.clients(trioserve)] == [t.AB_TLS]
+    ab, verifying, insecure = runner.clients(
+        Server(t.NGINX_TLS, [], log, host="127.0.0.1", port=8443)
+    )
+    assert ab.argv == ab_run(HTTPS, 2000, t.TLS_CONCURRENCY, tls=True).argv
+    common = [str(tmp_path / "trioload"), "-c", "100", "-n", "2000", "--json", "-", "-f", "TLS1.3"]
     assert (verifying.name, insecure.name) == (t.TRIOLOAD_TLS, t.TRIOLOAD_TLS_INSECURE)
-    assert verifying.argv == [*common, "--cacert", "/x/ca.pem", HTTPS]
+    assert verifying.argv == [*common, "--cacert", str(tmp_path / "tls" / "ca.pem"), HTTPS]
     assert insecure.argv == [*common, "--insecure", HTTPS]
     assert "-k" not in verifying.argv + insecure.argv
-    assert {verifying.timeout_s, insecure.timeout_s} == {client_timeout(30_000)}
-    assert {verifying.requests, insecure.requests} == {3000}
+    assert {verifying.timeout_s, insecure.timeout_s} == {client_timeout(20_000)}
+    assert {verifying.requests, insecure.requests} == {2000}
