@@ -67,17 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_scenarios(numbers: list[int], sizes: Sizes, out: Path) -> list[Outcome]:
-    """Run the scenarios in order, printing each verdict as it comes."""
-    outcomes = []
-    for number in numbers:
-        for scenario in SCENARIOS[number]:
-            outcome = scenario(sizes, out)
-            print(f"{number}. {outcome.line}", flush=True)
-            outcomes.append(outcome)
-    return outcomes
-
-
 def report(command: str, outcomes: list[Outcome], numbers: list[int], wall_s: float) -> str:
     """Markdown: the command, the machine, and a line per scenario run."""
     labels = [number for number in numbers for _ in SCENARIOS[number]]
@@ -102,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     out = OUT_DIR / "soak"
     out.mkdir(parents=True, exist_ok=True)
     command = shlex.join([Path(sys.argv[0]).as_posix(), *(sys.argv[1:] if argv is None else argv)])
-    started = time.monotonic()
-    outcomes = run_scenarios(numbers, SMALL if args.small else Sizes(), out)
+    started, outcomes, sizes = time.monotonic(), [], SMALL if args.small else Sizes()
+    for number in numbers:  # each verdict printed as it comes
+        for scenario in SCENARIOS[number]:
+            outcomes.append(scenario(sizes, out))
+            print(f"{number}. {outcomes[-1].line}", flush=True)
     publish(report(command, outcomes, numbers, time.monotonic() - started), args.markdown)
     return 0 if all(o.passed for o in outcomes) else 1
 

@@ -101,8 +101,7 @@ class Tally:
             "elapsed_s": elapsed_s,
             "latency_ms": {"total": {k: nearest_rank(samples, p) for k, p in latency.items()}},
         }
-        json.dump(report, sys.stdout)
-        sys.stdout.write("\n")
+        print(json.dumps(report))
 
 
 def blocking(host: str, port: int, requests: int, concurrency: int) -> Tally:
@@ -205,7 +204,7 @@ class EpollLoop:
             self.start()
             return
 
-    def run(self, concurrency: int) -> None:
+    def run(self, concurrency: int) -> Tally:
         for _ in range(concurrency):
             self.start()
         while self.open:
@@ -213,12 +212,11 @@ class EpollLoop:
                 self.on_readable(fd)
             while not self.open and self.tally.remaining > 0:  # every start failed: start again
                 self.start()
+        return self.tally
 
 
 def epoll(host: str, port: int, requests: int, concurrency: int) -> Tally:
-    loop = EpollLoop(host, port, requests)
-    loop.run(concurrency)
-    return loop.tally
+    return EpollLoop(host, port, requests).run(concurrency)
 
 
 def server(host: str, port: int) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench.certs import TlsFiles, nginx_ssl_lines
+from .bench.certs import TlsFiles
 from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python
 
 PEERS_VENV = OUT_DIR / "peers-venv"
@@ -29,7 +29,7 @@ class PeerSpec:
     """A server the bench can start: ``argv(port)`` run from ``cwd``, or why it can't run."""
 
     name: str
-    argv: Callable[[int], list[str]]
+    argv: Callable[[int], list[str]] = lambda _port: []
     missing: str | None = None
     cwd: Path = REPO
 
@@ -37,10 +37,6 @@ class PeerSpec:
 def slug(name: str) -> str:
     """``name`` made safe for a file or folder name."""
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
-
-
-def _unavailable(name: str, reason: str) -> PeerSpec:
-    return PeerSpec(name, lambda _port: [], missing=reason)
 
 
 @functools.cache
@@ -73,7 +69,11 @@ def write_nginx_conf(
     """An nginx config answering "hello" to everything, no access log, keep-alive off unless
     asked (then connections may carry any number of requests); HTTPS only with ``tls``."""
     keep = "keepalive_timeout 75s;\n    keepalive_requests 100000000;" if keep_alive else ""
-    ssl_lines = "".join(f"\n        {line}" for line in nginx_ssl_lines(tls)) if tls else ""
+    # No session tickets: no client resumes a session with keep-alive off (trioload resumes only
+    # with -k), so every connection is one full handshake and nginx does no ticket work.
+    ssl = ["ssl_protocols TLSv1.2 TLSv1.3;", "ssl_session_tickets off;"]
+    ssl = [f"ssl_certificate {tls.chain};", f"ssl_certificate_key {tls.key};", *ssl] if tls else []
+    ssl_lines = "".join(f"\n        {line}" for line in ssl)
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -98,7 +98,7 @@ def nginx(
     ``tls``, it serves HTTPS with those files."""
     exe = shutil.which("nginx")
     if exe is None:
-        return _unavailable(name, "nginx is not installed (apt-get install nginx)")
+        return PeerSpec(name, missing="nginx is not installed (apt-get install nginx)")
     prefix = run_dir / slug(name)
 
     def argv(port: int) -> list[str]:
@@ -109,32 +109,26 @@ def nginx(
     return PeerSpec(name, argv)
 
 
-def ensure_peers_venv(install: bool) -> str | None:
-    """Path of the peers venv's uvicorn, creating the venv first when ``install`` is set."""
-    uvicorn = PEERS_VENV / "bin" / "uvicorn"
-    if not uvicorn.exists() and install:
+def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
+    """uvicorn with uvloop and httptools, in its own venv so the project's stays clean; with
+    ``install``, that venv is made first if it has no uvicorn."""
+    exe = PEERS_VENV / "bin" / "uvicorn"
+    if not exe.exists() and install:
         print(f"installing {', '.join(PEER_PACKAGES)} into {PEERS_VENV.relative_to(REPO)} ...")
         venv.EnvBuilder(with_pip=True, clear=True).create(PEERS_VENV)
         subprocess.run(
             [str(PEERS_VENV / "bin" / "pip"), "install", "-q", *PEER_PACKAGES], check=True
         )
-    return str(uvicorn) if uvicorn.exists() else None
-
-
-def uvicorn(name: str, host: str, install: bool) -> PeerSpec:
-    """uvicorn with uvloop and httptools, in its own venv so the project's stays clean."""
-    exe = ensure_peers_venv(install)
-    if exe is None:
-        return _unavailable(
-            name, f"{PEERS_VENV.relative_to(REPO)} has no uvicorn (run with --install-peers)"
-        )
+    if not exe.exists():
+        why = f"{PEERS_VENV.relative_to(REPO)} has no uvicorn (run with --install-peers)"
+        return PeerSpec(name, missing=why)
     app_dir = str(SCRIPTS / "peers" / "uvicorn")
 
     def argv(port: int) -> list[str]:
-        return [exe, "--app-dir", app_dir, "hello_asgi:app", "--host", host, "--port", str(port),
-                "--loop", "uvloop", "--http", "httptools", "--backlog", str(BACKLOG),
-                "--no-access-log", "--log-level", "warning", "--no-server-header",
-                "--no-date-header"]  # fmt: skip
+        return [str(exe), "--app-dir", app_dir, "hello_asgi:app", "--host", host,
+                "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+                "--backlog", str(BACKLOG), "--no-access-log", "--log-level", "warning",
+                "--no-server-header", "--no-date-header"]  # fmt: skip
 
     return PeerSpec(name, argv)
 
@@ -146,7 +140,7 @@ def trioserve(
     none), ``flags`` on its command line as they are (``--workers auto``, ``--keep-alive``)."""
     problem = exe if isinstance(exe, str) else console_script_problem(exe)
     if problem is not None:
-        return _unavailable(name, problem)
+        return PeerSpec(name, missing=problem)
     return PeerSpec(name, lambda port: [str(exe), "--host", host, "--port", str(port), *flags])
 
 
@@ -198,8 +192,4 @@ def baseline_argv(program: str, *args: str) -> list[str]:
 
 def trio_baseline_server(name: str, host: str) -> PeerSpec:
     """The plain ``trio.serve_tcp`` server the issue measured."""
-
-    def argv(port: int) -> list[str]:
-        return baseline_argv("server", "--host", host, "--port", str(port))
-
-    return PeerSpec(name, argv)
+    return PeerSpec(name, lambda port: baseline_argv("server", "--host", host, "--port", str(port)))

@@ -36,22 +36,3 @@ def make_certificates(directory: Path, host: str) -> TlsFiles | str:
     leaf.private_key_pem.write_to_path(str(files.key))
     files.key.chmod(0o600)
     return files
-
-
-def trioserve_flags(files: TlsFiles) -> tuple[str, ...]:
-    """trioserve's flags to serve HTTPS with ``files``."""
-    return ("--certfile", str(files.chain), "--keyfile", str(files.key))
-
-
-def nginx_ssl_lines(files: TlsFiles) -> list[str]:
-    """The TLS directives of the tls part's nginx server block.
-
-    No session tickets: no client resumes a session with keep-alive off (trioload resumes only
-    with ``-k``), so every connection is one full handshake and nginx does no ticket work.
-    """
-    return [
-        f"ssl_certificate {files.chain};",
-        f"ssl_certificate_key {files.key};",
-        "ssl_protocols TLSv1.2 TLSv1.3;",
-        "ssl_session_tickets off;",
-    ]

@@ -229,8 +229,8 @@ def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
 
     specs = [
         peers.nginx(t.NGINX_TLS, opts.host, "1", run_dir, tls=files),
-        peers.trioserve(t.TRIOSERVE_TLS, opts.host, *certs.trioserve_flags(files),
-                        exe=opts.trioserve),
+        peers.trioserve(t.TRIOSERVE_TLS, opts.host, "--certfile", str(files.chain),
+                        "--keyfile", str(files.key), exe=opts.trioserve),
     ]  # fmt: skip
     runner.run_rounds(t.TLS, opts.rounds, specs, clients)
 

@@ -142,21 +142,19 @@ async def answer_to(stream: trio.SocketStream, payload: bytes) -> str:
     return status_of(received) or "timeout"
 
 
-async def probe(host: str, port: int, payload: bytes, counts: Counts) -> None:
-    """One connection that sends ``payload`` and records the server's answer."""
+async def probe(host: str, port: int, payload: bytes | None, counts: Counts) -> None:
+    """One connection that sends ``payload`` and records the server's answer; without one,
+    it closes at once with SO_LINGER 0 s, so the kernel sends a RST."""
     stream = await connect(host, port, counts)
-    if stream is not None:
-        async with stream:
-            ending = await answer_to(stream, payload)
-        counts.endings[ending] = counts.endings.get(ending, 0) + 1
-
-
-async def reset(host: str, port: int, counts: Counts) -> None:
-    """Connect, then close at once with SO_LINGER 0 s, so the kernel sends a RST."""
-    stream = await connect(host, port, counts)
-    if stream is not None:
+    if stream is None:
+        return
+    if payload is None:
         stream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         await stream.aclose()
+        return
+    async with stream:
+        ending = await answer_to(stream, payload)
+    counts.endings[ending] = counts.endings.get(ending, 0) + 1
 
 
 def garbage() -> bytes:
@@ -197,7 +195,7 @@ async def run_mix(host: str, port: int, mix: Mix, seconds: float) -> dict[str, A
         "oversized": (mix.oversized_per_s,
                       lambda: probe(host, port, OVERSIZED_HEAD, counts["oversized"])),
         "garbage": (mix.garbage_per_s, lambda: probe(host, port, garbage(), counts["garbage"])),
-        "resets": (mix.resets_per_s, lambda: reset(host, port, counts["resets"])),
+        "resets": (mix.resets_per_s, lambda: probe(host, port, None, counts["resets"])),
     }  # fmt: skip
     start = trio.current_time()
     with trio.move_on_after(seconds):

@@ -3,6 +3,7 @@ command line, its name in the report and its safety-net timeout. Nothing here ru
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from scripts.benchlib.bench.parts import (
     trioload_run,
     wrk_run,
 )
+from scripts.benchlib.machine import VENV_BIN
 from scripts.benchlib.peers import PeerSpec
 from scripts.benchlib.processes import Server
 from scripts.benchlib.runner import ClientRun, Runner, client_timeout
@@ -131,8 +133,13 @@ def test_tls_part_runs_ab_everywhere_and_trioload_verifying_then_insecure_on_ngi
     tmp_path: Path,
 ) -> None:
     runner = Planned("127.0.0.1", tmp_path, 0.0)
-    run_tls(runner, options(tmp_path), tmp_path)
+    opts = dataclasses.replace(options(tmp_path), trioserve=VENV_BIN / "trioserve")
+    run_tls(runner, opts, tmp_path)
     assert [spec.name for spec in runner.specs] == [t.NGINX_TLS, t.TRIOSERVE_TLS]
+    served = runner.specs[1].argv(8443)  # trioserve with the chain and its key
+    tls_dir = tmp_path / "tls"
+    assert served[-4:] == ["--certfile", str(tls_dir / "server-chain.pem"),
+                           "--keyfile", str(tls_dir / "server.key")]  # fmt: skip
     log = tmp_path / "log"
     trioserve = Server(t.TRIOSERVE_TLS, [], log, host="127.0.0.1", port=8443)
     assert [run.name for run in runner.clients(trioserve)] == [t.AB_TLS]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts.benchlib.bench import targets as t
-from scripts.benchlib.bench.certs import TlsFiles, make_certificates, trioserve_flags
+from scripts.benchlib.bench.certs import TlsFiles, make_certificates
 from scripts.benchlib.peers import BACKLOG, write_nginx_conf
 from scripts.benchlib.report import Row, RowTable
 
@@ -121,13 +121,6 @@ def test_tls_requests_are_a_tenth_of_requests_and_at_least_2000(
     requests: int, expected: int
 ) -> None:
     assert t.tls_requests(requests) == expected
-
-
-# --- trioserve's flags -----------------------------------------------------------------------
-
-
-def test_trioserve_serves_the_chain_with_its_key() -> None:
-    assert trioserve_flags(FILES) == ("--certfile", "/x/chain.pem", "--keyfile", "/x/server.key")
 
 
 # --- nginx's TLS server block ----------------------------------------------------------------
