@@ -142,14 +142,6 @@ def report(
     ])  # fmt: skip
 
 
-def plot(trioload: list[str], document: Path, png: Path, title: str) -> None:
-    """``trioload plot`` of the comparison; a failure (no matplotlib) is said, not raised."""
-    argv = [*trioload, "plot", str(document), "-o", str(png), "--title", title]
-    done = subprocess.run(argv, check=False)
-    if done.returncode != 0:  # plot printed the path when it drew
-        print("chart not drawn (see above)")
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -203,9 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["scripts/seed_table.py", *args_list])
     text = report(document, command, peers, ranks=ranks, skipped=skipped, trioload=trioload)
     publish(text, args.markdown)
-    if not args.no_png:
+    if not args.no_png:  # trioload plot of it; a failure (no matplotlib) is said, not raised
         title = f"The seed's servers here: trioload compare {document['run']}, ranked by CPU"
-        plot(trioload, options.json_path, args.png, title)
+        plot = [*trioload, "plot", str(options.json_path), "-o", str(args.png), "--title", title]
+        if subprocess.run(plot, check=False).returncode != 0:  # it printed the path if it drew
+            print("chart not drawn (see above)")
     return status
 
 

@@ -57,34 +57,6 @@ def console_script_problem(exe: Path) -> str | None:
     return None
 
 
-def write_nginx_conf(
-    prefix: Path,
-    host: str,
-    port: int,
-    workers: str,
-    *,
-    keep_alive: bool = False,
-    tls: TlsFiles | None = None,
-) -> Path:
-    """An nginx config answering "hello" to everything, no access log, keep-alive off unless
-    asked (then connections may carry any number of requests); HTTPS only with ``tls``."""
-    keep = "keepalive_timeout 75s;\n    keepalive_requests 100000000;" if keep_alive else ""
-    # No session tickets: no client resumes a session with keep-alive off (trioload resumes only
-    # with -k), so every connection is one full handshake and nginx does no ticket work.
-    ssl = ["ssl_protocols TLSv1.2 TLSv1.3;", "ssl_session_tickets off;"]
-    ssl = [f"ssl_certificate {tls.chain};", f"ssl_certificate_key {tls.key};", *ssl] if tls else []
-    ssl_lines = "".join(f"\n        {line}" for line in ssl)
-    for sub in ("logs", "tmp"):
-        (prefix / sub).mkdir(parents=True, exist_ok=True)
-    conf = prefix / "nginx.conf"
-    template = string.Template((SCRIPTS / "peers" / "nginx" / "nginx.conf").read_text())
-    conf.write_text(template.substitute(
-        workers=workers, prefix=prefix, host=host, port=port, backlog=BACKLOG,
-        keep_alive=keep or "keepalive_timeout 0;", ssl=" ssl" if tls else "", ssl_lines=ssl_lines,
-    ))  # fmt: skip
-    return conf
-
-
 def nginx(
     name: str,
     host: str,
@@ -94,17 +66,29 @@ def nginx(
     keep_alive: bool = False,
     tls: TlsFiles | None = None,
 ) -> PeerSpec:
-    """nginx from its own prefix under ``run_dir``; ``workers`` is "1" or "auto"; with
-    ``tls``, it serves HTTPS with those files."""
+    """nginx from its own prefix under ``run_dir``, its config ``scripts/peers/nginx/nginx.conf``
+    ("hello" to everything, no access log); ``workers`` is "1" or "auto"; keep-alive off unless
+    asked (then connections may carry any number of requests); with ``tls``, HTTPS only."""
     exe = shutil.which("nginx")
     if exe is None:
         return PeerSpec(name, missing="nginx is not installed (apt-get install nginx)")
-    prefix = run_dir / slug(name)
+    prefix, template = run_dir / slug(name), SCRIPTS / "peers" / "nginx" / "nginx.conf"
+    keep = "keepalive_timeout 75s;\n    keepalive_requests 100000000;" if keep_alive else ""
+    # No session tickets: no client resumes a session with keep-alive off (trioload resumes only
+    # with -k), so every connection is one full handshake and nginx does no ticket work.
+    ssl = ["ssl_protocols TLSv1.2 TLSv1.3;", "ssl_session_tickets off;"]
+    ssl = [f"ssl_certificate {tls.chain};", f"ssl_certificate_key {tls.key};", *ssl] if tls else []
 
     def argv(port: int) -> list[str]:
-        conf = write_nginx_conf(prefix, host, port, workers, keep_alive=keep_alive, tls=tls)
-        return [exe, "-p", f"{prefix}/", "-e", f"{prefix}/logs/error.log", "-c", str(conf),
-                "-g", "daemon off;"]  # fmt: skip
+        for sub in ("logs", "tmp"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        (prefix / "nginx.conf").write_text(string.Template(template.read_text()).substitute(
+            workers=workers, prefix=prefix, host=host, port=port, backlog=BACKLOG,
+            keep_alive=keep or "keepalive_timeout 0;", ssl=" ssl" if tls else "",
+            ssl_lines="".join(f"\n        {line}" for line in ssl),
+        ))  # fmt: skip
+        return [exe, "-p", f"{prefix}/", "-e", f"{prefix}/logs/error.log",
+                "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]  # fmt: skip
 
     return PeerSpec(name, argv)
 

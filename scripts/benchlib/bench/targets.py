@@ -176,14 +176,6 @@ INFORMATION = (
 )  # fmt: skip
 
 
-def _within(target: Target, value: float) -> bool | None:
-    if target.low is None and target.high is None:
-        return None
-    return (target.low is None or value >= target.low) and (
-        target.high is None or value <= target.high
-    )
-
-
 def _cpu(table: RowTable, part: str, key: Key) -> str:
     row = table.get(part, *key)
     if row is None or row.client_cpu_us is None or row.client_user_us is None:
@@ -206,9 +198,10 @@ def judge_target(table: RowTable, target: Target) -> Verdict:
         measured = f"{value:+.3f}{unit} ({ours:.3f} vs {theirs:.3f})"
     else:
         value, measured = ours, f"{ours:.1f}{unit}"
-    passed = _within(target, value)
-    if passed is not None and target.cap is not None:
-        passed = passed and ours < target.cap
+    low, high, passed = target.low, target.high, None  # with neither bound: not judged
+    if low is not None or high is not None:
+        passed = (low is None or value >= low) and (high is None or value <= high)
+        passed = passed and (target.cap is None or ours < target.cap)
     row = table.get(part, *target.ours)
     if target.clean and row is not None:
         if row.failed is None:

@@ -12,7 +12,7 @@ import pytest
 
 from scripts.benchlib.bench import targets as t
 from scripts.benchlib.bench.certs import TlsFiles, make_certificates
-from scripts.benchlib.peers import BACKLOG, write_nginx_conf
+from scripts.benchlib.peers import BACKLOG, nginx
 from scripts.benchlib.report import Row, RowTable
 
 URL = "https://127.0.0.1:8443/"
@@ -126,8 +126,17 @@ def test_tls_requests_are_a_tenth_of_requests_and_at_least_2000(
 # --- nginx's TLS server block ----------------------------------------------------------------
 
 
+def nginx_conf(tmp_path: Path, port: int, tls: TlsFiles | None = None) -> str:
+    """The config nginx("n", ...) writes for ``port``, nginx or not on this machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("shutil.which", lambda name: "/usr/sbin/nginx")
+        argv = nginx("n", "127.0.0.1", "1", tmp_path, tls=tls).argv(port)
+    assert argv[argv.index("-c") + 1] == str(tmp_path / "n" / "nginx.conf")
+    return (tmp_path / "n" / "nginx.conf").read_text()
+
+
 def test_nginx_tls_conf_listens_with_ssl_and_the_files(tmp_path: Path) -> None:
-    conf = write_nginx_conf(tmp_path, "127.0.0.1", 8443, "1", tls=FILES).read_text()
+    conf = nginx_conf(tmp_path, 8443, tls=FILES)
     server = conf[conf.index("    server {") :]
     assert server.splitlines()[:6] == [
         "    server {",
@@ -143,7 +152,7 @@ def test_nginx_tls_conf_listens_with_ssl_and_the_files(tmp_path: Path) -> None:
 
 
 def test_nginx_plain_conf_has_no_tls(tmp_path: Path) -> None:
-    conf = write_nginx_conf(tmp_path, "127.0.0.1", 8080, "1").read_text()
+    conf = nginx_conf(tmp_path, 8080)
     assert f"listen 127.0.0.1:8080 backlog={BACKLOG};\n        location / {{" in conf
     assert "ssl" not in conf
 
