@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,8 @@ from .tools import LoadResult
 ALL = "(all)"
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One run of one client against one server."""
-
-    part: str
-    server: str
-    client: str
-    result: LoadResult
+#: a row's (part, server, client).
+Key = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +45,7 @@ class Row:
     note: str = ""
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> Key:
         return (self.part, self.server, self.client)
 
     @property
@@ -85,13 +79,11 @@ MERGED: dict[str, Callable[[Sequence[Any]], Any]] = {
 RANGED = ("p50_ms", "server_cpu_us")
 
 
-def aggregate(samples: Sequence[Sample]) -> list[Row]:
-    """One row per (part, server, client), in first-run order; errors become the row's note."""
-    groups: dict[tuple[str, str, str], list[LoadResult]] = {}
-    for sample in samples:
-        groups.setdefault((sample.part, sample.server, sample.client), []).append(sample.result)
+def aggregate(results: Mapping[Key, Sequence[LoadResult]]) -> list[Row]:
+    """One row per (part, server, client) from its runs' results, in the mapping's order; errors
+    become the row's note."""
     rows = []
-    for (part, server, client), runs in groups.items():
+    for (part, server, client), runs in results.items():
         good = [run for run in runs if run.error is None]
         errors = sorted({run.error for run in runs if run.error is not None})
         note = f"{len(runs) - len(good)} of {len(runs)} runs failed: {'; '.join(errors)}"

@@ -1,6 +1,6 @@
 """Running the bench: peers up and down, one measured client run at a time.
 
-The ``Runner`` collects a ``Sample`` per run and a note-only ``Row`` per thing that could not
+The ``Runner`` collects each run's ``LoadResult`` and a note-only ``Row`` per thing that could not
 run (a server that could not: one row for all its clients, ``ALL``), and prints a progress
 line for each so a long bench shows where it is.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from .machine import REPO
 from .peers import PeerSpec
 from .processes import Server, StartError, run_measured, start_server
-from .report import ALL, Row, Sample, aggregate
+from .report import ALL, Key, Row, aggregate
 from .tools import LoadResult
 
 Parser = Callable[[str], LoadResult]
@@ -48,19 +48,19 @@ class Runner:
         self.host = host
         self.log_dir = log_dir
         self.pause_s = pause_s
-        self.samples: list[Sample] = []
-        self.skipped: dict[tuple[str, str, str], Row] = {}
+        self.results: dict[Key, list[LoadResult]] = {}
+        self.skipped: dict[Key, Row] = {}
         #: (part, server, client) in the order first run or skipped, for the report's rows.
-        self.order: list[tuple[str, str, str]] = []
+        self.order: list[Key] = []
 
-    def _note_order(self, key: tuple[str, str, str]) -> None:
+    def _note_order(self, key: Key) -> None:
         if key not in self.order:
             self.order.append(key)
 
     def rows(self) -> list[Row]:
         """Medians of what ran and notes for what could not, by server in the order the
         servers came up, then in the order the clients did."""
-        rows = aggregate(self.samples) + list(self.skipped.values())
+        rows = aggregate(self.results) + list(self.skipped.values())
         servers: dict[tuple[str, str], int] = {}
         for part, server, _ in self.order:
             servers.setdefault((part, server), len(servers))
@@ -113,17 +113,19 @@ class Runner:
                 for server, peer, run in plan if number % 2 == 0 else reversed(plan):
                     self.measure(part, server, peer, run)
 
-    def measure(self, part: str, server_name: str, peer: Server | None, run: ClientRun) -> Sample:
+    def measure(
+        self, part: str, server_name: str, peer: Server | None, run: ClientRun
+    ) -> LoadResult:
         """Run one client to completion, with the server's CPU time read around it; a client
         that cannot run here becomes a note (once) and an error."""
         if run.missing is not None:
             self.skip(part, server_name, [run.name], f"not available: {run.missing}")
-            return Sample(part, server_name, run.name, LoadResult(error=run.missing))
+            return LoadResult(error=run.missing)
         if self.pause_s:
             time.sleep(self.pause_s)  # let the previous run's closing sockets settle
         if peer is not None and not peer.alive():
             error = f"server had exited ({peer.log_tail()})"
-            return self._record(Sample(part, server_name, run.name, LoadResult(error=error)))
+            return self._record((part, server_name, run.name), LoadResult(error=error))
         cpu_before = peer.cpu_seconds() if peer else None
         finished = run_measured(run.argv, run.timeout_s, cwd=REPO)  # baselines run as -m
         cpu_after = peer.cpu_seconds() if peer else None
@@ -143,18 +145,17 @@ class Runner:
                 server_cpu_us=None if cpu_before is None or cpu_after is None
                 else (cpu_after - cpu_before) / count * 1e6,
             )  # fmt: skip
-        return self._record(Sample(part, server_name, run.name, result))
+        return self._record((part, server_name, run.name), result)
 
-    def _record(self, sample: Sample) -> Sample:
-        self.samples.append(sample)
-        self._note_order((sample.part, sample.server, sample.client))
-        where = f"[{sample.part}] {sample.client} -> {sample.server}"
-        print(f"  {where}: {_summary(sample)}", flush=True)
-        return sample
+    def _record(self, key: Key, result: LoadResult) -> LoadResult:
+        self.results.setdefault(key, []).append(result)
+        self._note_order(key)
+        part, server, client = key
+        print(f"  [{part}] {client} -> {server}: {_summary(result)}", flush=True)
+        return result
 
 
-def _summary(sample: Sample) -> str:
-    result = sample.result
+def _summary(result: LoadResult) -> str:
     if result.error is not None:
         return f"ERROR {result.error}"
     failed = result.failed if result.failed is not None else "?"

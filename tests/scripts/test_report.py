@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from scripts.benchlib import report
 from scripts.benchlib.report import (
     RESULT_HEADERS,
+    Key,
     Row,
     RowTable,
-    Sample,
-    aggregate,
     markdown_table,
     publish,
     result_cells,
@@ -31,12 +31,21 @@ def sample(
     error: str | None = None,
     server_cpu: float | None = None,
     rss: int | None = None,
-) -> Sample:
+) -> tuple[Key, LoadResult]:
+    """One run's result, and the (part, server, client) it belongs to."""
     result = LoadResult(requests_per_second=rps, failed=failed, p50_ms=p50, error=error,
                         server_cpu_us=server_cpu, client_rss_kb=rss)  # fmt: skip
     if error is not None:
         result = LoadResult(error=error)
-    return Sample(part, server, client, result)
+    return (part, server, client), result
+
+
+def aggregate(runs: list[tuple[Key, LoadResult]]) -> list[Row]:
+    """``report.aggregate`` of these runs, grouped as the runner keeps them."""
+    grouped: dict[Key, list[LoadResult]] = {}
+    for key, result in runs:
+        grouped.setdefault(key, []).append(result)
+    return report.aggregate(grouped)
 
 
 # --- aggregate -------------------------------------------------------------------------------

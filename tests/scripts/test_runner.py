@@ -12,7 +12,6 @@ import pytest
 
 from scripts.benchlib.peers import slug
 from scripts.benchlib.processes import Server
-from scripts.benchlib.report import Sample
 from scripts.benchlib.runner import ClientRun, Runner, _summary, client_timeout
 from scripts.benchlib.tools import LoadResult, parse_ab, parse_wrk
 
@@ -36,37 +35,37 @@ def test_slug_keeps_names_file_safe() -> None:
 
 def test_measure_parses_the_clients_output_and_charges_cpu_per_request(runner: Runner) -> None:
     run = ClientRun("ab", ["cat", str(DATA / "ab.txt")], parse_ab, 200, timeout_s=30)
-    sample = runner.measure("servers", "nginx", None, run)
-    assert sample.result.requests_per_second == 3002.55
-    assert sample.result.failed == 0
-    assert sample.result.client_cpu_us is not None
-    assert sample.result.client_cpu_us >= 0
-    assert sample.result.server_cpu_us is None  # no peer
-    assert runner.samples == [sample]
+    result = runner.measure("servers", "nginx", None, run)
+    assert result.requests_per_second == 3002.55
+    assert result.failed == 0
+    assert result.client_cpu_us is not None
+    assert result.client_cpu_us >= 0
+    assert result.server_cpu_us is None  # no peer
+    assert runner.results == {("servers", "nginx", "ab"): [result]}
 
 
 def test_measure_takes_the_count_from_a_duration_bound_report(runner: Runner) -> None:
     """wrk runs for a time: the per-request CPU divides by the 3188 requests it reported."""
     run = ClientRun("wrk -t1", ["cat", str(DATA / "wrk.txt")], parse_wrk, None, timeout_s=30)
-    sample = runner.measure("clients", "nginx", None, run)
-    assert sample.result.finished == 3188
-    assert sample.result.client_cpu_us is not None
+    result = runner.measure("clients", "nginx", None, run)
+    assert result.finished == 3188
+    assert result.client_cpu_us is not None
 
 
 def test_measure_failed_exit_reports_status_and_stderr(runner: Runner) -> None:
     complaint = "apr_socket_connect(): Connection refused (111)"
     script = f"echo 'Benchmarking...'; echo '{complaint}' >&2; exit 111"
     run = ClientRun("ab", ["sh", "-c", script], parse_ab, 200, timeout_s=30)
-    sample = runner.measure("servers", "nginx", None, run)
-    assert sample.result.error == f"exit 111: {complaint}"
-    assert sample.result.client_cpu_us is None
+    result = runner.measure("servers", "nginx", None, run)
+    assert result.error == f"exit 111: {complaint}"
+    assert result.client_cpu_us is None
 
 
 def test_measure_parser_error_with_exit_0_keeps_the_parsers_reason(runner: Runner) -> None:
     run = ClientRun("ab", ["cat", str(DATA / "ab_timeout.txt")], parse_ab, 20, timeout_s=30)
-    sample = runner.measure("servers", "nginx", None, run)
-    assert sample.result.error is not None
-    assert sample.result.error.startswith("ab printed no statistics: apr_pollset_poll")
+    result = runner.measure("servers", "nginx", None, run)
+    assert result.error is not None
+    assert result.error.startswith("ab printed no statistics: apr_pollset_poll")
 
 
 def test_measure_does_not_run_against_a_server_that_exited(runner: Runner, tmp_path: Path) -> None:
@@ -77,25 +76,24 @@ def test_measure_does_not_run_against_a_server_that_exited(runner: Runner, tmp_p
     server = Server("peer", ["true"], log, host="127.0.0.1", port=1)
     server.proc = proc
     run = ClientRun("ab", ["false"], parse_ab, 10, timeout_s=30)
-    sample = runner.measure("servers", "peer", server, run)
-    assert sample.result.error == "server had exited (starting | Traceback: boom)"
+    result = runner.measure("servers", "peer", server, run)
+    assert result.error == "server had exited (starting | Traceback: boom)"
 
 
 def test_measure_of_a_client_missing_here_notes_it_once_and_runs_nothing(runner: Runner) -> None:
     run = ClientRun("wrk -t1", ["false"], parse_wrk, None, timeout_s=30, missing="no wrk")
     for _ in range(2):  # two rounds
-        sample = runner.measure("clients", "nginx", None, run)
-        assert sample.result.error == "no wrk"
-    assert runner.samples == []
+        assert runner.measure("clients", "nginx", None, run).error == "no wrk"
+    assert runner.results == {}
     (row,) = runner.rows()
     assert (row.client, row.note) == ("wrk -t1", "not available: no wrk")
 
 
 def test_rows_follow_first_appearance_with_skipped_pairs_in_place(runner: Runner) -> None:
-    runner._record(Sample("servers", "nginx", "ab", LoadResult(requests_per_second=1.0)))
+    runner._record(("servers", "nginx", "ab"), LoadResult(requests_per_second=1.0))
     runner.skip("servers", "uvicorn", ["ab"], "not available: no venv")
-    runner._record(Sample("servers", "trioserve", "ab", LoadResult(requests_per_second=2.0)))
-    runner._record(Sample("servers", "nginx", "ab", LoadResult(requests_per_second=3.0)))
+    runner._record(("servers", "trioserve", "ab"), LoadResult(requests_per_second=2.0))
+    runner._record(("servers", "nginx", "ab"), LoadResult(requests_per_second=3.0))
     rows = runner.rows()
     assert [row.server for row in rows] == ["nginx", "uvicorn", "trioserve"]
     assert rows[0].requests_per_second == 2.0  # median of the two nginx rounds
@@ -105,17 +103,14 @@ def test_rows_follow_first_appearance_with_skipped_pairs_in_place(runner: Runner
 def test_summary_shows_the_figures_it_has() -> None:
     result = LoadResult(requests_per_second=12345.4, failed=0, p50_ms=1.5)
     result = dataclasses.replace(result, client_cpu_us=20.0, client_rss_kb=2048)
-    sample = Sample("s", "nginx", "ab", result)
-    assert _summary(sample) == (
+    assert _summary(result) == (
         "12,345 req/s, failed 0, p50 1.50 ms, client 20.0 us/req, client RSS 2.0 MB"
     )
 
 
 def test_summary_of_an_error_is_the_error() -> None:
-    sample = Sample("s", "nginx", "ab", LoadResult(error="killed after 60 s"))
-    assert _summary(sample) == "ERROR killed after 60 s"
+    assert _summary(LoadResult(error="killed after 60 s")) == "ERROR killed after 60 s"
 
 
 def test_summary_unknown_failures_show_a_question_mark() -> None:
-    sample = Sample("s", "nginx", "trioload", LoadResult(requests_per_second=5.0))
-    assert _summary(sample) == "5 req/s, failed ?"
+    assert _summary(LoadResult(requests_per_second=5.0)) == "5 req/s, failed ?"

@@ -1,7 +1,7 @@
 """The bench's parts: which peers each starts, which clients it runs, in what order.
 
 Each ``run_*`` function starts its servers and runs its clients for the given rounds, leaving
-the samples in the ``Runner``; the inline and rate parts also return a ``Section`` of their own.
+the results in the ``Runner``; the inline and rate parts also return a ``Section`` of their own.
 """
 
 from __future__ import annotations
@@ -300,7 +300,7 @@ def _sweep(runner: Runner, opts: Options, server: str, peer: Server) -> Results 
 
     def measured(name: str, requests: int, *extra: str) -> rate.Figures | str:
         run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, "-q", *extra)
-        result = runner.measure(t.RATE, server, peer, run).result
+        result = runner.measure(t.RATE, server, peer, run)
         if result.error is not None:
             return result.error
         return rate.figures_from_report(result.report or {})
