@@ -40,7 +40,7 @@ from scripts.benchlib.peers import PeerSpec
 from scripts.benchlib.report import publish, run_main
 from scripts.benchlib.seed import peers as seed
 from scripts.benchlib.seed import table
-from scripts.benchlib.seed.command import LoadOptions, compare_argv, trioload_command
+from scripts.benchlib.seed.table import LoadOptions, compare_argv, trioload_command
 from trioserve.fdlimit import raise_nofile_limit
 
 HOST = "127.0.0.1"  # the peers' sources bind this address only

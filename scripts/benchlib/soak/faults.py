@@ -124,12 +124,7 @@ def graceful(sizes: Sizes, out: Path) -> Outcome:
             if stop or time.time() < begins + sizes.grace_run_s / 3:
                 return
             sent = time.monotonic()
-            assert server.proc is not None
-            server.proc.send_signal(signal.SIGTERM)
-            try:
-                stop["status"] = server.proc.wait(g + 10)
-            except subprocess.TimeoutExpired:
-                stop["status"] = None
+            stop["status"] = server.stop(g + 10)  # SIGTERM, then (if it outlives that) SIGKILL
             stop["seconds"] = time.monotonic() - sent
 
         load = ["-q", "-c", "200", "-t", f"{sizes.grace_run_s:g}", "-s", "5", *sizes.pace]

@@ -1,4 +1,4 @@
-"""The ``trioload compare`` command line the seed table runs (``benchlib.seed.command``), read
+"""The ``trioload compare`` command line the seed table runs (``benchlib.seed.table``), read
 back by compare's own parser. Nothing here starts a process."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from scripts.benchlib.peers import PeerSpec
-from scripts.benchlib.seed.command import (
+from scripts.benchlib.seed.table import (
     LoadOptions,
     choose_baseline,
     compare_argv,
