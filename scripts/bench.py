@@ -18,7 +18,6 @@ fractions of its closed-loop max?). Prints a progress line per run, then a Markd
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shlex
 import sys
 import tempfile
@@ -97,13 +96,10 @@ def parse_options(argv: list[str] | None = None) -> Options:
     memory = args.memory_requests.split(",")
     if len(memory) != 2:
         parser.error("--memory-requests takes SMALL,LARGE")
-    fields = {field.name for field in dataclasses.fields(Options)}
-    options = {key: value for key, value in vars(args).items() if key in fields}
-    return Options(**options | {
-        "host": require_loopback(args.host), "parts": parts,
-        "memory_sizes": (int(memory[0]), int(memory[1])),
-        "trioserve": args.trioserve.absolute(), "trioload": args.trioload.absolute(),
-    })  # fmt: skip
+    args.host, args.parts = require_loopback(args.host), parts
+    args.memory_sizes = (int(memory[0]), int(memory[1]))
+    args.trioserve, args.trioload = args.trioserve.absolute(), args.trioload.absolute()
+    return args
 
 
 def render(opts: Options, runner: Runner, argv: list[str], sections: list[Section]) -> str:

@@ -6,10 +6,10 @@ the results in the ``Runner``; the inline and rate parts also return a ``Section
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import peers
@@ -21,34 +21,9 @@ from ..tools import parse_ab, parse_json_report, parse_wrk
 from . import certs, inline_answer, rate
 from . import targets as t
 
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """The bench's settings after ``--quick`` and the explicit flags are resolved."""
-
-    host: str
-    requests: int
-    concurrency: int
-    rounds: int
-    parts: frozenset[str]
-    wrk_seconds: float
-    latency_requests: int
-    memory_sizes: tuple[int, int]
-    pause: float
-    install_peers: bool
-    markdown: Path | None
-    trioserve: Path
-    trioload: Path
-    #: a git revision whose trioserve joins the servers part, to measure a change in one run.
-    trioserve_before: str | None = None
-    #: a git revision whose trioload joins the clients and keepalive parts, likewise.
-    trioload_before: str | None = None
-    rate_server: str = "nginx"
-    rate_concurrency: int = 100
-    rate_fractions: tuple[float, ...] = rate.DEFAULT_FRACTIONS
-    rate_seconds: float = 5.0
-
-
+#: the bench's settings: its flags as ``bench.parse_options`` parsed them, --quick's sizes and
+#: the parts resolved (``memory_sizes``: the memory part's two -n; ``parts``: a set).
+Options = argparse.Namespace
 Part = Callable[[Runner, Options, Path], Section | None]
 #: the rate part's runs by load: each one's figures, or why it has none.
 Results = dict[rate.Load, list[rate.Figures | str]]

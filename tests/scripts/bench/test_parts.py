@@ -3,7 +3,6 @@ command line, its name in the report and its safety-net timeout. Nothing here ru
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def options(tmp_path: Path, wrk_seconds: float = 1.0) -> Options:
         host="127.0.0.1", requests=2000, concurrency=1000, rounds=1, parts=frozenset({t.TLS}),
         wrk_seconds=wrk_seconds, latency_requests=10, memory_sizes=(1, 2), pause=0.0,
         install_peers=False, markdown=None, trioserve=tmp_path / "trioserve",
-        trioload=tmp_path / "trioload",
+        trioload=tmp_path / "trioload", trioserve_before=None, trioload_before=None,
     )  # fmt: skip
 
 
@@ -133,7 +132,8 @@ def test_tls_part_runs_ab_everywhere_and_trioload_verifying_then_insecure_on_ngi
     tmp_path: Path,
 ) -> None:
     runner = Planned("127.0.0.1", tmp_path, 0.0)
-    opts = dataclasses.replace(options(tmp_path), trioserve=VENV_BIN / "trioserve")
+    opts = options(tmp_path)
+    opts.trioserve = VENV_BIN / "trioserve"
     run_tls(runner, opts, tmp_path)
     assert [spec.name for spec in runner.specs] == [t.NGINX_TLS, t.TRIOSERVE_TLS]
     served = runner.specs[1].argv(8443)  # trioserve with the chain and its key
