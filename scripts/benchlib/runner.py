@@ -51,11 +51,7 @@ class Runner:
         self.results: dict[Key, list[LoadResult]] = {}
         self.skipped: dict[Key, Row] = {}
         #: (part, server, client) in the order first run or skipped, for the report's rows.
-        self.order: list[Key] = []
-
-    def _note_order(self, key: Key) -> None:
-        if key not in self.order:
-            self.order.append(key)
+        self.order: dict[Key, int] = {}
 
     def rows(self) -> list[Row]:
         """Medians of what ran and notes for what could not, by server in the order the
@@ -64,34 +60,30 @@ class Runner:
         servers: dict[tuple[str, str], int] = {}
         for part, server, _ in self.order:
             servers.setdefault((part, server), len(servers))
-        return sorted(
-            rows, key=lambda row: (servers[row.part, row.server], self.order.index(row.key))
-        )
+        return sorted(rows, key=lambda row: (servers[row.part, row.server], self.order[row.key]))
 
-    def skip(self, part: str, server: str, clients: Sequence[str], why: str) -> None:
-        """Record that these pairs could not run, and say so once."""
-        if all((part, server, client) in self.skipped for client in clients):
-            return
-        print(f"  [{part}] {server}: {why}")
-        for client in clients:
+    def skip(self, part: str, server: str, client: str, why: str) -> None:
+        """Record that this pair could not run (``ALL``: nothing on that server), once."""
+        if (part, server, client) not in self.skipped:
+            print(f"  [{part}] {server}: {why}")
             self.skipped[part, server, client] = Row(part, server, client, note=why)
-            self._note_order((part, server, client))
+            self.order.setdefault((part, server, client), len(self.order))
 
     @contextmanager
     def started(self, part: str, specs: Sequence[PeerSpec]) -> Iterator[dict[str, Server]]:
         """Start every available peer; yield them by name; always stop them afterwards."""
         live: dict[str, Server] = {}
         for spec in specs:
-            self._note_order((part, spec.name, ALL))
+            self.order.setdefault((part, spec.name, ALL), len(self.order))
         try:
             for spec in specs:
                 if spec.missing is not None:
-                    self.skip(part, spec.name, [ALL], f"not available: {spec.missing}")
+                    self.skip(part, spec.name, ALL, f"not available: {spec.missing}")
                     continue
                 try:
                     live[spec.name] = start_server(spec, self.log_dir, self.host)
                 except (StartError, OSError) as exc:
-                    self.skip(part, spec.name, [ALL], f"failed to start: {exc}")
+                    self.skip(part, spec.name, ALL, f"failed to start: {exc}")
             yield live
         finally:
             for peer in live.values():
@@ -119,7 +111,7 @@ class Runner:
         """Run one client to completion, with the server's CPU time read around it; a client
         that cannot run here becomes a note (once) and an error."""
         if run.missing is not None:
-            self.skip(part, server_name, [run.name], f"not available: {run.missing}")
+            self.skip(part, server_name, run.name, f"not available: {run.missing}")
             return LoadResult(error=run.missing)
         if self.pause_s:
             time.sleep(self.pause_s)  # let the previous run's closing sockets settle
@@ -149,7 +141,7 @@ class Runner:
 
     def _record(self, key: Key, result: LoadResult) -> LoadResult:
         self.results.setdefault(key, []).append(result)
-        self._note_order(key)
+        self.order.setdefault(key, len(self.order))
         part, server, client = key
         print(f"  [{part}] {client} -> {server}: {_summary(result)}", flush=True)
         return result

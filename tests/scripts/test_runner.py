@@ -91,7 +91,7 @@ def test_measure_of_a_client_missing_here_notes_it_once_and_runs_nothing(runner:
 
 def test_rows_follow_first_appearance_with_skipped_pairs_in_place(runner: Runner) -> None:
     runner._record(("servers", "nginx", "ab"), LoadResult(requests_per_second=1.0))
-    runner.skip("servers", "uvicorn", ["ab"], "not available: no venv")
+    runner.skip("servers", "uvicorn", "ab", "not available: no venv")
     runner._record(("servers", "trioserve", "ab"), LoadResult(requests_per_second=2.0))
     runner._record(("servers", "nginx", "ab"), LoadResult(requests_per_second=3.0))
     rows = runner.rows()

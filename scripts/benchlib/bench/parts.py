@@ -186,7 +186,7 @@ def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
     one-worker nginx with TLS; ab against ``trioserve --certfile``."""
     files = certs.make_certificates(run_dir / "tls", opts.host)
     if isinstance(files, str):
-        runner.skip(t.TLS, ALL, [ALL], f"not available: {files}")
+        runner.skip(t.TLS, ALL, ALL, f"not available: {files}")
         return
     n, c, protocol = t.tls_requests(opts.requests), t.TLS_CONCURRENCY, ("-f", t.TLS_PROTOCOL)
 

@@ -123,15 +123,12 @@ def node_std(host: str) -> PeerSpec:
     return PeerSpec("Node std", lambda port: [exe, str(script), str(port)])
 
 
-def _trioserve_missing() -> str | None:
-    return console_script_problem(VENV_BIN / "trioserve")
-
-
 def seed_peers(run_dir: Path) -> list[SeedPeer]:
     """The seed's ranking, in its order, then the peers it did not have."""
     tokio = _needs("cargo", path=CARGO_REGISTRY / "tokio-1.24.2", what="librust-tokio-dev")
     gin = _needs("go", path=GOCODE / "src/github.com/gin-gonic/gin", what="gin (Debian)")
     auto = "trioserve --workers auto"
+    trioserve_missing = functools.partial(console_script_problem, VENV_BIN / "trioserve")
     return [
         SeedPeer("hyperlane", 47294.55, never=NOT_PACKAGED),
         SeedPeer(
@@ -176,11 +173,11 @@ def seed_peers(run_dir: Path) -> list[SeedPeer]:
             missing=_needs("nginx"), prepare=lambda host: nginx("nginx", host, "auto", run_dir),
         ),
         SeedPeer(
-            "trioserve", None, missing=_trioserve_missing,
+            "trioserve", None, missing=trioserve_missing,
             prepare=lambda host: trioserve("trioserve", host),
         ),
         SeedPeer(
-            auto, None, missing=_trioserve_missing,
+            auto, None, missing=trioserve_missing,
             prepare=lambda host: trioserve(auto, host, "--workers", "auto"),
         ),
     ]  # fmt: skip

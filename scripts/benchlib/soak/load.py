@@ -159,12 +159,10 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
 
 def _mix_summary(counts: dict[str, dict[str, object]]) -> str:
     """What the server did to the hostile clients, from their own counts."""
-    parts = []
-    for kind in ("slowloris", "idle"):
-        got = counts.get(kind, {})
-        parts.append(f"{kind} cut {got.get('closed_by_server')}")
-    for kind in ("oversized", "garbage"):
-        got = counts.get(kind, {})
-        parts.append(f"{kind} {got.get('sent')} answered {got.get('endings')}")
-    parts.append(f"resets {counts.get('resets', {}).get('sent')}")
-    return ", ".join(parts)
+    got = {kind: counts.get(kind, {}) for kind in ("slowloris", "idle", "oversized", "garbage")}
+    return ", ".join([
+        *(f"{kind} cut {got[kind].get('closed_by_server')}" for kind in ("slowloris", "idle")),
+        *(f"{kind} {got[kind].get('sent')} answered {got[kind].get('endings')}"
+          for kind in ("oversized", "garbage")),
+        f"resets {counts.get('resets', {}).get('sent')}",
+    ])  # fmt: skip

@@ -11,16 +11,7 @@ from typing import Any
 
 Message = dict[str, Any]
 
-START: Message = {
-    "type": "http.response.start",
-    "status": 200,
-    "headers": [
-        (b"content-type", b"text/plain"),
-        (b"content-length", b"5"),
-        (b"connection", b"close"),
-    ],
-}
-BODY: Message = {"type": "http.response.body", "body": b"hello"}
+HEADERS = [(b"content-type", b"text/plain"), (b"content-length", b"5"), (b"connection", b"close")]
 
 
 async def app(
@@ -30,5 +21,5 @@ async def app(
 ) -> None:
     if scope["type"] != "http":
         return  # lifespan and anything else: nothing to set up
-    await send(START)
-    await send(BODY)
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": b"hello"})
