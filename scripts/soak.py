@@ -56,17 +56,6 @@ SCENARIOS: dict[int, list[Scenario]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add = parser.add_argument
-    add("--small", action="store_true", help="CI sizes: seconds, not minutes")
-    add("--only", default=",".join(map(str, SCENARIOS)), help="scenario numbers, e.g. 3,5")
-    add("--markdown", type=Path, help="write the report to this file too")
-    return parser
-
-
 def report(command: str, outcomes: list[Outcome], numbers: list[int], wall_s: float) -> str:
     """Markdown: the command, the machine, and a line per scenario run."""
     labels = [number for number in numbers for _ in SCENARIOS[number]]
@@ -82,7 +71,14 @@ def report(command: str, outcomes: list[Outcome], numbers: list[int], wall_s: fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", action="store_true", help="CI sizes: seconds, not minutes")
+    only = ",".join(map(str, SCENARIOS))
+    parser.add_argument("--only", default=only, help="scenario numbers, e.g. 3,5")
+    parser.add_argument("--markdown", type=Path, help="write the report to this file too")
+    args = parser.parse_args(argv)
     numbers = [int(n) for n in args.only.split(",") if n.strip().isdigit()]
     if not numbers or not set(numbers) <= set(SCENARIOS):
         print(f"soak: --only takes numbers from 1 to {len(SCENARIOS)}", file=sys.stderr)

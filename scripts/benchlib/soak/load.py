@@ -52,16 +52,14 @@ def million(sizes: Sizes, out: Path, *, workers: bool) -> Outcome:
     processes = run.get("workers") or 1
     most_fds = max((s.fds for s in samples), default=0)
     succeeded = run.get("succeeded")
+    rps = run.get("requests_per_second") or 0
     figures = (
-        f"{succeeded} succeeded, {run.get('failed')} failed, "
-        f"{run.get('requests_per_second') or 0:,.0f} req/s in {run.wall_s:.1f} s; "
-        + (f"trioserve {grew(*ends)}" if ends else "")
-        + (
-            f"; trioload {rss(client[0], client[-1])}, at most {most_fds} fds"
-            if len(client) >= 2
-            else ""
-        )
+        f"{succeeded} succeeded, {run.get('failed')} failed, {rps:,.0f} req/s in {run.wall_s:.1f} s"
     )
+    if ends:
+        figures += f"; trioserve {grew(*ends)}"
+    if len(client) >= 2:
+        figures += f"; trioload {rss(client[0], client[-1])}, at most {most_fds} fds"
     return outcome(
         name, started, figures,
         (run.returncode != 0, f"trioload exited {run.returncode}"),
