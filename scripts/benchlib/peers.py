@@ -1,4 +1,5 @@
-"""How to start each peer the bench compares, and whether it is installed here.
+"""How to start each peer the bench compares, whether it is installed here, and the
+certificates its https peers serve.
 
 Each peer is a ``PeerSpec``: a name, the command line for a given port, and a reason when it
 cannot run on this machine (shown as "not available: ..." instead of a result).
@@ -16,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench.certs import TlsFiles
 from .machine import OUT_DIR, REPO, SCRIPTS, VENV_BIN, venv_python
 
 PEERS_VENV = OUT_DIR / "peers-venv"
@@ -32,6 +32,35 @@ class PeerSpec:
     argv: Callable[[int], list[str]] = lambda _port: []
     missing: str | None = None
     cwd: Path = REPO
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files an https peer serves: the CA to trust, its chain (leaf first), its private key."""
+
+    ca: Path
+    chain: Path
+    key: Path
+
+
+def make_certificates(directory: Path, host: str) -> TlsFiles | str:
+    """A throw-away CA and a leaf it signed for ``host`` (an IP SAN) and localhost, made at bench
+    time by ``trustme`` (a dev dependency); or why they can't be made. The keys are ECDSA
+    P-256, the cheapest common handshake, so the tls part measures the clients rather than
+    RSA's private-key operation on the server; trioload verifies the leaf with ``--cacert``."""
+    try:
+        import trustme  # noqa: PLC0415  (a dev dependency: only the tls part needs it)
+    except ImportError:
+        return "trustme is not installed (it is a dev dependency: pip install trustme)"
+    directory.mkdir(parents=True, exist_ok=True)
+    files = TlsFiles(directory / "ca.pem", directory / "server-chain.pem", directory / "server.key")
+    ca = trustme.CA(key_type=trustme.KeyType.ECDSA)
+    leaf = ca.issue_cert(host, "localhost", key_type=trustme.KeyType.ECDSA)
+    ca.cert_pem.write_to_path(str(files.ca))
+    files.chain.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(files.key))
+    files.key.chmod(0o600)
+    return files
 
 
 def slug(name: str) -> str:

@@ -18,7 +18,7 @@ from ..processes import Server
 from ..report import ALL, Section, Verdict, markdown_table
 from ..runner import ClientRun, Runner, client_timeout
 from ..tools import parse_ab, parse_json_report, parse_wrk
-from . import certs, inline_answer, rate
+from . import inline_answer, rate
 from . import targets as t
 
 #: the bench's settings: its flags as ``bench.parse_options`` parsed them, --quick's sizes and
@@ -184,7 +184,7 @@ def run_tls(runner: Runner, opts: Options, run_dir: Path) -> None:
     """https, keep-alive off, c=100, TLS 1.3: ab (which never verifies the certificate) and
     trioload, verifying it against the bench's CA and with ``--insecure`` (ab's way), against
     one-worker nginx with TLS; ab against ``trioserve --certfile``."""
-    files = certs.make_certificates(run_dir / "tls", opts.host)
+    files = peers.make_certificates(run_dir / "tls", opts.host)
     if isinstance(files, str):
         runner.skip(t.TLS, ALL, ALL, f"not available: {files}")
         return

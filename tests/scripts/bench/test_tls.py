@@ -1,5 +1,5 @@
 """The bench's tls part: its target, its certificates, nginx's TLS server block and trioserve's
-flags (``benchlib.bench.targets``, ``certs``, ``peers``; the clients' command lines are in
+flags (``benchlib.bench.targets``, ``peers``; the clients' command lines are in
 ``test_parts.py``). Nothing here opens a socket: the certificates are checked with a handshake
 between two memory buffers."""
 
@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts.benchlib.bench import targets as t
-from scripts.benchlib.bench.certs import TlsFiles, make_certificates
-from scripts.benchlib.peers import BACKLOG, nginx
+from scripts.benchlib.peers import BACKLOG, TlsFiles, make_certificates, nginx
 from scripts.benchlib.report import Row, RowTable
 
 URL = "https://127.0.0.1:8443/"
