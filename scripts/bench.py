@@ -86,7 +86,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
     add("--trioserve-before", metavar="REV", help=before)
     before = "git revision whose trioload joins the clients and keepalive parts (likewise)"
     add("--trioload-before", metavar="REV", help=before)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv, namespace=Options())
     for name, (quick, full) in SIZES.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)

@@ -21,9 +21,33 @@ from ..tools import parse_ab, parse_json_report, parse_wrk
 from . import inline_answer, rate
 from . import targets as t
 
-#: the bench's settings: its flags as ``bench.parse_options`` parsed them, --quick's sizes and
-#: the parts resolved (``memory_sizes``: the memory part's two -n; ``parts``: a set).
-Options = argparse.Namespace
+
+class Options(argparse.Namespace):
+    """The bench's settings: its flags as ``bench.parse_options`` parsed them into this, with
+    --quick's sizes and the parts resolved. Annotated, so that what the parts read is typed."""
+
+    host: str
+    requests: int
+    concurrency: int
+    rounds: int
+    parts: frozenset[str]
+    wrk_seconds: float
+    latency_requests: int
+    #: the memory part's two -n.
+    memory_sizes: tuple[int, int]
+    pause: float
+    install_peers: bool
+    markdown: Path | None
+    trioserve: Path
+    trioload: Path
+    trioserve_before: str | None
+    trioload_before: str | None
+    rate_server: str
+    rate_concurrency: int
+    rate_fractions: tuple[float, ...]
+    rate_seconds: float
+
+
 Part = Callable[[Runner, Options, Path], Section | None]
 #: the rate part's runs by load: each one's figures, or why it has none.
 Results = dict[rate.Load, list[rate.Figures | str]]

@@ -6,7 +6,6 @@ Each returns an ``Outcome``: passed or not, and the figures that say why.
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 import trio
 
 from ..processes import Usage, tree_usage
-from .hostile import run_mix
-from .run import HOST, Outcome, Sizes, grew, outcome, rss, run_trioload, trioserve
+from .hostile import Mix, run_mix
+from .run import HOST, LoadRun, Outcome, Sizes, grew, outcome, rss, run_trioload, trioserve
 
 #: RSS may end this much above its start: allocator noise, not a leak (which grows with -n).
 RSS_SLACK = 1.10
@@ -108,6 +107,11 @@ def exhaustion(sizes: Sizes, out: Path) -> Outcome:
     )  # fmt: skip
 
 
+async def _counted(counts: dict[str, Any], port: int, mix: Mix, seconds: float) -> None:
+    """The mix's counts, into ``counts``."""
+    counts.update(await run_mix(HOST, port, mix, seconds))
+
+
 def hostile(sizes: Sizes, out: Path) -> Outcome:
     """4: a normal run amid slowloris, idle, oversized, garbage and reset clients: zero
     failures, and p99 within HOSTILE_P99_FACTOR x the same run's alone + HOSTILE_P99_SLACK_MS."""
@@ -121,17 +125,21 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
     with trioserve(out, "hostile", head_timeout) as server:
         load = ["-q", "-c", str(sizes.calm_concurrency), "-t", f"{sizes.hostile_seconds:g}"]
         alone = run_trioload([*load, server.url], out, timeout=sizes.hostile_seconds + 60)
-        # The mix in a thread of its own trio loop: the soak's own thread mostly sleeps.
         mix_s = sizes.hostile_lead_s + sizes.hostile_seconds + 1.0
         counts: dict[str, Any] = {}
-        mixing = threading.Thread(
-            target=lambda: counts.update(trio.run(run_mix, HOST, server.port, mix, mix_s)),
-            daemon=True,
-        )
-        mixing.start()
-        time.sleep(sizes.hostile_lead_s)  # the held connections pile up first
-        amid = run_trioload([*load, server.url], out, timeout=sizes.hostile_seconds + 60)
-        mixing.join(mix_s + 60)
+
+        async def amid_the_mix() -> LoadRun:
+            """The mix in this trio loop; once its held connections piled up, the run amid
+            it (a blocking wait on its process, in one of trio's worker threads)."""
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_counted, counts, server.port, mix, mix_s)
+                await trio.sleep(sizes.hostile_lead_s)
+                timeout = sizes.hostile_seconds + 60
+                return await trio.to_thread.run_sync(
+                    lambda: run_trioload([*load, server.url], out, timeout=timeout)
+                )
+
+        amid = trio.run(amid_the_mix)
         up = server.alive()
     p99_alone, p99_amid = (
         alone.get("latency_ms", "total", "p99"),
