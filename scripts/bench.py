@@ -152,15 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         print("ab is not installed (apt-get install apache2-utils): nothing to compare against")
         return 2
     OUT_DIR.mkdir(exist_ok=True)
-    sections = []
     runner = Runner(opts.host, OUT_DIR / "logs", opts.pause)
     with tempfile.TemporaryDirectory(prefix="bench-", dir=OUT_DIR) as tmp:
         chosen = [part for part in targets.PARTS if part in opts.parts]
         print(f"bench: parts {', '.join(chosen)}")
-        for part in chosen:
-            section = RUNS[part](runner, opts, Path(tmp))
-            if section is not None:
-                sections.append(section)
+        ran = [RUNS[part](runner, opts, Path(tmp)) for part in chosen]  # in order, one by one
+    sections = [section for section in ran if section is not None]
     publish(render(opts, runner, args, sections), opts.markdown)
     return 0
 

@@ -89,6 +89,10 @@ class LoadConfig:
     #: which engine moves the bytes: "shards" (epoll), "tasks", or "auto" (see
     #: ``trioload.engine.load``).
     engine: str = "auto"
+    #: what takes each response's times: "kernel" (its receive timestamps), "read" (the
+    #: engine's clock when it reads), or "auto": the kernel's where the engine can have them
+    #: (see ``trioload.engine.kernel_clock``).
+    clock: str = "auto"
     #: ``-R``: requests per second of the whole test (an open-model schedule); None: closed
     #: loop like ab, each slot sends its next request when the previous one ends.
     rate: float | None = None

@@ -10,9 +10,10 @@ import dataclasses
 from pathlib import Path
 
 from trioload.config import LoadConfig, UsageError, parse_url
-from trioload.engine import shards
+from trioload.engine import kernel_clock, shards
 from trioload.engine.load import default_engine
 from trioload.engine.tls import client_context
+from trioload.results.tally import KERNEL_CLOCK
 from trioload.segments import segment_config
 
 
@@ -37,9 +38,12 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     proxy = _proxy(args.proxy) if args.proxy else None
     if proxy and target.tls:
         raise UsageError("-X with an https:// URL needs a CONNECT tunnel, which trioload lacks")
+    # ab refuses -c above -n; trioload runs it, with as many connections as there are
+    # requests, and its report and JSON say so.
+    concurrency = min(args.concurrency, requests) if requests is not None else args.concurrency
     config = LoadConfig(
         url=args.url,
-        concurrency=args.concurrency,
+        concurrency=concurrency,
         requests=requests,
         time_limit=args.time_limit,
         timeout=args.timeout,
@@ -51,6 +55,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         progress=not args.quiet,
         json_path=args.json_path,
         engine=args.engine,
+        clock=args.clock,
         workers=args.workers,
         rate=args.rate,
         start_at=args.start_at,
@@ -84,8 +89,16 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     config = dataclasses.replace(config, workers=min(config.workers, busiest))
     if config.gnuplot_path and config.workers > 1:
         raise UsageError("-g writes one line per request from one process: leave out -W")
+    engine = default_engine() if args.engine == "auto" else args.engine
+    if args.clock == KERNEL_CLOCK and (
+        not kernel_clock.AVAILABLE or engine != "shards" or target.tls
+    ):
+        raise UsageError(
+            "--clock kernel needs the kernel's receive timestamps: Linux, http, and the "
+            "shard engine"
+        )
     if target.tls:
-        if (default_engine() if args.engine == "auto" else args.engine) != "shards":
+        if engine != "shards":
             raise UsageError("https needs the shard engine (epoll, Linux)")
         client_context(config)  # a bad -f, -Z, -E or --cacert is a usage error, before the run
     return config

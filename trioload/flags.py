@@ -11,7 +11,7 @@ from collections.abc import Callable
 from trioload import __version__
 from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL
-from trioload.engine.load import ENGINES
+from trioload.engine.load import CLOCKS, ENGINES
 from trioload.engine.tls import PROTOCOLS
 from trioload.segments import parse_segment
 
@@ -287,6 +287,14 @@ def _add_own_flags(add: _Adder) -> None:
         default="auto",
         help="how requests are multiplexed: shards (epoll sets, the default on Linux) or tasks "
         "(one trio task per connection, the fallback elsewhere); auto picks",
+    )
+    add(
+        "--clock",
+        choices=CLOCKS,
+        default="auto",
+        help="what times each response: kernel (its receive timestamps: exact whatever "
+        "trioload was busy with; Linux, http, the shard engine), read (trioload's clock when "
+        "it reads, as ab and wrk do; cheaper), or auto: kernel where it can",
     )
     add(
         "--json",

@@ -17,6 +17,7 @@ from tests.trioload.conftest import (
     run_trioload,
     url,
 )
+from trioload.engine import kernel_clock
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,9 @@ from tests.trioload.conftest import (
         (["--segment", "x/2"], "expected I/N"),
         (["-n", "2", "-c", "3", "--segment", "0/3"], "-n 2 cannot be cut into 3 segments"),
         (["-n", "9", "-c", "2", "--segment", "1/3"], "-c 2 cannot be cut into 3 segments"),
+        (["--clock", "kernel", "--engine", "tasks"], "--clock kernel needs"),
+        (["--clock", "kernel", "https://127.0.0.1/"], "--clock kernel needs"),
+        (["--clock", "now"], "invalid choice"),
     ],
 )
 async def test_cli_exits_2_on_usage_errors(argv: list[str], complaint: str) -> None:
@@ -81,6 +85,31 @@ async def test_cli_json_file_leaves_the_text_report_on_stdout(
     assert json.loads(path.read_text())["finished"] == 5
     assert "Benchmarking 127.0.0.1 (be patient)" in run.stderr
     assert "Finished 5 requests" in run.stderr
+
+
+async def test_cli_reports_the_concurrency_that_ran_and_the_clock(
+    start_trioserve: StartTrioserve, tmp_path: Path
+) -> None:
+    _, port = await start_trioserve()
+    path, hlog = tmp_path / "out.json", tmp_path / "out.hlog"
+    run = await run_trioload(
+        "-q", "-n", "5", "-c", "10", "--json", str(path), "--hdr-log", str(hlog), url(port)
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Concurrency Level:      5\n" in run.stdout  # -c 10, but 5 requests: 5 ran
+    report = json.loads(path.read_text())
+    assert report["concurrency"] == 5
+    if kernel_clock.AVAILABLE:
+        assert report["clock"] == "kernel"
+        assert report["latency_ms"]["read_lag"]["max"] >= 0
+        assert "Clock: the kernel's, on arrival; read lag p50 " in run.stdout
+        # the interval log and the timeline carry it as one more phase, in the same format
+        assert "\nTag=read_lag," in hlog.read_text()
+        assert any("read_lag" in entry["hdr"] for entry in report["timeline"])
+    for flags in (["--engine", "tasks"], ["--clock", "read"]):
+        read = await run_trioload("-q", "-n", "5", *flags, "--json", "-", url(port))
+        assert read.report["clock"] == "read"
+        assert "read_lag" not in read.report["latency_ms"]
 
 
 async def test_cli_exits_130_on_sigint_with_a_report(start_trioserve: StartTrioserve) -> None:

@@ -52,6 +52,13 @@ def test_config_from_args_headers_and_workers() -> None:
     assert config.workers == 3  # never more processes than connections
 
 
+def test_config_from_args_c_above_n_runs_as_many_connections_as_requests() -> None:
+    assert config_of("-c", "10", "-n", "5").concurrency == 5  # what ran, not what was asked
+    assert config_of("-c", "10", "-n", "5", "-t", "2").concurrency == 5
+    assert config_of("-c", "10", "-t", "2").concurrency == 10
+    assert config_of("-c", "10", "-n", "5", "--segment", "0/2").concurrency == 3
+
+
 def test_config_from_args_engine_auto_picks_shards_where_epoll_exists(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

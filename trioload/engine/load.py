@@ -22,8 +22,10 @@ from trioload.engine.state import EngineState
 from trioload.engine.tasks import run_tasks
 from trioload.engine.tls_shards import TlsShard
 from trioload.engine.wire import Address
+from trioload.results.tally import KERNEL_CLOCK, READ_CLOCK
 
 ENGINES = ("auto", "shards", "tasks")
+CLOCKS = ("auto", KERNEL_CLOCK, READ_CLOCK)
 
 
 def default_engine() -> str:
@@ -50,7 +52,7 @@ async def run_load(state: EngineState, family: socket.AddressFamily, address: Ad
             await engine(state, family, address, request, slots)
             nursery.cancel_scope.cancel()
     finally:
-        state.end_ns = perf_counter_ns()
+        state.end()
 
 
 async def _stop_at_the_limit(state: EngineState) -> None:

@@ -10,9 +10,11 @@ per-request scheduling is batched.
 
 Each shard holds a fixed number of *slots* (its share of ``-c``); a slot has at most one
 request in flight, so exactly ``-c`` requests run at once across the shards. A request moves
-through connect → send → receive as a small state machine driven by readiness events, and its
+through connect → send → receive as a small state machine driven by readiness events. Its start
 times are ``perf_counter_ns`` readings taken right around the system calls, as in
-``trioload.engine.tasks``.
+``trioload.engine.tasks``; its response times are the kernel's receive timestamps where the
+platform has them (``trioload.engine.kernel_clock``, ``--clock``), converted to that clock, so
+that a response read late in a long batch is not counted late.
 
 Timeouts: every request of a run has the same ``-s``, so no request needs a timer of its own. A
 shard sweeps its slots every ``-s``/16 and fails the requests that have run for ``-s``, and
@@ -29,8 +31,9 @@ queue: requests are taken in schedule order, so the queue's head is always the n
 
 A subclass changes how connections are made through a few override points of ``Shard``:
 ``connect`` (open one and send the request), ``finish_connect`` (a connecting socket is
-ready), ``disconnect`` (close one), and ``WOULD_BLOCK`` (what its sockets raise when a call
-would block). The rest of the loop is shared.
+ready), ``disconnect`` (close one), ``WOULD_BLOCK`` (what its sockets raise when a call
+would block) and ``KERNEL_STAMPS`` (whether its sockets can hand over the kernel's receive
+timestamps). The rest of the loop is shared.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from typing import ClassVar
 import trio
 
 from trioload.config import split
+from trioload.engine import kernel_clock
+from trioload.engine.kernel_clock import ANCILLARY_SIZE, timespec
 from trioload.engine.response import KnownResponses, Response, ResponseReader
 from trioload.engine.schedule import EARLY_NS
 from trioload.engine.state import EngineState
@@ -60,7 +65,7 @@ from trioload.engine.wire import (
     record_response,
     socket_factory,
 )
-from trioload.results.tally import Failure
+from trioload.results.tally import KERNEL_CLOCK, READ_CLOCK, Failure
 
 #: slots per shard: c=1000 runs in one shard. Shards share one thread, so more of them buy no
 #: parallelism: each costs its own trio wake-up per batch, and one shard's long batch delays
@@ -116,6 +121,8 @@ async def run_shards(
     """Run ``slots`` concurrent requests over as few shards as ``SLOTS_PER_SHARD`` allows
     (``shard``: the class of shard, plain TCP unless given)."""
     shard = Shard if shard is None else shard
+    stamps = shard.KERNEL_STAMPS and state.config.clock != READ_CLOCK
+    state.clock = KERNEL_CLOCK if stamps else READ_CLOCK
     async with trio.open_nursery() as nursery:
         for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
             nursery.start_soon(shard(state, family, address, request, share).run)
@@ -125,12 +132,14 @@ class Slot:
     """One connection's worth of the shard: its socket and the request in flight on it."""
 
     __slots__ = (
+        "arrived",
         "connected",
         "due",
         "fd",
         "first_byte",
         "first_data",
         "phase",
+        "read_lag",
         "reader",
         "response",
         "sent",
@@ -150,6 +159,11 @@ class Slot:
         self.unsent = memoryview(b"")
         # perf_counter_ns readings of the request in flight.
         self.start = self.connected = self.sent = self.first_byte = 0
+        #: when the response's last bytes read so far arrived (by the kernel's clock, or else
+        #: when they were read): its end, once it is whole.
+        self.arrived = 0
+        #: by the kernel's clock, how long after its arrival that read was made (ns); else -1.
+        self.read_lag = -1
         #: the first read of the response: its head for ``-v``, and what a reader is fed first
         #: when bytes follow a known whole response.
         self.first_data = b""
@@ -176,6 +190,11 @@ class Shard:
     #: no cost to a request whose calls do not). A subclass whose sockets say so with other
     #: exceptions as well names them here.
     WOULD_BLOCK: ClassVar[tuple[type[OSError], ...]] = (BlockingIOError,)
+    #: whether a response's times are the kernel's receive timestamps (where the platform
+    #: has them): its sockets are asked for them, and a read that may end a response uses
+    #: ``recvmsg``. A subclass whose sockets cannot hand them over (TLS) sets False: its
+    #: responses are stamped when read.
+    KERNEL_STAMPS: ClassVar[bool] = kernel_clock.AVAILABLE
 
     def __init__(
         self,
@@ -210,6 +229,9 @@ class Shard:
         #: with a schedule: slots holding a request that is not due yet, in due order.
         self.waiting: deque[Slot] = deque()
         self.poller = select.epoll()
+        self.stamped = state.clock == KERNEL_CLOCK
+        #: converts a kernel stamp to ``perf_counter_ns``'s clock (``kernel_clock``).
+        self.clock_offset = kernel_clock.offset_ns()
 
     async def run(self) -> None:
         """Serve the slots until the run wants no more requests (or the task is cancelled)."""
@@ -232,18 +254,21 @@ class Shard:
                     served = 0
                     await trio.lowlevel.checkpoint()
                 served += len(events)
-                self._serve(events)
+                self.serve(events)
                 now = perf_counter_ns()
                 if now >= self.next_sweep_ns:
                     self.sweep(now)
+                    # Cheap, and rare: catches a step of the wall clock within a sweep.
+                    self.clock_offset = kernel_clock.offset_ns()
         finally:
             for slot in self.slots:
                 if slot.sock is not None:
                     slot.sock.close()
             poller.close()
 
-    def _serve(self, events: list[tuple[int, int]]) -> None:
-        """Move each ready connection's request on."""
+    def serve(self, events: list[tuple[int, int]]) -> None:
+        """Move each ready connection's request on (``events``: one poll's (fd, mask) pairs;
+        the tests slow it down to make a busy client)."""
         by_fd = self.by_fd
         for fd, _mask in events:
             slot = by_fd.get(fd)
@@ -337,6 +362,8 @@ class Shard:
         slot.sock = sock
         fd = slot.fd = sock.fileno()
         self.by_fd[fd] = slot
+        if self.stamped:
+            kernel_clock.enable(sock)
         err = sock.connect_ex(self.address)
         if err and err != errno.EINPROGRESS:
             self.fail(slot, Failure.CONNECT, later=True)
@@ -447,62 +474,95 @@ class Shard:
         elif phase == _SENDING:
             self._send_rest(slot)
 
-    def _receive(self, slot: Slot) -> None:  # noqa: PLR0911 -- a return per way a read ends
-        """Read what is there: to EOF, or to the framed end of a kept-alive response."""
+    def _receive(self, slot: Slot) -> None:  # noqa: PLR0912 -- a branch per way a read ends
+        """Read what is there: to EOF, or to the framed end of a kept-alive response.
+
+        By the kernel's clock, a read that may end the response (its first, or any a reader
+        is fed) is a ``recvmsg`` that brings the data's arrival time; the EOF after a whole
+        response needs none: the response ended when its last bytes arrived. Its read lag is
+        how long after that they were read."""
         sock = slot.sock
         assert sock is not None
         keep_alive = self.keep_alive
+        stamped = self.stamped
         while True:
             try:
-                data = sock.recv(RECV_SIZE)
+                if stamped and (not slot.first_byte or slot.reader is not None):
+                    data, ancillary, _flags, _address = sock.recvmsg(RECV_SIZE, ANCILLARY_SIZE)
+                else:
+                    data, ancillary = sock.recv(RECV_SIZE), None
             except self.WOULD_BLOCK:
                 return
             except OSError:
                 self.fail(slot, Failure.RECEIVE, slot.received())
                 return
             now = perf_counter_ns()
+            if ancillary:  # the one message asked for: the timespec of the data's arrival
+                seconds, nanoseconds = timespec(ancillary[0][2])
+                arrived = seconds * 1_000_000_000 + nanoseconds + self.clock_offset
+                # A wall-clock step since the offset was taken cannot move it out of the
+                # request's own time.
+                if arrived > now:
+                    arrived = now
+                elif arrived < slot.sent:
+                    arrived = slot.sent
+                slot.read_lag = now - arrived
+            elif data or not stamped or not slot.first_byte:
+                arrived = now
+                slot.read_lag = -1
+            else:  # an EOF after the response's last bytes, which ended it
+                arrived = slot.arrived
+            slot.arrived = arrived
             if not slot.first_byte:
-                slot.first_byte = now
+                slot.first_byte = arrived
                 slot.first_data = data
                 whole = self.find_known(data)
                 if whole is not None:  # nearly every response: one seen before, whole
                     if keep_alive and whole.keep_alive:
-                        self._done(slot, whole, now, kept=True)
+                        self._done(slot, whole, arrived, kept=True)
                         return
                     slot.response = whole  # then its EOF
                     continue
                 slot.reader = ResponseReader(known=self.known)
             elif slot.response is not None:
                 if not data:
-                    self._done(slot, slot.response, now, kept=False)
+                    self._done(slot, slot.response, arrived, kept=False)
                     return
                 # Bytes after a whole response: a reader counts them, as for any response.
                 slot.reader = ResponseReader(known=self.known)
                 slot.reader.feed(slot.first_data)
                 slot.response = None
-            reader = slot.reader
-            assert reader is not None
-            try:
-                if not data:
-                    reader.feed_eof()
-                    self._done(slot, reader.response(), now, kept=False)
-                    return
-                if reader.feed(data) and keep_alive and reader.keep_alive:
-                    self._done(slot, reader.response(), now, kept=True)
-                    return
-            except READ_ERRORS as exc:
-                self.fail(slot, failure_kind(exc, sock), reader.wire_bytes)
+            if self._feed_reader(slot, sock, data, arrived):
                 return
+
+    def _feed_reader(self, slot: Slot, sock: Socket, data: bytes, arrived: int) -> bool:
+        """Feed a read to the slot's reader (b"": the EOF); whether that ended the request
+        (its response whole, or refused)."""
+        reader = slot.reader
+        assert reader is not None
+        try:
+            if not data:
+                reader.feed_eof()
+                self._done(slot, reader.response(), arrived, kept=False)
+                return True
+            if reader.feed(data) and self.keep_alive and reader.keep_alive:
+                self._done(slot, reader.response(), arrived, kept=True)
+                return True
+        except READ_ERRORS as exc:
+            self.fail(slot, failure_kind(exc, sock), reader.wire_bytes)
+            return True
+        return False
 
     # -- ending requests ---------------------------------------------------------------------
 
-    def _done(self, slot: Slot, response: Response, now: int, *, kept: bool) -> None:
+    def _done(self, slot: Slot, response: Response, end: int, *, kept: bool) -> None:
         start, connected, sent, first_byte = slot.start, slot.connected, slot.sent, slot.first_byte
         record_response(
-            self.tally, response, start, connected, sent, first_byte, now, kept, slot.due
-        )
+            self.tally, response, start, connected, sent, first_byte, end, kept, slot.due,
+            slot.read_lag,
+        )  # fmt: skip
         if self.log is not None:
-            self.log.response(response, (start, connected, sent, first_byte, now), slot.first_data)
+            self.log.response(response, (start, connected, sent, first_byte, end), slot.first_data)
         slot.phase = _IDLE
         if not kept:
             self.disconnect(slot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from time import perf_counter_ns
 from trioload.config import LoadConfig
 from trioload.engine.schedule import Schedule
 from trioload.output.request_log import RequestLog
-from trioload.results.tally import Tally
+from trioload.results.tally import READ_CLOCK, Tally
 
 
 @dataclass
@@ -38,6 +39,12 @@ class EngineState:
     #: with ``-t``: when the run stops taking requests (``perf_counter_ns``); else 0. Engines
     #: wake for it while requests wait for their due time.
     stop_ns: int = 0
+    #: the clock the responses were read by (``KERNEL_CLOCK`` or ``READ_CLOCK``): the engine
+    #: says which.
+    clock: str = READ_CLOCK
+    #: this process's CPU use when the run began and ended (``begin``, ``end``).
+    cpu_at_start: resource.struct_rusage | None = None
+    cpu_at_end: resource.struct_rusage | None = None
     #: copied out of ``config`` for the per-request path (one attribute look-up, not two).
     head_request: bool = field(init=False)
     keep_alive: bool = field(init=False)
@@ -73,6 +80,7 @@ class EngineState:
     def begin(self) -> None:
         """The run starts now: its clocks, and its schedule's epoch."""
         self.start_ns = perf_counter_ns()
+        self.cpu_at_start = resource.getrusage(resource.RUSAGE_SELF)
         self.start_unix = time.time()
         self.epoch_ns = self.start_ns
         start_at = self.config.start_at
@@ -82,6 +90,21 @@ class EngineState:
             self.epoch_ns -= int((self.start_unix - start_at) * 1e9)
         if self.config.time_limit is not None:
             self.stop_ns = self.epoch_ns + int(self.config.time_limit * 1e9)
+
+    def end(self) -> None:
+        """The run is over: its wall and CPU clocks stop together, so that its CPU share
+        covers what its time covers (not the set-up before, nor the report after). The CPU
+        readings sit inside the wall-clock ones: one process can never show above one core."""
+        self.cpu_at_end = resource.getrusage(resource.RUSAGE_SELF)
+        self.end_ns = perf_counter_ns()
+
+    @property
+    def cpu_s(self) -> tuple[float, float]:
+        """User and system CPU seconds this process spent in the run (0, 0 before it began)."""
+        start, end = self.cpu_at_start, self.cpu_at_end or resource.getrusage(resource.RUSAGE_SELF)
+        if start is None:
+            return 0.0, 0.0
+        return end.ru_utime - start.ru_utime, end.ru_stime - start.ru_stime
 
     def unix_time(self, ns: int) -> float:
         """A ``perf_counter_ns`` reading of this run as Unix time."""

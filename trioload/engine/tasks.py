@@ -173,7 +173,9 @@ async def _one_request(
             sock.close()
     response = reader.response()
     start, due = attempt.start, attempt.due
-    record_response(state.tally, response, start, connected, sent, first_byte, done, not close, due)
+    record_response(
+        state.tally, response, start, connected, sent, first_byte, done, not close, due, -1
+    )
     if state.log is not None:
         state.log.response(response, (start, connected, sent, first_byte, done), attempt.first_data)
     return None if close else sock

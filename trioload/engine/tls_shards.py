@@ -14,6 +14,8 @@ machines, one sweep for timeouts. ``TlsShard`` fills the plain shard's override 
   go through the ``ssl.SSLSocket`` (its own non-blocking calls), so the rest of the loop is
   shared.
 - ``disconnect`` keeps the closing connection's session first.
+- ``KERNEL_STAMPS`` is off: the ``ssl.SSLSocket`` reads the TCP socket itself and hands no
+  ancillary data over, so its responses are stamped when read (the report says which clock).
 
 With ``-k``, a connection that must be made again resumes the TLS session of the last one that
 closed, where the server allows it; without ``-k`` every connection makes a full handshake,
@@ -43,6 +45,7 @@ class TlsShard(Shard):
         ssl.SSLWantReadError,
         ssl.SSLWantWriteError,
     )
+    KERNEL_STAMPS: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -121,6 +121,7 @@ def record_response(  # noqa: PLR0917 -- positional: this runs once a request
     done: int,
     kept: bool,
     due: int,
+    read_lag: int,
 ) -> None:
     """Count a response that arrived whole.
 
@@ -128,7 +129,8 @@ def record_response(  # noqa: PLR0917 -- positional: this runs once a request
     response byte, done. ab's phases: Connect = started→connected, Processing =
     connected→done, Waiting = sent→first byte, Total = started→done. ``kept``: the connection
     stays open for the next request. With a schedule, ``due`` is when the request was due
-    (corrected latency = due→done); else 0.
+    (corrected latency = due→done); else 0. By the kernel's clock, ``read_lag`` is how long
+    after its arrival the response's end was read (ns); else -1.
     """
     if response.server and not tally.server_software:
         tally.server_software = response.server.decode("latin-1")
@@ -142,4 +144,5 @@ def record_response(  # noqa: PLR0917 -- positional: this runs once a request
         response.body_bytes,
         kept,  # ab counts every response that kept the connection
         (done - due) // 1000 if due else -1,
+        read_lag // 1000 if read_lag >= 0 else -1,
     )

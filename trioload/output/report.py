@@ -12,7 +12,7 @@ from __future__ import annotations
 from trioload.config import LoadConfig
 from trioload.engine.tls import sni_name
 from trioload.results.result import AB_PERCENTILES, RunResult
-from trioload.results.tally import LATE_US, PHASES, Failure
+from trioload.results.tally import KERNEL_CLOCK, LATE_US, PHASES, READ_CLOCK, READ_LAG, Failure
 
 
 def format_text(result: RunResult) -> str:
@@ -180,11 +180,19 @@ def _beyond_ab(result: RunResult) -> list[str]:
         f"(user {result.cpu_user_s:.2f} s, sys {result.cpu_sys_s:.2f} s, "
         f"{result.config.workers} process{'es' if result.config.workers > 1 else ''})"
     )
+    rows.append(_clock(result))
     # -S: "do not show ... warnings"
     if result.client_set_the_pace and result.config.show_confidence:
         rows.append(
             "Warning: trioload kept its core busy: the load generator, not the server, "
             "set the pace (try --workers auto)."
+        )
+    if result.client_read_late and result.config.show_confidence:
+        read_lag, total = latency[READ_LAG], latency["total"]
+        rows.append(
+            f"Warning: trioload read responses late (read lag mean {read_lag['mean']:.3f} ms, "
+            f"latency mean {total['mean']:.3f} ms): it was busy, so each connection's next "
+            "request went later than the server allowed (try --workers auto)."
         )
     rows.append(_OPEN_LOOP if scheduled else _CLOSED_LOOP)
     if result.interrupted:
@@ -201,6 +209,21 @@ _OPEN_LOOP = (
     "then, queueing\nbehind a stall included (corrected for coordinated omission); 'from sent' "
     "is ab's closed-loop figure."
 )
+
+
+def _clock(result: RunResult) -> str:
+    """Which clock took the response times and, by the kernel's, how late trioload read."""
+    if result.clock == READ_CLOCK:
+        return "Clock: trioload's own, when it read each response (no kernel timestamps here)"
+    if result.clock != KERNEL_CLOCK:
+        return f"Clock: {result.clock.replace(',', ' and ')}, in the runs merged here"
+    read_lag = result.latency_ms.get(READ_LAG)
+    if not read_lag:
+        return "Clock: the kernel's, on arrival"
+    return (
+        f"Clock: the kernel's, on arrival; read lag p50 {read_lag['p50']:.3f} ms, "
+        f"p99 {read_lag['p99']:.3f} ms, max {read_lag['max']:.3f} ms (arrival to read)"
+    )
 
 
 def _segment(config: LoadConfig) -> list[str]:

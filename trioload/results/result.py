@@ -23,7 +23,15 @@ from hdrh.histogram import HdrHistogram
 
 from trioload import segments
 from trioload.config import LoadConfig
-from trioload.results.tally import ALL_PHASES, PHASES, Failure, Tally, new_histogram
+from trioload.results.tally import (
+    ALL_PHASES,
+    PHASES,
+    READ_CLOCK,
+    READ_LAG,
+    Failure,
+    Tally,
+    new_histogram,
+)
 from trioload.results.timeline import Interval, merge_timelines
 
 AB_PERCENTILES = (50, 66, 75, 80, 90, 95, 98, 99)
@@ -39,6 +47,9 @@ class RunResult:
     elapsed_s: float
     cpu_user_s: float
     cpu_sys_s: float
+    #: the clock its response times were taken by (``KERNEL_CLOCK``, ``READ_CLOCK``; runs
+    #: merged from several: their clocks, comma-separated).
+    clock: str = READ_CLOCK
     interrupted: bool = False
     #: (first request started, last one ended) as Unix time, in seconds.
     window_s: tuple[float, float] | None = None
@@ -76,6 +87,18 @@ class RunResult:
         return self.client_cpu_share >= BUSY_CLIENT_SHARE and self.elapsed_s >= BUSY_MIN_ELAPSED_S
 
     @property
+    def client_read_late(self) -> bool:
+        """Whether trioload read responses late against the latencies it measured: it was
+        busy. By the kernel's clock the latencies stay right, but each connection's next
+        request went later than the server allowed."""
+        read_lag = self.latency_ms.get(READ_LAG)
+        total = self.latency_ms["total"]
+        if not read_lag or not total:
+            return False
+        # Means: by how much the late reads stretched each connection's cycle, on average.
+        return read_lag["mean"] >= max(LATE_READ_SHARE * total["mean"], LATE_READ_MIN_MS)
+
+    @property
     def client_cpu_share(self) -> float:
         """Client CPU time over wall time, per process (1.0 = one core busy all along)."""
         if self.elapsed_s <= 0:
@@ -87,6 +110,10 @@ class RunResult:
 BUSY_CLIENT_SHARE = 0.9
 #: a shorter run's CPU share is mostly start-up (histograms, sockets): no warning then.
 BUSY_MIN_ELAPSED_S = 0.5
+#: a mean read lag this share of the mean latency or more (and not under the minimum, in ms)
+#: says the client was busy.
+LATE_READ_SHARE = 0.1
+LATE_READ_MIN_MS = 0.1
 
 
 def lead_phase_of(rate: float | None) -> str:
@@ -177,6 +204,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "server_software": tally.server_software,
         "tls_protocol": tally.tls_protocol,
         "tls_temp_key": tally.tls_temp_key,
+        "clock": result.clock,
         "latency_ms": result.latency_ms,
         "hdr": {
             phase: histograms[phase].encode().decode("ascii")
@@ -272,6 +300,7 @@ def merge_reports(config: LoadConfig, reports: list[dict[str, Any]], wall_s: flo
         elapsed_s=union_length(windows) if windows else wall_s,
         cpu_user_s=sum(report["client_cpu"]["user_s"] for report in reports),
         cpu_sys_s=sum(report["client_cpu"]["sys_s"] for report in reports),
+        clock=",".join(sorted({report.get("clock", READ_CLOCK) for report in reports})),
         interrupted=any(report["interrupted"] for report in reports),
         window_s=merged_window(windows),
         timeline=tuple(merge_timelines(timelines, config.interval)),

@@ -21,7 +21,14 @@ PHASES = ("connect", "processing", "waiting", "total")
 #: with a schedule (``-R``): latency from when each request was due (corrected for coordinated
 #: omission), and how late each one started.
 SCHEDULE_PHASES = ("corrected", "lag")
-ALL_PHASES = PHASES + SCHEDULE_PHASES
+#: by the kernel's clock: how long after each response's bytes arrived trioload read them.
+READ_LAG = "read_lag"
+ALL_PHASES = (*PHASES, *SCHEDULE_PHASES, READ_LAG)
+_LAG, _READ_LAG = ALL_PHASES.index("lag"), ALL_PHASES.index(READ_LAG)
+#: the clock a run's response times were taken by: the kernel's receive timestamps, or the
+#: engine's own reads (``perf_counter``). The JSON's ``clock`` and the report say which.
+KERNEL_CLOCK = "kernel"
+READ_CLOCK = "read"
 #: a scheduled request that starts this many µs after it was due or later counts as late.
 LATE_US = 1000
 
@@ -190,10 +197,14 @@ class Tally:
         body_bytes: int,
         keep_alive: bool,
         corrected_us: int = -1,
+        read_lag_us: int = -1,
     ) -> None:
         """A response that arrived whole; a body length unlike the first is a Length failure.
 
-        ``corrected_us``: with a schedule, the latency from when the request was due."""
+        ``corrected_us``: with a schedule, the latency from when the request was due;
+        ``read_lag_us``: by the kernel's clock, how long after its arrival it was read."""
+        if read_lag_us >= 0:  # whatever the response: the lag is the client's
+            _bump(self._pending[_READ_LAG], read_lag_us)
         self.total_bytes += wire_bytes
         if self.document_length is None:
             self.document_length = body_bytes
@@ -207,7 +218,7 @@ class Tally:
         if keep_alive:
             self.keep_alive_requests += 1
         table, limit = INDEX_TABLE, _TABLE_LIMIT
-        connect, processing, waiting, total, corrected, _ = self._pending
+        connect, processing, waiting, total, corrected, _, _ = self._pending
         connect[table[connect_us] if connect_us < limit else bucket_index(connect_us)] += 1
         processing[
             table[processing_us] if processing_us < limit else bucket_index(processing_us)
@@ -219,7 +230,7 @@ class Tally:
 
     def record_lag(self, lag_us: int) -> None:
         """A scheduled request started ``lag_us`` after it was due."""
-        _bump(self._pending[-1], lag_us)
+        _bump(self._pending[_LAG], lag_us)
         if lag_us >= LATE_US:
             self.late += 1
 

@@ -6,7 +6,6 @@ report still covers every request that finished.
 
 from __future__ import annotations
 
-import resource
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -61,7 +60,6 @@ async def run_in_process(
         state.log = RequestLog(config.verbosity, gnuplot, state.unix_time)
     timeline = Timeline(config.interval)
     interrupted = False
-    before = resource.getrusage(resource.RUSAGE_SELF)
 
     async def stop_on_signal(signals: AsyncIterator[int], load: trio.CancelScope) -> None:
         nonlocal interrupted
@@ -95,13 +93,14 @@ async def run_in_process(
     if progress is not None:
         report_progress(progress)
         write_stderr(progress.finish(state.tally.finished))
-    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_user_s, cpu_sys_s = state.cpu_s
     return RunResult(
         config=config,
         tally=state.tally,
         elapsed_s=state.elapsed_s,
-        cpu_user_s=after.ru_utime - before.ru_utime,
-        cpu_sys_s=after.ru_stime - before.ru_stime,
+        cpu_user_s=cpu_user_s,
+        cpu_sys_s=cpu_sys_s,
+        clock=state.clock,
         interrupted=interrupted,
         window_s=(state.start_unix, state.unix_time(state.end_ns)) if state.start_ns else None,
         timeline=tuple(timeline.entries),

@@ -23,8 +23,7 @@ from . import targets as t
 
 
 class Options(argparse.Namespace):
-    """The bench's settings: its flags as ``bench.parse_options`` parsed them into this, with
-    --quick's sizes and the parts resolved. Annotated, so that what the parts read is typed."""
+    """The bench's flags as ``bench.parse_options`` parsed and resolved them, typed."""
 
     host: str
     requests: int
@@ -172,6 +171,7 @@ def run_clients(runner: Runner, opts: Options, run_dir: Path) -> None:
             trioload_run(opts, t.TRIOLOAD, url, n, c),
             trioload_run(opts, t.TRIOLOAD_W2, url, n, c, "-W", "2"),
             trioload_run(opts, t.TRIOLOAD_TASKS, url, n, c, "--engine", "tasks"),
+            trioload_run(opts, t.TRIOLOAD_READ_CLOCK, url, n, c, "--clock", "read"),
         ]
         if (before := opts.trioload_before) is not None:
             runs.append(trioload_run(opts, t.TRIOLOAD_BEFORE, url, n, c, before=before))
@@ -191,7 +191,8 @@ def run_keepalive(runner: Runner, opts: Options, run_dir: Path) -> None:
         runs = [wrk_run(opts, peer.url, 1, keep_alive=True)]
         if peer.name == t.NGINX_KEEPALIVE:
             runs.append(ab_run(peer.url, n, c, keep_alive=True))
-            runs.append(trioload_run(opts, t.TRIOLOAD_K, peer.url, n, c, "-k"))
+            for name, clock in ((t.TRIOLOAD_K, "auto"), (t.TRIOLOAD_K_READ_CLOCK, "read")):
+                runs.append(trioload_run(opts, name, peer.url, n, c, "-k", "--clock", clock))
             if (before := opts.trioload_before) is not None:
                 runs.append(trioload_run(opts, t.TRIOLOAD_K_BEFORE, peer.url, n, c, "-k",
                                          before=before))  # fmt: skip

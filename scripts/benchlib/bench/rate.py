@@ -1,5 +1,4 @@
-"""The rate part's plain code: does trioload's open-loop schedule (``-R``) hold, or is the
-client the limit?
+"""The rate part's plain code: does trioload's ``-R`` schedule hold, or is the client the limit?
 
 Each round measures trioload's closed-loop maximum against one server, then runs ``-R`` at
 fractions of that round's maximum (``parts.run_rate``). Here: a run's figures from its JSON

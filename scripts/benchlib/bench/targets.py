@@ -43,6 +43,9 @@ TRIOLOAD_K = "trioload -k"
 #: trioload at the revision given by --trioload-before.
 TRIOLOAD_BEFORE = "trioload (before)"
 TRIOLOAD_K_BEFORE = "trioload -k (before)"
+#: response times by trioload's reads, not the kernel's receive timestamps: what those cost.
+TRIOLOAD_READ_CLOCK = "trioload --clock read"
+TRIOLOAD_K_READ_CLOCK = "trioload -k --clock read"
 #: the per-connection-task engine (the fallback), to show what the shard engine changed.
 TRIOLOAD_TASKS = "trioload --engine tasks"
 #: verifying the server's certificate against the bench's CA (--cacert), as by default.
@@ -117,6 +120,7 @@ def _beats(part: str, server: str, ours: str, theirs: str, low: float) -> Target
 def targets(small: int, large: int) -> tuple[Target, ...]:
     """The issue's targets, in its order; ``small`` and ``large`` are the memory part's -n."""
     cpu, growth = "server_cpu_us", f"<= {SERVER_CPU_GROWTH_LIMIT_US:g} µs"
+    cc, k_read = "client_cpu_us", (NGINX_KEEPALIVE, TRIOLOAD_K_READ_CLOCK)
     keep_alive = f"wrk -t1 -c{KEEPALIVE_CONCURRENCY}, keep-alive"
     return (
         Target("trioserve req/s >= 0.95x nginx's (ab -r -c 1000, one process each)",
@@ -137,6 +141,10 @@ def targets(small: int, large: int) -> tuple[Target, ...]:
                cpu_of=((NGINX_ONE, TRIOLOAD), (NGINX_ONE, AB))),
         _beats(CLIENTS, NGINX_ONE, TRIOLOAD_W2, AB, 1.3),
         _beats(KEEPALIVE, NGINX_KEEPALIVE, TRIOLOAD_K, AB_K, 0.85),
+        Target("the kernel clock costs trioload <= 1 µs a request over --clock read (vs nginx)",
+               CLIENTS, (NGINX_ONE, TRIOLOAD), (NGINX_ONE, TRIOLOAD_READ_CLOCK), cc, "gap", high=1),
+        Target("the kernel clock costs trioload -k <= 0.3 µs a request (vs -k --clock read)",
+               KEEPALIVE, (NGINX_KEEPALIVE, TRIOLOAD_K), k_read, cc, "gap", high=0.3),
         Target(f"trioserve --keep-alive >= 0.8x nginx's req/s ({keep_alive}), 0 failed",
                KEEPALIVE, (TRIOSERVE_KEEPALIVE, WRK_T1_K), (NGINX_KEEPALIVE, WRK_T1_K), low=0.8,
                clean=True),

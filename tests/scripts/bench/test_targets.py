@@ -141,7 +141,7 @@ def test_judge_clients_uses_each_factor() -> None:
         rps_row(t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD_W2, 1299.0),
     )
     verdicts = t.judge(rows, {t.CLIENTS}, (SMALL, LARGE))
-    assert [verdict.passed for verdict in verdicts] == [True, True, None, False]
+    assert [verdict.passed for verdict in verdicts] == [True, True, None, False, None]
     assert verdicts[1].target.startswith(f"{t.TRIOLOAD} >= 1x {t.WRK_T1}")
     assert verdicts[3].target.startswith(f"{t.TRIOLOAD_W2} >= 1.3x {t.AB}")
 
@@ -154,6 +154,27 @@ def test_judge_keepalive_threshold_is_085_of_ab_k(ours: float, passed: bool) -> 
     )
     verdict = judged(rows, t.KEEPALIVE, t.TRIOLOAD_K)
     assert verdict.passed is passed
+
+
+@pytest.mark.parametrize(
+    ("part", "server", "ours", "theirs", "limit"),
+    [
+        (t.CLIENTS, t.NGINX_ONE, t.TRIOLOAD, t.TRIOLOAD_READ_CLOCK, 1.0),
+        (t.KEEPALIVE, t.NGINX_KEEPALIVE, t.TRIOLOAD_K, t.TRIOLOAD_K_READ_CLOCK, 0.3),
+    ],
+)
+def test_judge_the_kernel_clocks_cost_is_a_gap_in_client_cpu(
+    part: str, server: str, ours: str, theirs: str, limit: float
+) -> None:
+    def verdict(extra_us: float) -> bool | None:
+        rows = table(
+            Row(part, server, theirs, runs=1, client_cpu_us=10.0),
+            Row(part, server, ours, runs=1, client_cpu_us=10.0 + extra_us),
+        )
+        return judged(rows, part, "the kernel clock costs").passed
+
+    assert verdict(limit - 0.05) is True
+    assert verdict(limit + 0.05) is False
 
 
 @pytest.mark.parametrize(
@@ -317,8 +338,8 @@ def test_judge_only_judges_the_parts_that_ran_in_the_issues_order() -> None:
     assert all(verdict.passed is None for verdict in verdicts)
 
 
-def test_judge_every_part_gives_thirteen_targets() -> None:
-    assert len(t.judge(table(), set(t.PARTS), (SMALL, LARGE))) == 13
+def test_judge_every_part_gives_fifteen_targets() -> None:
+    assert len(t.judge(table(), set(t.PARTS), (SMALL, LARGE))) == 15
 
 
 def test_baseline_ratios_compare_servers_by_row_and_clients_by_column() -> None:

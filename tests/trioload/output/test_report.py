@@ -318,3 +318,34 @@ def test_format_text_no_tls_lines_over_http() -> None:
     assert "Server Temp Key" not in text
     assert "TLS Server Name" not in text
     assert "Server Port:            80\n\nDocument Path:" in text
+
+
+def test_format_text_says_which_clock_and_how_late_trioload_read() -> None:
+    read = format_text(result_of(known_tally()))
+    assert "Clock: trioload's own, when it read each response" in read
+    tally = known_tally()
+    for lag_us in (100, 200, 300, 4000):
+        tally.record_response(0, 0, 0, 0, 200, 0, 0, False, -1, lag_us)
+    kernel = format_text(dataclasses.replace(result_of(tally), clock="kernel"))
+    # 4000 µs reads 4.001 ms: the highest value of its 3-figure HDR bucket
+    assert (
+        "Clock: the kernel's, on arrival; read lag p50 0.200 ms, p99 4.001 ms, max 4.001 ms"
+        " (arrival to read)"
+    ) in kernel
+    merged = format_text(dataclasses.replace(result_of(tally), clock="kernel,read"))
+    assert "Clock: kernel and read, in the runs merged here" in merged
+
+
+def test_format_text_warns_when_reads_lag_a_tenth_of_the_latency() -> None:
+    # known_tally's latencies average 25 ms: a read lag averaging 2.5 ms is a tenth of it.
+    calm, busy = known_tally(), known_tally()
+    for lag_us in (1000, 2000, 2000, 3000):
+        calm.record_response(0, 0, 0, 0, 200, 0, 0, False, -1, lag_us)
+    for lag_us in (2000, 3000, 3000, 4000):
+        busy.record_response(0, 0, 0, 0, 200, 0, 0, False, -1, lag_us)
+    warning = "Warning: trioload read responses late (read lag mean"
+    assert warning not in format_text(dataclasses.replace(result_of(calm), clock="kernel"))
+    text = format_text(dataclasses.replace(result_of(busy), clock="kernel"))
+    assert warning in text
+    hidden = dataclasses.replace(result_of(busy, show_confidence=False), clock="kernel")
+    assert warning not in format_text(hidden)  # -S: no warnings

@@ -149,3 +149,18 @@ def test_merge_reports_falls_back_to_wall_time_when_no_request_ran() -> None:
     assert merged.elapsed_s == 3.0
     assert merged.tally.finished == 0
     assert not merged.interrupted
+
+
+def test_merge_reports_keeps_the_clock_and_the_read_lag() -> None:
+    stamped = known_tally()
+    stamped.record_response(1, 1, 1, 1, 200, 88, 5, False, -1, 700)
+    kernel = _worker_report(stamped, window=(10.0, 11.0), clock="kernel")
+    assert kernel["clock"] == "kernel"
+    assert kernel["latency_ms"]["read_lag"]["max"] == pytest.approx(0.7)
+    merged = merge_reports(LoadConfig(workers=2), [kernel, kernel], wall_s=1.0)
+    assert merged.clock == "kernel"
+    assert merged.tally.histograms["read_lag"].get_total_count() == 2
+    read = _worker_report(known_tally(), window=(10.0, 11.0))
+    older = {key: value for key, value in read.items() if key != "clock"}  # before "clock"
+    mixed = merge_reports(LoadConfig(workers=2), [kernel, older], wall_s=1.0)
+    assert mixed.clock == "kernel,read"

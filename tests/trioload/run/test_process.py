@@ -137,3 +137,15 @@ async def test_run_in_process_begun_late_ends_where_t_ends_from_start_at(
     assert result.window_s is not None
     assert result.window_s[1] < start_at + 1.25
     assert 90 <= result.tally.finished <= 100  # the requests due in 1 s, not in 1.5 s
+
+
+async def test_run_in_process_cpu_share_covers_the_runs_own_window(
+    start_trioserve: StartTrioserve,
+) -> None:
+    # A run this short is mostly its set-up and its report: neither is in its time, so
+    # neither may be in its CPU (one process can never have used more than one core).
+    _, port = await start_trioserve()
+    config = LoadConfig(url=url(port), concurrency=5, requests=5, progress=False)
+    result = await run_in_process(config, progress=None)
+    assert result.tally.succeeded == 5
+    assert 0 < result.client_cpu_share <= 1.0
