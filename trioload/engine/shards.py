@@ -122,10 +122,15 @@ async def run_shards(
     (``shard``: the class of shard, plain TCP unless given)."""
     shard = Shard if shard is None else shard
     stamps = shard.KERNEL_STAMPS and state.config.clock != READ_CLOCK
-    state.clock = KERNEL_CLOCK if stamps else READ_CLOCK
-    async with trio.open_nursery() as nursery:
-        for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
-            nursery.start_soon(shard(state, family, address, request, share).run)
+    keeper = kernel_clock.keep_on() if stamps else None  # stamping on for the whole run
+    state.clock = KERNEL_CLOCK if keeper is not None else READ_CLOCK
+    try:
+        async with trio.open_nursery() as nursery:
+            for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
+                nursery.start_soon(shard(state, family, address, request, share).run)
+    finally:
+        if keeper is not None:
+            keeper.close()
 
 
 class Slot:
@@ -501,11 +506,11 @@ class Shard:
                 seconds, nanoseconds = timespec(ancillary[0][2])
                 arrived = seconds * 1_000_000_000 + nanoseconds + self.clock_offset
                 # A wall-clock step since the offset was taken cannot move it out of the
-                # request's own time.
+                # request's own time, nor before the response's last stamp.
                 if arrived > now:
                     arrived = now
-                elif arrived < slot.sent:
-                    arrived = slot.sent
+                elif arrived < (floor := slot.arrived if slot.first_byte else slot.sent):
+                    arrived = floor
                 slot.read_lag = now - arrived
             elif data or not stamped or not slot.first_byte:
                 arrived = now

@@ -7,6 +7,7 @@ Each returns an ``Outcome``: passed or not, and the figures that say why.
 from __future__ import annotations
 
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,12 @@ def exhaustion(sizes: Sizes, out: Path) -> Outcome:
     )  # fmt: skip
 
 
-async def _counted(counts: dict[str, Any], port: int, mix: Mix, seconds: float) -> None:
-    """The mix's counts, into ``counts``."""
-    counts.update(await run_mix(HOST, port, mix, seconds))
+async def _counted(counts: dict[str, Any], port: int, mix: Mix, seconds: float, out: Path) -> None:
+    """The mix's counts into ``counts``; a failure's traceback into ``out`` (the soak goes on)."""
+    try:
+        counts.update(await run_mix(HOST, port, mix, seconds))
+    except Exception:  # any failure of the mix is the scenario's, not the soak's
+        (out / "hostile-mix.traceback").write_text(traceback.format_exc())
 
 
 def hostile(sizes: Sizes, out: Path) -> Outcome:
@@ -129,22 +133,18 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
         counts: dict[str, Any] = {}
 
         async def amid_the_mix() -> LoadRun:
-            """The mix in this trio loop; once its held connections piled up, the run amid
-            it (a blocking wait on its process, in one of trio's worker threads)."""
+            """The mix in this trio loop; after its lead, the run amid it, in trio's thread."""
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_counted, counts, server.port, mix, mix_s)
-                await trio.sleep(sizes.hostile_lead_s)
-                timeout = sizes.hostile_seconds + 60
+                nursery.start_soon(_counted, counts, server.port, mix, mix_s, out)
+                await trio.sleep(sizes.hostile_lead_s)  # the held connections pile up first
                 return await trio.to_thread.run_sync(
-                    lambda: run_trioload([*load, server.url], out, timeout=timeout)
+                    lambda: run_trioload([*load, server.url], out, timeout=mix_s + 60)
                 )
 
         amid = trio.run(amid_the_mix)
         up = server.alive()
-    p99_alone, p99_amid = (
-        alone.get("latency_ms", "total", "p99"),
-        amid.get("latency_ms", "total", "p99"),
-    )
+    p99_alone = alone.get("latency_ms", "total", "p99")
+    p99_amid = amid.get("latency_ms", "total", "p99")
     bound = None if p99_alone is None else HOSTILE_P99_FACTOR * p99_alone + HOSTILE_P99_SLACK_MS
     figures = (
         f"alone {alone.get('requests_per_second') or 0:,.0f} req/s, p99 {p99_alone} ms; "
@@ -159,7 +159,7 @@ def hostile(sizes: Sizes, out: Path) -> Outcome:
         (bound is None or p99_amid is None, "no p99"),
         (bound is not None and p99_amid is not None and p99_amid > bound, "p99 beyond the bound"),
         (not up, "trioserve died"),
-        (not counts, "the hostile clients said nothing (see the traceback above)"),
+        (not counts, f"the hostile clients said nothing (see {out}/hostile-mix.traceback)"),
     )  # fmt: skip
 
 

@@ -41,12 +41,30 @@ def test_offset_ns_puts_the_wall_clock_on_the_monotonic_one() -> None:
 
 
 @needs_stamps
+def test_keep_on_holds_a_socket_that_asks_for_stamps() -> None:
+    keeper = kernel_clock.keep_on()
+    assert keeper is not None
+    with keeper:
+        assert keeper.getsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS) == 1
+
+
+@needs_stamps
 def test_stamp_is_when_the_data_arrived_not_when_it_was_read() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as listener:
+    keeper = kernel_clock.keep_on()
+    assert keeper is not None
+    with keeper, socket.create_server(("127.0.0.1", 0)) as listener:
         reader = socket.create_connection(listener.getsockname())
         writer, _ = listener.accept()
         with reader, writer:
             kernel_clock.enable(reader)
+            # Linux switches stamping on in a background job a moment after the first socket
+            # asks: until then data comes unstamped. Wait for a stamped byte.
+            for _ in range(1000):
+                writer.sendall(b".")
+                if reader.recvmsg(1, ANCILLARY_SIZE)[1]:
+                    break
+            else:
+                pytest.fail("the kernel never stamped")
             sent = perf_counter_ns()
             writer.sendall(b"hello")
             arrived_by = perf_counter_ns()
