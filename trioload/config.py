@@ -72,6 +72,8 @@ class LoadConfig:
     """Everything the engine and the report need; built by ``trioload.cli`` or by tests."""
 
     url: str = DEFAULT_URL
+    #: connections at once, and slots of the engine: never above ``requests`` (``configure``
+    #: holds it there, so that the report's Concurrency Level is what ran).
     concurrency: int = 1
     #: None: no count limit (then ``time_limit`` ends the run).
     requests: int | None = 1

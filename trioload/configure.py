@@ -84,9 +84,9 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     )
     if args.segment is not None:
         config = segment_config(config, *args.segment)
-    # -W: no more processes than this process's connections, or requests, to share
-    busiest = min(config.concurrency, config.requests or config.concurrency)
-    config = dataclasses.replace(config, workers=min(config.workers, busiest))
+    # -W: no more processes than this process's connections to share (never more than its
+    # requests: -c was held to -n above, and a segment's shares keep that)
+    config = dataclasses.replace(config, workers=min(config.workers, config.concurrency))
     if config.gnuplot_path and config.workers > 1:
         raise UsageError("-g writes one line per request from one process: leave out -W")
     engine = default_engine() if args.engine == "auto" else args.engine

@@ -37,9 +37,6 @@ async def run_load(state: EngineState, family: socket.AddressFamily, address: Ad
     """Run the whole load; returns when every request is done or the run was stopped."""
     config = state.config
     request = config.encode_request()
-    slots = config.concurrency
-    if config.requests is not None:
-        slots = min(slots, config.requests)
     name = default_engine() if config.engine == "auto" else config.engine
     engine = shards.run_shards if name == "shards" else run_tasks
     if state.tls_context is not None:
@@ -49,7 +46,7 @@ async def run_load(state: EngineState, family: socket.AddressFamily, address: Ad
         async with trio.open_nursery() as nursery:
             if state.stop_ns:
                 nursery.start_soon(_stop_at_the_limit, state)
-            await engine(state, family, address, request, slots)
+            await engine(state, family, address, request, config.concurrency)
             nursery.cancel_scope.cancel()
     finally:
         state.end()

@@ -263,8 +263,8 @@ class Shard:
                 now = perf_counter_ns()
                 if now >= self.next_sweep_ns:
                     self.sweep(now)
-                    # Cheap, and rare: catches a step of the wall clock within a sweep.
-                    self.clock_offset = kernel_clock.offset_ns()
+                    if self.stamped:  # cheap, and rare: catches a step of the wall clock
+                        self.clock_offset = kernel_clock.offset_ns()
         finally:
             for slot in self.slots:
                 if slot.sock is not None:
@@ -512,7 +512,9 @@ class Shard:
                 elif arrived < (floor := slot.arrived if slot.first_byte else slot.sent):
                     arrived = floor
                 slot.read_lag = now - arrived
-            elif data or not stamped or not slot.first_byte:
+            elif not stamped:
+                arrived = now
+            elif data or not slot.first_byte:  # a read the kernel did not stamp
                 arrived = now
                 slot.read_lag = -1
             else:  # an EOF after the response's last bytes, which ended it
