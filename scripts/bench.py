@@ -1,13 +1,8 @@
 """Speed targets side by side: trioserve and trioload against nginx, uvicorn, ab, wrk and the
 naive trio baselines, in one run, rounds interleaved, medians judged against the issue's targets.
-
-Parts (``--only``): inline (trioserve's own CPU a request, in-process), servers (ab against
-one-process servers), workers (wrk against multi-process servers), clients (load generators
-against nginx), keepalive (ab -k and trioload -k against nginx with keep-alive on), tls (ab and
-trioload over https, keep-alive off), latency (client overhead against a 20 ms server), memory
-(trioload's peak RSS at two request counts), rate (does trioload -R keep its schedule, at
-fractions of its closed-loop max?). Prints a progress line per run, then a Markdown report
-(machine, targets with PASS/FAIL, the medians).
+Parts (``--only``): inline, servers, workers, clients, keepalive, tls, latency, memory and rate
+(scripts/README.md says what each runs and judges). Prints a progress line per run, then a
+Markdown report (machine, targets with PASS/FAIL, the medians).
 
     .venv/bin/python scripts/bench.py --quick                  # smoke run, seconds
     .venv/bin/python scripts/bench.py --quick --only rate      # the rate sweep's smoke run

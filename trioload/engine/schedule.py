@@ -14,13 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: a request may be sent up to this much before it is due. trio waits in epoll, whose timeout
-#: is in whole milliseconds, rounded up: waking for the exact due time would make nearly every
-#: request up to 1 ms late, and that lateness (the client's, not the server's) would count in
-#: its corrected latency. Waking this much early and sending at once keeps requests within
-#: 1 ms of the schedule, on the early side; a request's latency never counts from before it
-#: was sent.
-EARLY_NS = 1_000_000
+#: an open loop's work comes in ticks. Every wake of the client costs CPU of its own (trio's
+#: scheduler, the system calls, caches gone cold while it slept), more than a request's own
+#: Python on a small machine; waking once per request or per response made a paced request
+#: cost nearly twice a closed-loop one, and the client fell behind its own schedule well
+#: below its closed-loop maximum. So the shard engine wakes at most once a tick for its
+#: schedule: each wake sends every request due before the next wake, up to a tick early,
+#: and reads every response that arrived since the last one. Responses read late keep their
+#: time (the kernel's clock stamps their arrival); a request sent early counts its latency
+#: from its send, never from before it, and is never late for want of a wake.
+TICK_NS = 2_000_000
+#: how early a request may be sent: one tick. (trio also waits in epoll, whose timeout is in
+#: whole milliseconds, rounded up: a wake for the exact due time would be up to 1 ms late,
+#: and that lateness, the client's, would count in the request's corrected latency.)
+EARLY_NS = TICK_NS
 #: below this much time per request and slot (c / rate), a schedule is likely to fall behind:
 #: each of the ``-c`` slots must then finish a request that fast, on average, to keep up.
 TIGHT_SLOT_TIME_S = 0.010
@@ -39,6 +46,24 @@ class Schedule:
     def due_ns(self, index: int) -> int:
         """When this process's request ``index`` (from 0) is due, in ns after the epoch."""
         return int((index * self.parts + self.part) * 1e9 / self.rate)
+
+
+def tick_wake(
+    first_due: int, last_due: int, last_pass: int, now: int, *, stop: int, stamped: bool
+) -> tuple[int, bool]:
+    """When an engine holding requests not yet due (``first_due`` to ``last_due``) wakes
+    for them, and whether a response should wake it sooner (all in ns on one clock).
+
+    Every request due up to ``EARLY_NS`` after the ``last_pass`` was sent then: the next wake
+    sends the rest of the next tick's, and comes a tick after the last at the soonest (at
+    ``stop``, ``-t``'s end, at the latest). Responses wait for it when they can: they are
+    stamped by the kernel (``stamped``), the wake is at most a tick away, and the requests
+    it will send already hold their slots (a slot freed sooner would start none of them)."""
+    wake = max(first_due - EARLY_NS, last_pass + TICK_NS)
+    if stop:
+        wake = min(wake, stop)
+    reads_wait = stamped and wake - now <= TICK_NS and last_due > wake + EARLY_NS
+    return wake, not reads_wait
 
 
 def tight_concurrency_warning(rate: float, concurrency: int) -> str | None:

@@ -28,6 +28,10 @@ only the others get a ``ResponseReader``, which shares that object.
 
 With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
 queue: requests are taken in schedule order, so the queue's head is always the next one due.
+The shard then wakes in ticks (``trioload.engine.schedule.TICK_NS``): each wake sends what is due
+before the next. While the slots already hold every request the next wake will send, and that
+wake is at most a tick away, responses do not wake the shard: they are read at that wake, timed
+by the kernel's clock. Reading them sooner would start no request sooner.
 
 A subclass changes how connections are made through a few override points of ``Shard``:
 ``connect`` (open one and send the request), ``finish_connect`` (a connecting socket is
@@ -53,7 +57,7 @@ from trioload.config import split
 from trioload.engine import kernel_clock
 from trioload.engine.kernel_clock import ANCILLARY_SIZE, timespec
 from trioload.engine.response import KnownResponses, Response, ResponseReader
-from trioload.engine.schedule import EARLY_NS
+from trioload.engine.schedule import EARLY_NS, tick_wake
 from trioload.engine.state import EngineState
 from trioload.engine.wire import (
     READ_ERRORS,
@@ -233,6 +237,9 @@ class Shard:
         self.schedule = state.schedule
         #: with a schedule: slots holding a request that is not due yet, in due order.
         self.waiting: deque[Slot] = deque()
+        #: with a schedule: when the last pass over ``waiting`` ran, which sent every request
+        #: due up to ``EARLY_NS`` after it.
+        self.last_pass_ns = 0
         self.poller = select.epoll()
         self.stamped = state.clock == KERNEL_CLOCK
         #: converts a kernel stamp to ``perf_counter_ns``'s clock (``kernel_clock``).
@@ -251,8 +258,12 @@ class Shard:
                 events = poller.poll(0, MAX_EVENTS)
                 if not events and not self.to_start:
                     served = 0
-                    with trio.move_on_at(self._wake_at()):
-                        await trio.lowlevel.wait_readable(poller.fileno())
+                    wake_at, on_ready = self._wake_at()
+                    if on_ready:
+                        with trio.move_on_at(wake_at):
+                            await trio.lowlevel.wait_readable(poller.fileno())
+                    else:  # the next tick reads what arrives meanwhile
+                        await trio.sleep_until(wake_at)
                     events = poller.poll(0, MAX_EVENTS)
                 elif served >= YIELD_EVERY:
                     # Always ready: still let the other tasks (progress, signals) run.
@@ -322,6 +333,7 @@ class Shard:
             begun = len(waiting)
             while waiting:
                 self._retire(waiting.popleft())
+        self.last_pass_ns = now
         now += EARLY_NS
         while waiting and waiting[0].due <= now:
             begun += 1
@@ -588,18 +600,23 @@ class Shard:
 
     # -- timeouts --------------------------------------------------------------------------
 
-    def _wake_at(self) -> float:
-        """When the shard must wake without an event, on trio's clock: for the next sweep
-        while requests are in flight, for the next due request, or never (inf)."""
+    def _wake_at(self) -> tuple[float, bool]:
+        """When the shard must wake without an event, on trio's clock (for the next sweep
+        while requests are in flight, for the next tick with a request due, or never: inf),
+        and whether a ready socket should wake it sooner."""
+        now = perf_counter_ns()
         wake_ns = self.next_sweep_ns if self.active > len(self.waiting) else None
-        if self.waiting:
-            due_ns = self.waiting[0].due - EARLY_NS
-            if self.state.stop_ns:
-                due_ns = min(due_ns, self.state.stop_ns)
+        on_ready = True
+        waiting = self.waiting
+        if waiting:
+            due_ns, on_ready = tick_wake(
+                waiting[0].due, waiting[-1].due, self.last_pass_ns, now,
+                stop=self.state.stop_ns, stamped=self.stamped,
+            )  # fmt: skip
             wake_ns = due_ns if wake_ns is None else min(wake_ns, due_ns)
         if wake_ns is None:
-            return math.inf
-        return trio.current_time() + (wake_ns - perf_counter_ns()) / 1e9
+            return math.inf, on_ready
+        return trio.current_time() + (wake_ns - now) / 1e9, on_ready
 
     def sweep(self, now: int) -> None:
         """Fail every request that has run for ``-s``: Connect before the connection was up

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import compress
@@ -134,6 +135,10 @@ def clear_histogram(histogram: HdrHistogram) -> None:
     histogram.max_value = 0
 
 
+def _new_pending() -> tuple[list[int], ...]:
+    return tuple([0] * _COUNTS_LEN for _ in ALL_PHASES)
+
+
 def _new_histograms() -> dict[str, HdrHistogram]:
     return {phase: new_histogram() for phase in ALL_PHASES}
 
@@ -167,9 +172,9 @@ class Tally:
     #: scheduled requests (``-R``) that started ``LATE_US`` or more after they were due.
     late: int = 0
     #: per phase, counts recorded since the last ``_flush`` (same layout as the histograms').
-    _pending: tuple[list[int], ...] = field(
-        default_factory=lambda: tuple([0] * _COUNTS_LEN for _ in ALL_PHASES), repr=False
-    )
+    _pending: tuple[list[int], ...] = field(default_factory=_new_pending, repr=False)
+    #: zeroed lists that take ``_pending``'s place when an interval is cut.
+    _spare: tuple[list[int], ...] = field(default_factory=_new_pending, repr=False)
 
     @property
     def histograms(self) -> dict[str, HdrHistogram]:
@@ -243,12 +248,30 @@ class Tally:
     def take_interval(self) -> dict[str, str]:
         """The histograms of what was recorded since the last call, in hdrh's compressed
         encoding (the phases that have counts); the next interval starts empty."""
-        self._flush()
+        steps = self.take_interval_in_steps()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                encoded: dict[str, str] = done.value
+                return encoded
+
+    def take_interval_in_steps(self) -> Generator[None, None, dict[str, str]]:
+        """``take_interval`` a phase at a time: the counts are taken when it starts (what is
+        recorded after goes to the next interval), then each phase is added and encoded
+        between yields, and the generator returns the encodings. Why: the whole of it takes
+        milliseconds, and a run driving it from its event loop goes on between the phases
+        (an open loop stalled that long falls behind its schedule)."""
+        taken, self._pending = self._pending, self._spare
         encoded = {}
-        for phase, histogram in self._interval.items():
+        for phase, pending in zip(ALL_PHASES, taken, strict=True):
+            histogram = self._interval[phase]
+            _add_pending((self._histograms[phase], histogram), pending)
             if histogram.get_total_count():
                 encoded[phase] = histogram.encode().decode("ascii")
                 clear_histogram(histogram)
+            yield
+        self._spare = taken  # zeroed by _add_pending
         return encoded
 
     def record_failure(self, kind: Failure, wire_bytes: int = 0) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,12 +77,18 @@ class Timeline:
     def cut(self, tally: Tally, run_start_unix: float, now_unix: float) -> None:
         """Close the interval from the last cut (or the run's start) to now: what the tally
         recorded since. An interval in which nothing finished leaves no entry."""
+        for _ in self.cut_in_steps(tally, run_start_unix, now_unix):
+            pass
+
+    def cut_in_steps(self, tally: Tally, run_start_unix: float, now_unix: float) -> Iterator[None]:
+        """``cut``, yielding between the histograms' phases (``Tally.take_interval_in_steps``):
+        the interval ends when it starts, and its entry is added after the last step."""
         start_unix = run_start_unix if self._last_cut is None else self._last_cut
         end_unix = self._last_cut = now_unix
-        hdr = tally.take_interval()
         finished, failed = tally.finished, tally.failed
         done, bad = finished - self._finished, failed - self._failed
         self._finished, self._failed = finished, failed
+        hdr = yield from tally.take_interval_in_steps()
         if done or hdr:
             self.entries.append(Interval(start_unix, end_unix, done, bad, hdr))
 

@@ -112,4 +112,8 @@ async def _cut_intervals(state: EngineState, timeline: Timeline) -> None:
     while True:
         now = time.time()
         await trio.sleep(max(0.0, timeline.next_boundary(now) - now))
-        timeline.cut(state.tally, state.start_unix, time.time())
+        # A phase at a time, letting the engine run in between; shielded, so that the end of
+        # the run cannot leave an interval half taken.
+        with trio.CancelScope(shield=True):
+            for _ in timeline.cut_in_steps(state.tally, state.start_unix, time.time()):
+                await trio.lowlevel.checkpoint()

@@ -280,7 +280,7 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
     if isinstance(results, str):
         return Section(t.RATE, [Verdict(rate.TARGET, f"n/a ({results})", None)], [])
     table = [rate.cells(load, runs) for load, runs in results.items()]
-    return Section(t.RATE, [rate.verdict_of(results)], [
+    return Section(t.RATE, [rate.verdict_of(results), rate.cpu_verdict(results)], [
         f"## Does trioload -R keep its schedule? (vs {server}, -c {opts.rate_concurrency})",
         "",
         "Each round the closed loop, then -R at fractions of that round's closed-loop req/s,"

@@ -18,7 +18,7 @@ from ..tools import dig
 
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1)
 #: the target: the schedule holds at every fraction up to this share of the closed-loop max ...
-TARGET_FRACTION = 0.8
+TARGET_FRACTION = 0.9
 #: ... where holding means making this share of the asked rate ...
 KEPT_SHARE = 0.99
 #: ... and sending 99% of the requests at most this long after they were due.
@@ -27,6 +27,9 @@ TARGET = (
     f"trioload -R keeps its schedule up to >= {TARGET_FRACTION:g}x its own closed-loop max "
     f"(made >= {KEPT_SHARE:g}x asked, lag p99 <= {LAG_P99_LIMIT_MS:g} ms)"
 )
+#: the CPU target: up to TARGET_FRACTION, a paced request costs at most this many closed-loop ones.
+CPU_RATIO_LIMIT = 1.25
+CPU_TARGET = f"trioload -R costs <= {CPU_RATIO_LIMIT:g}x the closed loop's client CPU a request"
 #: fewest requests a run makes, however short: below this, p99 rests on a handful of samples.
 MIN_REQUESTS = 1000
 #: the first closed-loop run's size, before any maximum is known (it is not counted).
@@ -135,15 +138,32 @@ def judge(by_fraction: Mapping[float, Figures]) -> Verdict:
     return Verdict(TARGET, "; ".join(part for part in (kept, missed, unknown) if part), reached)
 
 
+def medians(results: Mapping[Load, Sequence[Figures | str]]) -> dict[Load, Figures]:
+    """Each load's medians over the runs that reported (runs that failed are counted out)."""
+    return {
+        load: median_figures([r for r in runs if isinstance(r, Figures)])
+        for load, runs in results.items()
+    }
+
+
 def verdict_of(results: Mapping[Load, Sequence[Figures | str]]) -> Verdict:
-    """The target judged on each ``-R`` load's medians (runs that failed are counted out)."""
-    return judge(
-        {
-            load: median_figures([run for run in runs if isinstance(run, Figures)])
-            for load, runs in results.items()
-            if load is not None
-        }
-    )
+    """The schedule's target judged on each ``-R`` load's medians."""
+    return judge({load: f for load, f in medians(results).items() if load is not None})
+
+
+def cpu_verdict(results: Mapping[Load, Sequence[Figures | str]]) -> Verdict:
+    """The CPU a request of each ``-R`` load up to TARGET_FRACTION against the closed loop's."""
+    by_load = medians(results)
+    closed = by_load.get(None, Figures()).cpu_us
+    ratios = {
+        load: f.cpu_us / closed for load, f in by_load.items() if load and f.cpu_us and closed
+    }
+    ratios = {load: ratio for load, ratio in ratios.items() if load <= TARGET_FRACTION}
+    if not ratios:
+        return Verdict(CPU_TARGET, "n/a (no CPU figures)", None)
+    worst = max(ratios, key=ratios.__getitem__)
+    shown = ", ".join(f"{load:g}x: {ratio:.2f}" for load, ratio in sorted(ratios.items()))
+    return Verdict(CPU_TARGET, f"worst {worst:g}x ({shown})", ratios[worst] <= CPU_RATIO_LIMIT)
 
 
 def load_label(load: Load) -> str:

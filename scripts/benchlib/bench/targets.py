@@ -16,36 +16,23 @@ KEEPALIVE, TLS, LATENCY, MEMORY, RATE = "keepalive", "tls", "latency", "memory",
 PARTS = (INLINE, SERVERS, WORKERS, CLIENTS, KEEPALIVE, TLS, LATENCY, MEMORY, RATE)
 
 # Servers.
-NGINX_ONE = "nginx (1 worker)"
-NGINX_AUTO = "nginx (workers auto)"
-NGINX_KEEPALIVE = "nginx (1 worker, keep-alive on)"
-NGINX_TLS = "nginx TLS (1 worker)"
-UVICORN = "uvicorn (uvloop, httptools)"
-TRIO_SERVE_TCP = "trio serve_tcp (baseline)"
-TRIOSERVE = "trioserve"
-TRIOSERVE_AUTO = "trioserve --workers auto"
-TRIOSERVE_KEEPALIVE = "trioserve --keep-alive"
-TRIOSERVE_TLS = "trioserve --certfile"
+NGINX_ONE, NGINX_AUTO = "nginx (1 worker)", "nginx (workers auto)"
+NGINX_KEEPALIVE, NGINX_TLS = "nginx (1 worker, keep-alive on)", "nginx TLS (1 worker)"
+UVICORN, TRIO_SERVE_TCP = "uvicorn (uvloop, httptools)", "trio serve_tcp (baseline)"
+TRIOSERVE, TRIOSERVE_AUTO = "trioserve", "trioserve --workers auto"
+TRIOSERVE_KEEPALIVE, TRIOSERVE_TLS = "trioserve --keep-alive", "trioserve --certfile"
 #: trioserve at the revision given by --trioserve-before.
 TRIOSERVE_BEFORE = "trioserve (before)"
 DELAY = "delay 20 ms"
 
 # Clients.
-AB = "ab"
-AB_K = "ab -k"
-AB_TLS = "ab (https)"
-WRK = "wrk -t2"
-WRK_T1 = "wrk -t1"
-WRK_T1_K = "wrk -t1 (keep-alive)"
-TRIOLOAD = "trioload"
-TRIOLOAD_W2 = "trioload -W 2"
-TRIOLOAD_K = "trioload -k"
+AB, AB_K, AB_TLS = "ab", "ab -k", "ab (https)"
+WRK, WRK_T1, WRK_T1_K = "wrk -t2", "wrk -t1", "wrk -t1 (keep-alive)"
+TRIOLOAD, TRIOLOAD_W2, TRIOLOAD_K = "trioload", "trioload -W 2", "trioload -k"
 #: trioload at the revision given by --trioload-before.
-TRIOLOAD_BEFORE = "trioload (before)"
-TRIOLOAD_K_BEFORE = "trioload -k (before)"
+TRIOLOAD_BEFORE, TRIOLOAD_K_BEFORE = "trioload (before)", "trioload -k (before)"
 #: response times by trioload's reads, not the kernel's receive timestamps: what those cost.
-TRIOLOAD_READ_CLOCK = "trioload --clock read"
-TRIOLOAD_K_READ_CLOCK = "trioload -k --clock read"
+TRIOLOAD_READ_CLOCK, TRIOLOAD_K_READ_CLOCK = "trioload --clock read", "trioload -k --clock read"
 #: the per-connection-task engine (the fallback), to show what the shard engine changed.
 TRIOLOAD_TASKS = "trioload --engine tasks"
 #: verifying the server's certificate against the bench's CA (--cacert), as by default.
@@ -59,9 +46,7 @@ BLOCKING = "blocking threads (reference)"
 #: the same client one request at a time: the server's own floor (delay + its wake-up slack).
 BLOCKING_FLOOR = "blocking, c=1 (floor)"
 
-KEEPALIVE_CONCURRENCY = 100
-DELAY_MS = 20.0
-LATENCY_CONCURRENCY = 100
+KEEPALIVE_CONCURRENCY, LATENCY_CONCURRENCY, DELAY_MS = 100, 100, 20.0
 #: handshakes are CPU-heavy: on a small machine c=100 keeps nginx's one worker busy already,
 #: and c=1000 only adds queueing (and slow connects) to what the target compares.
 TLS_CONCURRENCY = 100

@@ -1,11 +1,19 @@
-"""The open-model schedule: due times, their split over workers, and the -c warning."""
+"""The open-model schedule: due times, their split over workers, the ticks an engine wakes in,
+and the -c warning."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trioload.engine.schedule import TIGHT_SLOT_TIME_S, Schedule, tight_concurrency_warning
+from trioload.engine.schedule import (
+    EARLY_NS,
+    TICK_NS,
+    TIGHT_SLOT_TIME_S,
+    Schedule,
+    tick_wake,
+    tight_concurrency_warning,
+)
 
 
 def test_schedule_due_times_are_evenly_spaced_at_the_rate() -> None:
@@ -35,3 +43,30 @@ def test_tight_concurrency_warning_only_below_the_slot_time() -> None:
     warning = tight_concurrency_warning(rate, roomy - 1)
     assert warning is not None
     assert "-c 99 at -R 10000" in warning
+
+
+MS = 1_000_000
+
+
+def test_tick_wake_comes_a_tick_after_the_last_pass_at_the_soonest() -> None:
+    # the last pass at 0 sent everything due up to EARLY_NS; the next is due just after
+    wake, _ = tick_wake(EARLY_NS + 1, 50 * MS, 0, 0, stop=0, stamped=True)
+    assert wake == TICK_NS
+    # a request due later is woken for a tick before it is due, and sent then
+    wake, _ = tick_wake(30 * MS, 50 * MS, 0, 0, stop=0, stamped=True)
+    assert wake == 30 * MS - EARLY_NS
+    # -t's end comes first
+    wake, _ = tick_wake(30 * MS, 50 * MS, 0, 0, stop=10 * MS, stamped=True)
+    assert wake == 10 * MS
+
+
+def test_tick_wake_lets_responses_wait_only_when_reading_them_sooner_starts_nothing() -> None:
+    wake, on_ready = tick_wake(EARLY_NS + 1, 50 * MS, 0, 0, stop=0, stamped=True)
+    assert wake == TICK_NS
+    assert not on_ready  # the slots hold the next tick's requests, and more
+    # stamped when read, a response read late would count late: it wakes the engine
+    assert tick_wake(EARLY_NS + 1, 50 * MS, 0, 0, stop=0, stamped=False)[1]
+    # the slots hold only part of the next tick's requests: a freed slot is wanted
+    assert tick_wake(EARLY_NS + 1, TICK_NS + EARLY_NS, 0, 0, stop=0, stamped=True)[1]
+    # the next wake is far off: responses are read as they come (a small read lag)
+    assert tick_wake(30 * MS, 50 * MS, 0, 0, stop=0, stamped=True)[1]

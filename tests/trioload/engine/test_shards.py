@@ -1,6 +1,7 @@
 """The shard engine's own promises, end to end with the real ``trioload``: exactly ``-c``
-requests in flight across shards, request bodies larger than a socket buffer, and per-request
-timeouts, found by a sweep of the slots, while other requests go on.
+requests in flight across shards, request bodies larger than a socket buffer, per-request
+timeouts, found by a sweep of the slots, while other requests go on, and an open loop that
+wakes in ticks.
 """
 
 from __future__ import annotations
@@ -8,20 +9,25 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+import pytest
 import trio
 
 from tests.trioload.conftest import (
     Handler,
     RequestReader,
     StartRaw,
+    StartTrioserve,
     response,
     run_trioload,
     url,
 )
 from trioload.config import LoadConfig
+from trioload.engine import kernel_clock
 from trioload.engine.response import ResponseReader
-from trioload.engine.shards import SLOTS_PER_SHARD, SWEEPS_PER_TIMEOUT, Phase, Shard
+from trioload.engine.schedule import TICK_NS
+from trioload.engine.shards import SLOTS_PER_SHARD, SWEEPS_PER_TIMEOUT, Phase, Shard, run_shards
 from trioload.engine.state import EngineState
 from trioload.results.tally import Failure
 
@@ -162,3 +168,38 @@ def test_shard_sweep_fails_only_the_requests_that_have_run_for_s() -> None:
         assert shard.next_sweep_ns == now + 2 * 10**9 // SWEEPS_PER_TIMEOUT
     finally:
         shard.poller.close()
+
+
+class BatchCountingShard(Shard):
+    """A shard that keeps the size of every batch of events it serves."""
+
+    batches: ClassVar[list[int]] = []
+
+    def serve(self, events: list[tuple[int, int]]) -> None:
+        if events:
+            self.batches.append(len(events))
+        super().serve(events)
+
+
+@pytest.mark.skipif(not kernel_clock.AVAILABLE, reason="the kernel does not stamp arrivals")
+async def test_shards_under_a_schedule_read_responses_in_ticks(
+    start_trioserve: StartTrioserve,
+) -> None:
+    _, port = await start_trioserve()
+    rate, requests = 2000.0, 400  # 0.2 s of schedule: 100 ticks
+    config = LoadConfig(url=url(port), concurrency=50, requests=requests, rate=rate, timeout=10.0)
+    state = EngineState(config)
+    BatchCountingShard.batches = []
+    state.begin()
+    await run_shards(
+        state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 50,
+        shard=BatchCountingShard,
+    )  # fmt: skip
+    state.end()
+    assert state.tally.succeeded == requests
+    # The responses of a tick wait for the next one, stamped by the kernel: a batch a tick
+    # (woken by each response, the shard would serve most in batches of their own).
+    ticks = requests / rate * 1e9 / TICK_NS
+    batches = BatchCountingShard.batches
+    assert len(batches) <= 1.3 * ticks
+    assert sum(batches) / len(batches) >= 0.9 * rate * TICK_NS / 1e9  # a tick's responses

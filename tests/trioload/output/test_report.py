@@ -349,3 +349,10 @@ def test_format_text_warns_when_reads_lag_a_tenth_of_the_latency() -> None:
     assert warning in text
     hidden = dataclasses.replace(result_of(busy, show_confidence=False), clock="kernel")
     assert warning not in format_text(hidden)  # -S: no warnings
+    # -R reads in ticks on purpose, and sends each request when due whatever it read
+    paced_tally = known_tally()
+    for lag_us in (2000, 3000, 3000, 4000):
+        paced_tally.record_response(0, 0, 0, 0, 200, 88, 5, False, 1000, lag_us)
+    paced = dataclasses.replace(result_of(paced_tally, rate=100.0), clock="kernel")
+    assert warning not in format_text(paced)
+    assert warning in format_text(dataclasses.replace(result_of(paced_tally), clock="kernel"))

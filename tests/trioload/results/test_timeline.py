@@ -58,6 +58,22 @@ def test_timeline_cut_starts_where_the_last_one_ended() -> None:
     )
 
 
+def test_timeline_cut_in_steps_ends_the_interval_when_it_starts() -> None:
+    tally, timeline = Tally(), Timeline()
+    record(tally, 100)
+    steps = timeline.cut_in_steps(tally, 0.0, 1.0)
+    next(steps)  # a phase done: the run goes on between the steps, and records more
+    record(tally, 200)
+    record(tally, 300)
+    assert sum(1 for _ in steps) >= 1  # the other phases, each a step of its own
+    timeline.cut(tally, 0.0, 2.0)
+    first, second = timeline.entries
+    assert (first.finished, second.finished) == (1, 2)
+    totals = [entry.histogram("total", new_histogram()) for entry in (first, second)]
+    assert [(h.get_total_count(), h.get_min_value()) for h in totals if h] == [(1, 100), (2, 200)]
+    assert tally.histograms["total"].get_total_count() == 3
+
+
 def test_grid_cell_tolerates_a_cut_a_little_late_or_early() -> None:
     late = Interval(11.004, 12.003, 1, 0, {})
     early = Interval(10.998, 11.997, 1, 0, {})
