@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from trioload import __version__
 from trioload.engine.schedule import Schedule
+from trioload.engine.shape import Shape
 
 if TYPE_CHECKING:
     from trioload.segments import Segment
@@ -98,6 +99,9 @@ class LoadConfig:
     #: ``-R``: requests per second of the whole test (an open-model schedule); None: closed
     #: loop like ab, each slot sends its next request when the previous one ends.
     rate: float | None = None
+    #: ``-R A:B`` or ``--stages``: the rate over time (then ``rate`` is its mean); None:
+    #: a constant ``rate``.
+    shape: Shape | None = None
     #: this process's (place, of) in the test's schedule: it takes every ``of``-th request
     #: from the ``place``-th (``-W`` workers, ``--segment`` segments, and both composed).
     schedule_part: tuple[int, int] = (0, 1)
@@ -152,7 +156,14 @@ class LoadConfig:
         if self.rate is None:
             return None
         part, parts = self.schedule_part
-        return Schedule(self.rate, part, parts)
+        return Schedule(self.rate, part, parts, self.shape)
+
+    @property
+    def rate_flags(self) -> str:
+        """The schedule as flags: ``-R N``, or its shape as ``--stages``; "" without one."""
+        if self.shape is not None:
+            return f"--stages {self.shape.label()}"
+        return f"-R {self.rate:g}" if self.rate is not None else ""
 
     @property
     def own_rate(self) -> float | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from trioload.config import LoadConfig, UsageError, parse_url
 from trioload.engine import kernel_clock, shards
 from trioload.engine.load import default_engine
+from trioload.engine.shape import Shape, Stage
 from trioload.engine.tls import client_context
 from trioload.results.tally import KERNEL_CLOCK
 from trioload.segments import segment_config
@@ -24,6 +25,25 @@ def _header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _rate_and_shape(args: argparse.Namespace) -> tuple[float | None, Shape | None, float | None]:
+    """``-R`` (N or a ramp A:B over ``-t``) or ``--stages``: the run's mean rate, its shape
+    where it is not constant, and its time limit (the stages' length)."""
+    if args.stages is not None:
+        if args.rate is not None or args.time_limit is not None:
+            raise UsageError("--stages sets the rate and the run's length: leave out -R and -t")
+        shape: Shape = args.stages
+        return shape.mean_rate, shape, shape.seconds
+    if args.rate is None:
+        return None, None, args.time_limit
+    start, end = args.rate
+    if start == end:
+        return start, None, args.time_limit
+    if args.time_limit is None:
+        raise UsageError(f"-R {start:g}:{end:g} ramps over the run's length: give it with -t")
+    shape = Shape((Stage(args.time_limit, start, end),))
+    return shape.mean_rate, shape, args.time_limit
+
+
 def config_from_args(args: argparse.Namespace) -> LoadConfig:
     """Validate the flags together; UsageError on anything the run could not do."""
     if args.html and args.url.isdigit():
@@ -32,8 +52,9 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
     method, body = _method_and_body(args)
     if args.engine == "shards" and not shards.AVAILABLE:
         raise UsageError("--engine shards needs epoll (Linux); use --engine tasks or auto")
+    rate, shape, time_limit = _rate_and_shape(args)
     requests = args.requests
-    if requests is None and args.time_limit is None:
+    if requests is None and time_limit is None:
         requests = 1
     proxy = _proxy(args.proxy) if args.proxy else None
     if proxy and target.tls:
@@ -45,7 +66,7 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         url=args.url,
         concurrency=concurrency,
         requests=requests,
-        time_limit=args.time_limit,
+        time_limit=time_limit,
         timeout=args.timeout,
         keep_alive=args.keep_alive,
         method=method,
@@ -57,7 +78,8 @@ def config_from_args(args: argparse.Namespace) -> LoadConfig:
         engine=args.engine,
         clock=args.clock,
         workers=args.workers,
-        rate=args.rate,
+        rate=rate,
+        shape=shape,
         start_at=args.start_at,
         interval=args.interval,
         hdr_log_path=args.hdr_log_path,

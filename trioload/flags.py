@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from typing import TypeVar
 
 from trioload import __version__
 from trioload.argtypes import OneLineParser, positive_float, positive_int
 from trioload.config import DEFAULT_URL
 from trioload.engine.load import CLOCKS, ENGINES
+from trioload.engine.shape import ShapeError, parse_rate, parse_stages
 from trioload.engine.tls import PROTOCOLS
 from trioload.segments import parse_segment
 
@@ -26,7 +28,8 @@ URL (http:// or https://) defaults to {DEFAULT_URL} (trioserve's default), so
 Latencies are closed-loop like ab's: each of the -c connections sends its next request when the
 previous one ends, so time spent queued behind a stalled server is not measured
 (coordinated omission). Compare percentiles between runs at equal -c. With -R N the run is
-open-loop instead: request k is due at k/N seconds, and its latency counts from then.
+open-loop instead: request k is due at k/N seconds, and its latency counts from then; -R A:B
+ramps the rate over -t, and --stages runs a sequence of rates and ramps.
 
 `trioload compare A=URL B=URL ...` ranks servers over rounds of runs (see trioload compare -h).
 `trioload merge A.json B.json ...` combines runs made side by side (see trioload merge -h).
@@ -50,6 +53,22 @@ _Adder = Callable[..., object]
 def worker_count(text: str) -> int:
     """``-W``: a count of processes, or ``auto``/0 for one per core."""
     return (os.cpu_count() or 1) if text in {"auto", "0"} else positive_int(text)
+
+
+Parsed = TypeVar("Parsed")
+
+
+def _shape_arg(parse: Callable[[str], Parsed]) -> Callable[[str], Parsed]:
+    """A rate shape's parser as argparse's type: a bad one is a one-line usage error."""
+
+    def parse_arg(text: str) -> Parsed:
+        try:
+            return parse(text)
+        except ShapeError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse_arg.__name__ = parse.__name__  # argparse names the type in its errors
+    return parse_arg
 
 
 def verbosity(text: str) -> int:
@@ -259,11 +278,19 @@ def _add_own_flags(add: _Adder) -> None:
         "-R",
         "--rate",
         dest="rate",
-        type=positive_float,
-        metavar="N",
+        type=_shape_arg(parse_rate),
+        metavar="N|A:B",
         help="open-loop schedule: N requests per second for the whole run (all -W workers), "
         "at most -c in flight; latency counts from when each request was due (corrected for "
-        "coordinated omission) and from when it was sent",
+        "coordinated omission) and from when it was sent. A:B ramps from A to B req/s over -t",
+    )
+    add(
+        "--stages",
+        dest="stages",
+        type=_shape_arg(parse_stages),
+        metavar="SPEC",
+        help="open-loop stages run in order, each DURATION@RATE or DURATION@FROM:TO (a ramp), "
+        "comma-separated, e.g. 10s@100,30s@100:1000,20s@1000; they set the run's length",
     )
     add(
         "--start-at",

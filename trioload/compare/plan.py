@@ -58,10 +58,10 @@ class ComparePlan:
         words = [f"-c {config.concurrency}"]
         if config.requests is not None:
             words.append(f"-n {config.requests}")
-        if config.time_limit is not None:
+        if config.time_limit is not None and config.shape is None:
             words.append(f"-t {config.time_limit:g}")
         if config.rate is not None:
-            words.append(f"-R {config.rate:g}")
+            words.append(config.rate_flags)
         if config.workers > 1:
             words.append(f"-W {config.workers}")
         words.append("-k" if config.keep_alive else "(keep-alive off)")

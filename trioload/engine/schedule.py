@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trioload.engine.shape import Shape
+
 #: an open loop's work comes in ticks. Every wake of the client costs CPU of its own (trio's
 #: scheduler, the system calls, caches gone cold while it slept), more than a request's own
 #: Python on a small machine; waking once per request or per response made a paced request
@@ -42,10 +44,20 @@ class Schedule:
     #: this process's place among the run's ``parts`` worker processes.
     part: int = 0
     parts: int = 1
+    #: the rate over time, where it is not the constant ``rate`` (``trioload.engine.shape``).
+    shape: Shape | None = None
 
     def due_ns(self, index: int) -> int:
         """When this process's request ``index`` (from 0) is due, in ns after the epoch."""
+        if self.shape is not None:
+            return int(self.shape.due_s(index * self.parts + self.part) * 1e9)
         return int((index * self.parts + self.part) * 1e9 / self.rate)
+
+    def asked_by(self, seconds: float) -> float:
+        """How many of this process's requests are due by ``seconds`` after the epoch: its
+        share of the whole schedule's (the parts' shares add up to the whole)."""
+        whole = self.shape.asked_by(seconds) if self.shape is not None else self.rate * seconds
+        return max(whole, 0.0) / self.parts
 
 
 def tick_wake(

@@ -62,6 +62,8 @@ class TimelinePoint:
     requests_per_s: float
     #: None where nothing of the lead latency was recorded in the interval.
     p99_ms: float | None
+    #: under a schedule, the rate it asked for in the interval; else None.
+    asked_per_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +145,13 @@ def timeline(report: dict[str, Any]) -> list[TimelinePoint]:
         start, end = entry["start_unix_s"], entry["end_unix_s"]
         if end <= start:  # a zero-length last cut: no rate to speak of
             continue
+        # each at its own length: a last, partial interval is no spike
         rate = entry["finished"] / (end - start)
-        points.append(TimelinePoint(start - origin, end - origin, rate, entry.get("p99_ms")))
+        asked = entry.get("asked")
+        asked_rate = None if asked is None else asked / (end - start)
+        points.append(
+            TimelinePoint(start - origin, end - origin, rate, entry.get("p99_ms"), asked_rate)
+        )
     return points
 
 
@@ -249,10 +256,15 @@ def draw_timelines(runs: Sequence[RunSeries], rate_axes: Any, p99_axes: Any) -> 
         color = f"C{number}"  # the spectrum's colour: its legend names the run
         xs, ys = steps(run.timeline, lambda point: point.requests_per_s, 0.0)
         rate_axes.plot(xs, ys, color=color, linewidth=1.4)
+        if any(point.asked_per_s is not None for point in run.timeline):
+            xs, ys = steps(run.timeline, lambda point: point.asked_per_s, math.nan)
+            rate_axes.plot(xs, ys, color=color, linewidth=1.0, linestyle="--")
         xs, ys = steps(run.timeline, lambda point: point.p99_ms, math.nan)
         p99_axes.plot(xs, ys, color=color, linewidth=1.4)
-    for axes, what in ((rate_axes, "throughput (requests/s)"), (p99_axes, "p99 (ms)")):
-        axes.set_ylabel(what)
+    rate_axes.set_ylabel("requests/s: finished (dashed: asked)")
+    for axes, what in ((rate_axes, None), (p99_axes, "p99 (ms)")):
+        if what is not None:
+            axes.set_ylabel(what)
         axes.set_ylim(bottom=0)
         axes.set_xlim(left=0)
         axes.grid(True, alpha=0.4)

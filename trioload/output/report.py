@@ -232,8 +232,9 @@ def _segment(config: LoadConfig) -> list[str]:
     if segment is None:
         return []
     flags = [f"-n {segment.requests}" if segment.requests is not None else ""]
-    flags += [f"-c {segment.concurrency}", f"-R {config.rate:g}" if config.rate else ""]
-    flags += [f"-t {config.time_limit:g}" if config.time_limit is not None else ""]
+    flags += [f"-c {segment.concurrency}", config.rate_flags]
+    if config.time_limit is not None and config.shape is None:  # stages carry their length
+        flags.append(f"-t {config.time_limit:g}")
     test = " ".join(flag for flag in flags if flag)
     return [
         f"Segment: {segment.label} of the test {test} (trioload merge makes the whole "
@@ -244,9 +245,11 @@ def _segment(config: LoadConfig) -> list[str]:
 def _schedule(result: RunResult) -> list[str]:
     """How well the run kept to its schedule: the rate asked and made, the lag, the late."""
     config = result.config
-    asked = f"-R {config.rate:g}"
+    asked = config.rate_flags
+    if config.shape is not None:
+        asked = f"{config.rate:g} on average ({asked})"
     if config.segment is not None:
-        asked = f"{config.own_rate:g} (this segment's share of -R {config.rate:g})"
+        asked = f"{config.own_rate:g} (this segment's share of {config.rate_flags})"
     lag = result.latency_ms.get("lag", {})
     started = result.tally.histograms["lag"].get_total_count()  # every scheduled request sent
     rows = [

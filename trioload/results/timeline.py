@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +23,15 @@ from trioload.results.tally import Tally, clear_histogram, new_histogram
 @dataclass(frozen=True, slots=True)
 class Interval:
     """One entry: [start, end) in Unix seconds, its counts, and its histograms (hdrh's
-    compressed encoding, by phase; phases with no value are left out)."""
+    compressed encoding, by phase; phases with no value are left out); under a schedule, how
+    many requests it asked for in the interval (``sent``: the lag histogram's count)."""
 
     start_unix_s: float
     end_unix_s: float
     finished: int
     failed: int
     hdr: dict[str, str]
+    asked: float | None = None
 
     def histogram(self, phase: str, into: HdrHistogram) -> HdrHistogram | None:
         """The phase's histogram, decoded into ``into`` (emptied first); None without one."""
@@ -39,13 +41,14 @@ class Interval:
         return decode_into(into, [encoded])
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        entry = {
             "start_unix_s": self.start_unix_s,
             "end_unix_s": self.end_unix_s,
             "finished": self.finished,
             "failed": self.failed,
             "hdr": self.hdr,
         }
+        return entry if self.asked is None else entry | {"asked": self.asked}
 
     @classmethod
     def from_json(cls, entry: dict[str, Any]) -> Interval:
@@ -55,6 +58,7 @@ class Interval:
             entry["finished"],
             entry["failed"],
             dict(entry["hdr"]),
+            entry.get("asked"),
         )
 
 
@@ -65,6 +69,8 @@ class Timeline:
 
     interval_s: float = 1.0
     entries: list[Interval] = field(default_factory=list)
+    #: under a schedule: how many requests it asked for by a Unix time (None: closed loop).
+    asked_by: Callable[[float], float] | None = None
     #: the tally's counters at the previous cut, and when it was made (Unix time).
     _finished: int = 0
     _failed: int = 0
@@ -83,14 +89,19 @@ class Timeline:
     def cut_in_steps(self, tally: Tally, run_start_unix: float, now_unix: float) -> Iterator[None]:
         """``cut``, yielding between the histograms' phases (``Tally.take_interval_in_steps``):
         the interval ends when it starts, and its entry is added after the last step."""
+        first = self._last_cut is None
         start_unix = run_start_unix if self._last_cut is None else self._last_cut
         end_unix = self._last_cut = now_unix
         finished, failed = tally.finished, tally.failed
         done, bad = finished - self._finished, failed - self._failed
         self._finished, self._failed = finished, failed
         hdr = yield from tally.take_interval_in_steps()
+        asked = None
+        if self.asked_by is not None:
+            # the first from the schedule's start, which a late process began after
+            asked = self.asked_by(end_unix) - (0.0 if first else self.asked_by(start_unix))
         if done or hdr:
-            self.entries.append(Interval(start_unix, end_unix, done, bad, hdr))
+            self.entries.append(Interval(start_unix, end_unix, done, bad, hdr, asked))
 
 
 def grid_cell(entry: Interval, interval_s: float) -> int:
@@ -135,4 +146,5 @@ def _add(entries: list[Interval], scratch: HdrHistogram) -> Interval:
         sum(e.finished for e in entries),
         sum(e.failed for e in entries),
         hdr,
+        None if all(e.asked is None for e in entries) else sum(e.asked or 0.0 for e in entries),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 import trio
@@ -58,7 +58,7 @@ async def run_in_process(
     state = EngineState(config, tls_context=tls_context, server_hostname=hostname)
     if gnuplot is not None or config.verbosity >= HEADS:
         state.log = RequestLog(config.verbosity, gnuplot, state.unix_time)
-    timeline = Timeline(config.interval)
+    timeline = Timeline(config.interval, asked_by=_asked_by(state))
     interrupted = False
 
     async def stop_on_signal(signals: AsyncIterator[int], load: trio.CancelScope) -> None:
@@ -105,6 +105,19 @@ async def run_in_process(
         window_s=(state.start_unix, state.unix_time(state.end_ns)) if state.start_ns else None,
         timeline=tuple(timeline.entries),
     )
+
+
+def _asked_by(state: EngineState) -> Callable[[float], float] | None:
+    """Under a schedule: how many of this process's requests it asked for by a Unix time."""
+    schedule, limit = state.config.schedule, state.config.requests
+    if schedule is None:
+        return None
+
+    def asked_by(unix: float) -> float:
+        asked = schedule.asked_by(unix - state.unix_time(state.epoch_ns))
+        return asked if limit is None else min(asked, limit)
+
+    return asked_by
 
 
 async def _cut_intervals(state: EngineState, timeline: Timeline) -> None:

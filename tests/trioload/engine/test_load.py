@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 import pytest
 import trio
@@ -266,6 +267,44 @@ async def test_engine_keeps_to_the_rate(load: Load, start_trioserve: StartTriose
     assert 0.95 < report["time_taken_s"] < 1.3
     assert report["latency_ms"]["lag"]["p50"] < 1.0
     assert sum(entry["finished"] for entry in report["timeline"]) == 1000
+
+
+def asked_and_made(report: dict[str, Any]) -> list[tuple[float, float]]:
+    """Each whole timeline interval's asked and finished requests a second."""
+    return [
+        (e["asked"] / (e["end_unix_s"] - e["start_unix_s"]), e["finished"])
+        for e in report["timeline"]
+        if e["end_unix_s"] - e["start_unix_s"] > 0.99
+    ]
+
+
+async def test_engine_ramp_rises_over_the_run(load: Load, start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    run = await load("-q", "-R", "200:1000", "-t", "3", "-c", "20", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    report = run.report
+    assert report["finished"] == pytest.approx(1800, abs=2)  # 600 req/s on average, for 3 s
+    assert report["rate"] == 600.0
+    whole = asked_and_made(report)
+    assert len(whole) >= 2
+    asked = [rate for rate, _ in whole]
+    assert asked == sorted(asked)  # the asked rate rises, interval by interval
+    assert asked[-1] > asked[0] + 200
+    for rate, made in whole:
+        assert made == pytest.approx(rate, rel=0.1)
+    assert sum(e["asked"] for e in report["timeline"]) == pytest.approx(1800, abs=2)
+
+
+async def test_engine_stages_run_in_order(load: Load, start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    run = await load("-q", "--stages", "2s@200,2s@600", "-c", "20", "--json", "-", url(port))
+    assert run.returncode == 0, run.stderr
+    report = run.report
+    assert report["finished"] == pytest.approx(1600, abs=2)
+    assert 3.9 < report["time_taken_s"] < 4.4
+    rates = [rate for rate, _ in asked_and_made(report)]
+    assert rates[0] == pytest.approx(200, rel=0.05)
+    assert rates[-1] == pytest.approx(600, rel=0.05)
 
 
 async def test_engine_rate_500_for_2500_requests_takes_5_seconds(

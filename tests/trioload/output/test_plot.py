@@ -146,6 +146,16 @@ def test_plot_timeline_gives_throughput_and_p99_over_time() -> None:
     assert [p.p99_ms for p in points] == pytest.approx([10, 30, 20], rel=1e-3)
 
 
+def test_plot_timeline_gives_the_rate_asked_under_a_schedule() -> None:
+    report = timed_report()
+    assert all(point.asked_per_s is None for point in run_series(report).timeline)
+    for entry, asked in zip(report["timeline"], (5.0, 3.0, 1.0), strict=True):
+        entry["asked"] = asked
+    points = run_series(report).timeline
+    # each at its own length: the 1.5 s interval asked 2 a second, the last half second 2
+    assert [p.asked_per_s for p in points] == [5.0, 2.0, 2.0]
+
+
 def test_plot_timeline_steps_drop_to_zero_where_nothing_finished() -> None:
     points = run_series(timed_report()).timeline
     xs, ys = steps(points, lambda point: point.requests_per_s, 0.0)

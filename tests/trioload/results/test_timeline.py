@@ -74,6 +74,25 @@ def test_timeline_cut_in_steps_ends_the_interval_when_it_starts() -> None:
     assert tally.histograms["total"].get_total_count() == 3
 
 
+def test_timeline_under_a_schedule_says_what_each_interval_asked_for() -> None:
+    tally = Tally()
+    timeline = Timeline(asked_by=lambda unix: 100.0 * (unix - 10.0))  # 100 req/s from 10.0
+    record(tally, 5)
+    timeline.cut(tally, 10.25, 11.0)  # the first, from the schedule's start: 100
+    record(tally, 6)
+    timeline.cut(tally, 10.25, 11.5)
+    first, second = timeline.entries
+    assert (first.asked, second.asked) == (100.0, 50.0)
+    assert Interval.from_json(second.to_json()) == second
+    merged = merge_timelines([[first], [first]], 1.0)
+    assert merged[0].asked == 200.0
+    closed = Timeline()
+    record(tally, 7)
+    closed.cut(tally, 0.0, 1.0)
+    assert closed.entries[0].asked is None
+    assert "asked" not in closed.entries[0].to_json()  # a closed loop's JSON as it was
+
+
 def test_grid_cell_tolerates_a_cut_a_little_late_or_early() -> None:
     late = Interval(11.004, 12.003, 1, 0, {})
     early = Interval(10.998, 11.997, 1, 0, {})

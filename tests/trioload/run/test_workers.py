@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import trio
 
 from tests.trioload.conftest import StartTrioserve, run_trioload, url
@@ -85,3 +86,15 @@ async def test_workers_share_a_schedule_and_count_as_one_process(
         assert report["rate"] == 1000.0
         # 300 requests due over 0.3 s whether one process sends them or two.
         assert 0.25 < report["time_taken_s"] < 0.7
+
+
+async def test_workers_share_a_ramp_exactly(start_trioserve: StartTrioserve) -> None:
+    _, port = await start_trioserve()
+    argv = ["-q", "-R", "100:500", "-t", "1", "-c", "4", "--json", "-", url(port)]
+    runs = [await run_trioload("-W", w, *argv) for w in ("1", "2")]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        assert run.report["finished"] == 300  # (100 + 500) / 2 req/s for 1 s, however shared
+        # the timeline's asked: by due time (the last were due within a tick of the end, and
+        # sent up to a tick early)
+        assert sum(e["asked"] for e in run.report["timeline"]) == pytest.approx(300, abs=3)
