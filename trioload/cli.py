@@ -13,6 +13,7 @@ from trioload.config import LoadConfig, UsageError
 from trioload.configure import config_from_args
 from trioload.engine.schedule import tight_concurrency_warning
 from trioload.flags import build_parser
+from trioload.knee import command as knee
 from trioload.output import plot
 from trioload.output.abfiles import GnuplotWriter
 from trioload.output.outputs import check_writable, emit, output_paths, write_stderr, write_stdout
@@ -27,7 +28,7 @@ from trioload.run.workers import run_workers
 from trioload.segments import start_warning
 
 #: ``trioload NAME ...``: the subcommands, each with its own flags.
-SUBCOMMANDS = {"compare": compare.main, "merge": merge.main, "plot": plot.main}
+SUBCOMMANDS = {"compare": compare.main, "knee": knee.main, "merge": merge.main, "plot": plot.main}
 
 
 def main(argv: list[str] | None = None) -> int:

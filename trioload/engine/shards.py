@@ -338,14 +338,15 @@ class Shard:
         while waiting and waiting[0].due <= now:
             begun += 1
             slot = waiting.popleft()
-            self._begin_scheduled(slot, perf_counter_ns())
+            self._begin_scheduled(slot, perf_counter_ns(), held=True)
         return begun
 
-    def _begin_scheduled(self, slot: Slot, start: int) -> None:
+    def _begin_scheduled(self, slot: Slot, start: int, *, held: bool = False) -> None:
         """Begin a scheduled request (sent up to ``EARLY_NS`` early: its latency then counts
-        from the send), recording how late it is."""
+        from the send), recording how late it is (``held``: the slot held it while it was
+        not due yet; else the slot was taken once it was due already)."""
         slot.due = min(slot.due, start)
-        self.tally.record_lag((start - slot.due) // 1000)
+        self.tally.record_lag((start - slot.due) // 1000, held=held)
         self._begin(slot, start)
 
     def _retire(self, slot: Slot) -> None:

@@ -100,6 +100,7 @@ async def _run_requests(
     try:
         while state.take():
             due = 0
+            held = False  # the task held the request before it was due
             if state.schedule is not None:
                 due = state.due_ns()
                 if not due:  # due after -t is up
@@ -107,7 +108,8 @@ async def _run_requests(
                 wake = due - EARLY_NS
                 wake = min(wake, state.stop_ns) if state.stop_ns else wake
                 wait_s = (wake - perf_counter_ns()) / 1e9
-                if wait_s > 0:
+                held = wait_s > 0
+                if held:
                     deadline = scope.deadline = math.inf  # waiting is not the request's time
                     await trio.sleep(wait_s)
                     if kept is not None and _closed_by_peer(kept):
@@ -118,7 +120,7 @@ async def _run_requests(
             attempt.start = perf_counter_ns()
             attempt.due = due = min(due, attempt.start) if due else 0
             if due:
-                tally.record_lag((attempt.start - due) // 1000)
+                tally.record_lag((attempt.start - due) // 1000, held=held)
             attempt.connected = False
             earliest = trio.current_time() + timeout
             if not earliest <= deadline <= earliest + slack:

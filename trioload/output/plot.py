@@ -26,6 +26,7 @@ from hdrh.histogram import HdrHistogram
 from trioload.argtypes import OneLineParser
 from trioload.compare.document import is_compare
 from trioload.config import UsageError
+from trioload.knee.plot import is_knee, knee_drawing
 from trioload.output.outputs import check_writable
 from trioload.results.merge import load_report, read_document
 from trioload.results.result import lead_phase_of
@@ -291,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reports",
         nargs="+",
         metavar="RUN.json",
-        help="JSON reports written by trioload --json (or one by trioload compare --json)",
+        help="JSON reports written by trioload --json (or one by trioload compare or trioload "
+        "knee --json)",
     )
     add(
         "-o",
@@ -324,19 +326,21 @@ def read_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[RunSer
 
 
 def _compare_document(paths: Sequence[str]) -> dict[str, Any] | None:
-    """The ``trioload compare`` document, when the one file given is one."""
+    """The ``trioload compare`` or ``trioload knee`` document, when the one file given is one."""
     if len(paths) != 1:
         return None
     try:
         document = read_document(paths[0])
     except UsageError:
         return None  # read_runs says what is wrong with it
-    return document if is_compare(document) else None
+    return document if is_compare(document) or is_knee(document) else None
 
 
 def _drawing(args: argparse.Namespace, compared: dict[str, Any] | None) -> Callable[[], None]:
     """What to draw (``compared``: the one file is a comparison), every file read and checked
     first; UsageError naming what is wrong."""
+    if compared is not None and is_knee(compared):
+        return knee_drawing(compared, args.output, args.title)
     if compared is not None:
         # compare.plot draws with this module's spectrum: imported here, so the imports
         # between the two modules go one way.

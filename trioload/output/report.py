@@ -242,6 +242,12 @@ def _segment(config: LoadConfig) -> list[str]:
     ]
 
 
+def _own_lateness(client_late: int) -> str:
+    """How many of the late requests were trioload's own lateness (a connection held them
+    ready), not a wait for a free connection (``-c``, or a slow server)."""
+    return f"; {client_late} of them held ready: trioload's own lateness" if client_late else ""
+
+
 def _schedule(result: RunResult) -> list[str]:
     """How well the run kept to its schedule: the rate asked and made, the lag, the late."""
     config = result.config
@@ -255,7 +261,7 @@ def _schedule(result: RunResult) -> list[str]:
     rows = [
         f"Schedule: {asked} requests/s asked, {result.requests_per_second:.2f} made; "
         f"{result.tally.late} of {started} requests started late "
-        f"(by {LATE_US / 1000:g} ms or more)"
+        f"(by {LATE_US / 1000:g} ms or more{_own_lateness(result.tally.client_late)})"
     ]
     if lag:
         rows.append(

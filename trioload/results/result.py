@@ -192,6 +192,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "rate": config.own_rate,
         "segment": segments.record(config),
         "late": tally.late,
+        "client_late": tally.client_late,
         "finished": tally.finished,
         "complete": tally.finished,  # the old name of "finished", for earlier readers
         "succeeded": tally.succeeded,
@@ -256,6 +257,7 @@ def tally_from_json(report: dict[str, Any]) -> Tally:
     tally.non_2xx = report["non_2xx"]
     tally.keep_alive_requests = report["keep_alive_requests"]
     tally.late = report["late"]
+    tally.client_late = report.get("client_late", 0)  # reports before it: none counted
     tally.total_bytes = report["total_bytes"]
     tally.html_bytes = report["html_bytes"]
     tally.document_length = report["document_length"]

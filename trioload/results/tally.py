@@ -171,6 +171,9 @@ class Tally:
     tls_temp_key: str = ""
     #: scheduled requests (``-R``) that started ``LATE_US`` or more after they were due.
     late: int = 0
+    #: of those, the ones late although a connection held them ready before they were due:
+    #: the client's own lateness (its loop behind), not a wait for a free connection.
+    client_late: int = 0
     #: per phase, counts recorded since the last ``_flush`` (same layout as the histograms').
     _pending: tuple[list[int], ...] = field(default_factory=_new_pending, repr=False)
     #: zeroed lists that take ``_pending``'s place when an interval is cut.
@@ -233,11 +236,13 @@ class Tally:
         if corrected_us >= 0:
             _bump(corrected, corrected_us)
 
-    def record_lag(self, lag_us: int) -> None:
-        """A scheduled request started ``lag_us`` after it was due."""
+    def record_lag(self, lag_us: int, *, held: bool = False) -> None:
+        """A scheduled request started ``lag_us`` after it was due (``held``: a connection
+        held it ready before then)."""
         _bump(self._pending[_LAG], lag_us)
         if lag_us >= LATE_US:
             self.late += 1
+            self.client_late += held
 
     def _flush(self) -> None:
         """Move the pending counts into the histograms (the run's and the interval's) and
@@ -289,6 +294,7 @@ class Tally:
         self.non_2xx += other.non_2xx
         self.keep_alive_requests += other.keep_alive_requests
         self.late += other.late
+        self.client_late += other.client_late
         self.total_bytes += other.total_bytes
         self.html_bytes += other.html_bytes
         if self.document_length is None:

@@ -1,0 +1,113 @@
+"""Sans-IO service-level objectives and a knee step's verdict.
+
+An SLO bounds a latency percentile (``p50``, ``p99``, ``p99.9``, ...), the mean or the max,
+from when each request was due (the open loop's corrected latency, the one a user waits), or
+the share of requests that failed. A step passes when it keeps every SLO and the server
+answered the rate asked. When it does not, the verdict also says whether trioload, not the
+server, was the limit: its own CPU saturated, or it sent requests late although connections
+held them ready (its loop behind, not a wait for a connection the server still held).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from trioload.results.result import RunResult
+
+#: a step made less than this share of the rate asked: the server did not keep up.
+MADE_SHARE = 0.95
+#: trioload's own limits, stated in the report: a process this busy (CPU share of a core) ...
+CLIENT_BUSY_SHARE = 0.9
+#: ... or this share of the requests sent late although a connection held them ready (the
+#: client's loop behind, not a wait for a connection the server still held). A few are late
+#: by a wake-up's rounding (epoll counts whole milliseconds); a client that fell behind makes
+#: most of them late.
+CLIENT_LATE_SHARE = 0.05
+
+_LATENCY = re.compile(r"(p\d+(?:\.\d+)?|mean|max)=(\d+(?:\.\d*)?|\.\d+)(us|µs|ms|s)")
+_FAILED = re.compile(r"failed=(\d+(?:\.\d*)?|\.\d+)%")
+_UNIT_MS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+class SloError(ValueError):
+    """An SLO's text that does not parse."""
+
+
+@dataclass(frozen=True, slots=True)
+class Slo:
+    """One objective: ``what`` (a percentile like ``p99``, ``mean``, ``max``, or ``failed``)
+    at most ``limit`` (ms; for ``failed``, a percentage of the requests)."""
+
+    what: str
+    limit: float
+
+    @property
+    def is_latency(self) -> bool:
+        return self.what != "failed"
+
+    def label(self) -> str:
+        return (
+            f"failed <= {self.limit:g}%"
+            if not self.is_latency
+            else f"{self.what} <= {self.limit:g} ms"
+        )
+
+    def measure(self, result: RunResult, phase: str) -> float | None:
+        """The step's figure for this objective (latency from ``phase``); None: none measured."""
+        if not self.is_latency:
+            finished = result.tally.finished
+            return 100 * result.tally.failed / finished if finished else None
+        summary = result.latency_ms.get(phase)
+        return None if summary is None or not result.tally.succeeded else summary[self.what]
+
+
+def parse_slo(text: str) -> Slo:
+    """``p99=20ms``, ``p99.9=1s``, ``mean=5ms``, ``max=2s`` or ``failed=0.1%``."""
+    text = text.strip()
+    latency = _LATENCY.fullmatch(text)
+    if latency is not None:
+        what, number, unit = latency.groups()
+        if what.startswith("p") and not 0 < float(what[1:]) < 100:
+            raise SloError(f"a percentile is between p0 and p100, exclusive: {text!r}")
+        return Slo(what, float(number) * _UNIT_MS[unit])
+    failed = _FAILED.fullmatch(text)
+    if failed is not None:
+        return Slo("failed", float(failed[1]))
+    raise SloError(f"expected e.g. p99=20ms, mean=5ms or failed=0.1%, got {text!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A step judged: whether it passed, whether trioload was the limit, and why."""
+
+    passed: bool
+    client_bound: bool
+    reasons: tuple[str, ...]
+
+
+def judge(result: RunResult, slos: tuple[Slo, ...], asked: float) -> Verdict:
+    """Judge a step that asked for ``asked`` req/s against ``slos``."""
+    reasons = []
+    for slo in slos:
+        measured = slo.measure(result, "corrected")
+        if measured is None:
+            reasons.append(f"no {slo.what} measured")
+        elif measured > slo.limit:
+            unit = " ms" if slo.is_latency else "%"
+            reasons.append(f"{slo.what} {measured:.3g}{unit} > {slo.limit:g}{unit}")
+    made = result.requests_per_second
+    if made < MADE_SHARE * asked:
+        reasons.append(f"made {made:,.0f} of {asked:,.0f} req/s asked")
+    passed = not reasons
+    busy = result.client_cpu_share >= CLIENT_BUSY_SHARE
+    sent = result.tally.histograms["lag"].get_total_count()
+    late = result.tally.client_late > CLIENT_LATE_SHARE * sent
+    client_bound = not passed and (busy or late)
+    if client_bound:
+        reasons.append(
+            f"trioload's CPU {result.client_cpu_share:.0%} of a core"
+            if busy
+            else f"trioload itself sent {result.tally.client_late} requests late"
+        )
+    return Verdict(passed, client_bound, tuple(reasons))

@@ -1,0 +1,139 @@
+"""The trio side of ``trioload knee``: knock on the URL, probe the closed loop for a first
+rate (unless ``--from`` gives one), then step by step a warm-up and a measured window at a
+constant rate, as ``search`` asks. Ctrl-C ends it at once and keeps the steps measured."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import trio
+
+from trioload.config import LoadConfig
+from trioload.knee.search import KneeSearch
+from trioload.knee.slo import Slo, Verdict, judge
+from trioload.output.outputs import write_stderr
+from trioload.results.result import RunResult
+from trioload.run.preflight import TargetError, knock
+from trioload.run.process import run_in_process
+from trioload.run.workers import run_workers
+
+#: without ``--from``, the first step asks for this share of the closed loop's req/s at -c.
+FIRST_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class KneePlan:
+    """What ``trioload knee`` was asked: the run every step makes (but its rate and length),
+    the objectives, the range, and each step's warm-up and measured seconds."""
+
+    config: LoadConfig
+    slos: tuple[Slo, ...]
+    lowest: float | None
+    highest: float | None
+    warm_up_s: float
+    window_s: float
+    probe_s: float
+    json_path: str | None = None
+
+    def step_config(self, rate: float, seconds: float) -> LoadConfig:
+        """A constant ``rate`` for ``seconds``: the open loop, however many requests."""
+        return dataclasses.replace(
+            self.config, rate=rate, shape=None, time_limit=seconds, requests=None
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One measured window: the rate asked, what the run measured, and its verdict."""
+
+    rate: float
+    result: RunResult
+    verdict: Verdict
+
+
+@dataclass
+class KneeOutcome:
+    """What the search found so far (all of it, once ``run_knee`` returns)."""
+
+    search: KneeSearch | None = None
+    #: the closed loop's req/s at -c, when the first rate came from it.
+    probe_rps: float | None = None
+    steps: list[Step] = field(default_factory=list)
+    interrupted: bool = False
+
+
+async def run_knee(plan: KneePlan) -> KneeOutcome:
+    """The whole search; TargetError before any step when nothing answers at the URL."""
+    outcome = KneeOutcome()
+    failure: TargetError | None = None
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signal, signals, nursery.cancel_scope, outcome)
+            try:
+                await knock(plan.config)
+            except TargetError as exc:  # raised out of the nursery, trio would wrap it
+                failure = exc
+            else:
+                await _search(plan, outcome)
+            nursery.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return outcome
+
+
+async def _stop_on_signal(
+    signals: AsyncIterator[int], scope: trio.CancelScope, outcome: KneeOutcome
+) -> None:
+    """A signal between runs (a run in progress takes its own, and ends interrupted)."""
+    async for _ in signals:
+        outcome.interrupted = True
+        scope.cancel()
+
+
+async def _search(plan: KneePlan, outcome: KneeOutcome) -> None:
+    first = plan.lowest
+    if first is None:
+        probe = dataclasses.replace(plan.config, time_limit=plan.probe_s, requests=None)
+        result = await _run(probe)
+        outcome.probe_rps = result.requests_per_second
+        write_stderr(f"probe: the closed loop at -c {plan.config.concurrency} made "
+                     f"{result.requests_per_second:,.0f} req/s\n")  # fmt: skip
+        if result.interrupted or not result.tally.succeeded:
+            outcome.interrupted = result.interrupted
+            return
+        first = FIRST_SHARE * result.requests_per_second
+    search = outcome.search = KneeSearch(first, plan.lowest, plan.highest)
+    while (rate := search.next_rate()) is not None:
+        if plan.warm_up_s > 0:
+            warm = await _run(plan.step_config(rate, plan.warm_up_s))
+            if warm.interrupted:
+                outcome.interrupted = True
+                return
+        result = await _run(plan.step_config(rate, plan.window_s))
+        verdict = judge(result, plan.slos, rate)
+        outcome.steps.append(Step(rate, result, verdict))
+        write_stderr(_progress_line(len(outcome.steps), rate, result, verdict))
+        if result.interrupted:
+            outcome.interrupted = True
+            return
+        search.record(rate, verdict.passed, verdict.client_bound)
+
+
+async def _run(config: LoadConfig) -> RunResult:
+    """The run a plain ``trioload`` would make with ``config`` (its preflight done already)."""
+    if config.workers > 1:
+        return await run_workers(config)
+    return await run_in_process(config, progress=None, probe=False)
+
+
+def _progress_line(number: int, rate: float, result: RunResult, verdict: Verdict) -> str:
+    p99 = result.latency_ms.get("corrected", {}).get("p99")
+    words = [f"step {number}: {rate:,.0f} req/s asked, {result.requests_per_second:,.0f} made"]
+    if p99 is not None:
+        words.append(f"p99 {p99:.2f} ms")
+    said = "pass" if verdict.passed else "client-bound" if verdict.client_bound else "fail"
+    words.append(said + (f" ({'; '.join(verdict.reasons)})" if verdict.reasons else ""))
+    return ", ".join(words) + "\n"
