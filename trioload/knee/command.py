@@ -27,8 +27,8 @@ Find a server's capacity: the highest rate at which it keeps every SLO. Steps of
 (the open loop of -R, latency from when each request was due), each a warm-up then a measured
 window: a climb (each step 1.5x the last that passed), then bisection to within 2%. Without
 --from the first step is half of what a short closed-loop probe at -c made. It tells trioload's
-limit from the server's: a step where trioload itself fell behind (its CPU saturated, or
-requests sent late although a connection held them ready) ends the search as client-bound
+limit from the server's: a step where trioload itself fell behind (its CPU saturated, or most
+late requests late although a connection held them ready) ends the search as client-bound
 ("add -W") instead of naming a knee. The run flags (-c, -k, -W, -H, ...) apply to every step.
 """
 

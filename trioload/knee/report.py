@@ -89,7 +89,8 @@ def answer(outcome: KneeOutcome) -> list[str]:
     client = (
         f"Client-bound at {search.client_bound_at or 0:,.0f} req/s: add -W (trioload fell "
         f"behind its own schedule: its CPU at {CLIENT_BUSY_SHARE:.0%} of a core or more, or "
-        f"over {CLIENT_LATE_SHARE:.0%} of the requests sent late although ready). "
+        f"over {CLIENT_LATE_SHARE:.0%} of the requests, most of the late ones, sent late "
+        "although ready). "
         f"No server knee is named{f' ({said})' if said else ''}."
     )
     return [

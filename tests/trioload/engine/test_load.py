@@ -293,7 +293,9 @@ async def test_engine_ramp_rises_over_the_run(load: Load, start_trioserve: Start
     assert asked[-1] > asked[0] + 200
     for rate, made in whole:
         assert made == pytest.approx(rate, rel=0.1)
-    assert sum(e["asked"] for e in report["timeline"]) == pytest.approx(1200, abs=2)
+    # by due time, to the run's end: the last requests, due within a tick or two of the end,
+    # went up to a tick early, and the run ended before they were all due
+    assert sum(e["asked"] for e in report["timeline"]) == pytest.approx(1200, abs=1000 * 0.004)
 
 
 async def test_engine_stages_run_in_order(load: Load, start_trioserve: StartTrioserve) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.trioload.knee.conftest import step_result
-from trioload.knee.slo import Slo, SloError, judge, parse_slo
+from trioload.knee.slo import Slo, SloError, Verdict, judge, parse_slo
 
 P99_20MS = (Slo("p99", 20.0),)
 
@@ -61,14 +63,19 @@ def test_judge_calls_a_busy_client_the_limit() -> None:
 
 
 def test_judge_tells_the_clients_lateness_from_a_wait_for_a_connection() -> None:
-    # late although held ready: trioload's own loop was behind
-    own = judge(step_result(due_ms=50.0, late=100, client_late=60), P99_20MS, 500.0)
+    def verdict(**figures: Any) -> Verdict:
+        return judge(step_result(due_ms=50.0, **figures), P99_20MS, 500.0)
+
+    # late although held ready, and answered in time once sent: trioload's own loop was behind
+    own = verdict(sent_ms=5.0, late=100, client_late=60)
     assert own.client_bound
     assert own.reasons[-1] == "trioload itself sent 60 requests late"
     # a few late by a wake-up's rounding: not the client's limit
-    assert not judge(
-        step_result(due_ms=50.0, late=40, client_late=40), P99_20MS, 500.0
-    ).client_bound
+    assert not verdict(sent_ms=5.0, late=40, client_late=40).client_bound
     # late because every connection was still busy with the server: the server's limit
-    slots = judge(step_result(due_ms=50.0, late=100, client_late=0), P99_20MS, 500.0)
+    slots = verdict(sent_ms=5.0, late=100, client_late=0)
     assert (slots.passed, slots.client_bound) == (False, False)
+    # some late at the start, the many others waiting for a connection: still the server's
+    assert not verdict(sent_ms=5.0, late=300, client_late=60).client_bound
+    # late although held, but the server was slow once they were sent: the server's limit
+    assert not verdict(late=100, client_late=60).client_bound
