@@ -6,7 +6,6 @@ whatever happens."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator
 
 import trio
 
@@ -17,10 +16,8 @@ from trioload.compare.servers import ServerError, ServeSpec, serving
 from trioload.compare.summary import METRICS
 from trioload.config import LoadConfig
 from trioload.output.outputs import write_stderr
-from trioload.results.result import RunResult
 from trioload.run.preflight import TargetError, knock
-from trioload.run.process import run_in_process
-from trioload.run.workers import run_workers
+from trioload.run.series import one_run, stop_on_signal
 
 #: the round a warm-up run is recorded in: before the first, and counted in no figure.
 WARMUP_ROUND = -1
@@ -33,7 +30,7 @@ async def run_compare(plan: ComparePlan) -> Outcome:
     failure: ServerError | TargetError | None = None
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_stop_on_signal, signals, nursery.cancel_scope, outcome)
+            nursery.start_soon(stop_on_signal, signals, nursery.cancel_scope, outcome)
             try:
                 await _serve_and_run(plan, outcome)
             except (ServerError, TargetError) as exc:
@@ -56,15 +53,6 @@ async def _serve_and_run(plan: ComparePlan, outcome: Outcome) -> None:
         for target in plan.targets:
             await knock(target.config)
         await _Rounds(plan, pids, outcome).run()
-
-
-async def _stop_on_signal(
-    signals: AsyncIterator[int], scope: trio.CancelScope, outcome: Outcome
-) -> None:
-    """A signal outside a run (a run in progress takes its own, and ends interrupted)."""
-    async for _ in signals:
-        outcome.interrupted = True
-        scope.cancel()
 
 
 class _Rounds:
@@ -105,7 +93,7 @@ class _Rounds:
             return True
         before = process_tree_cpu_s(pid) if pid is not None else None
         try:
-            result = await _run(config)
+            result = await one_run(config)
         except (TargetError, RuntimeError, OSError) as exc:
             # -W: the workers' knock found nothing listening, or a worker failed.
             self._died(target, index, str(exc))
@@ -126,13 +114,6 @@ class _Rounds:
     def _died(self, target: Target, index: int, why: str) -> None:
         self.outcome.died[target.name] = index
         write_stderr(f"{_when(self.plan, index)}  {target.name}: no run: {why}\n")
-
-
-async def _run(config: LoadConfig) -> RunResult:
-    """The run a plain ``trioload`` would make with ``config`` (its preflight done already)."""
-    if config.workers > 1:
-        return await run_workers(config)
-    return await run_in_process(config, progress=None, probe=False)
 
 
 def _when(plan: ComparePlan, index: int) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import trio
@@ -17,8 +16,7 @@ from trioload.knee.slo import Slo, Verdict, judge
 from trioload.output.outputs import write_stderr
 from trioload.results.result import RunResult
 from trioload.run.preflight import TargetError, knock
-from trioload.run.process import run_in_process
-from trioload.run.workers import run_workers
+from trioload.run.series import one_run, stop_on_signal
 
 #: without ``--from``, the first step asks for this share of the closed loop's req/s at -c.
 FIRST_SHARE = 0.5
@@ -71,7 +69,7 @@ async def run_knee(plan: KneePlan) -> KneeOutcome:
     failure: TargetError | None = None
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_stop_on_signal, signals, nursery.cancel_scope, outcome)
+            nursery.start_soon(stop_on_signal, signals, nursery.cancel_scope, outcome)
             try:
                 await knock(plan.config)
             except TargetError as exc:  # raised out of the nursery, trio would wrap it
@@ -84,20 +82,11 @@ async def run_knee(plan: KneePlan) -> KneeOutcome:
     return outcome
 
 
-async def _stop_on_signal(
-    signals: AsyncIterator[int], scope: trio.CancelScope, outcome: KneeOutcome
-) -> None:
-    """A signal between runs (a run in progress takes its own, and ends interrupted)."""
-    async for _ in signals:
-        outcome.interrupted = True
-        scope.cancel()
-
-
 async def _search(plan: KneePlan, outcome: KneeOutcome) -> None:
     first = plan.lowest
     if first is None:
         probe = dataclasses.replace(plan.config, time_limit=plan.probe_s, requests=None)
-        result = await _run(probe)
+        result = await one_run(probe)
         outcome.probe_rps = result.requests_per_second
         write_stderr(f"probe: the closed loop at -c {plan.config.concurrency} made "
                      f"{result.requests_per_second:,.0f} req/s\n")  # fmt: skip
@@ -108,11 +97,11 @@ async def _search(plan: KneePlan, outcome: KneeOutcome) -> None:
     search = outcome.search = KneeSearch(first, plan.lowest, plan.highest)
     while (rate := search.next_rate()) is not None:
         if plan.warm_up_s > 0:
-            warm = await _run(plan.step_config(rate, plan.warm_up_s))
+            warm = await one_run(plan.step_config(rate, plan.warm_up_s))
             if warm.interrupted:
                 outcome.interrupted = True
                 return
-        result = await _run(plan.step_config(rate, plan.window_s))
+        result = await one_run(plan.step_config(rate, plan.window_s))
         verdict = judge(result, plan.slos, rate)
         outcome.steps.append(Step(rate, result, verdict))
         write_stderr(_progress_line(len(outcome.steps), rate, result, verdict))
@@ -120,13 +109,6 @@ async def _search(plan: KneePlan, outcome: KneeOutcome) -> None:
             outcome.interrupted = True
             return
         search.record(rate, verdict.passed, verdict.client_bound)
-
-
-async def _run(config: LoadConfig) -> RunResult:
-    """The run a plain ``trioload`` would make with ``config`` (its preflight done already)."""
-    if config.workers > 1:
-        return await run_workers(config)
-    return await run_in_process(config, progress=None, probe=False)
 
 
 def _progress_line(number: int, rate: float, result: RunResult, verdict: Verdict) -> str:
