@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if config.rate is not None:
         # the flags as given: a segment's shares of -c and -R keep the whole test's ratio
         whole_c = config.segment.concurrency if config.segment else config.concurrency
-        warnings.append(tight_concurrency_warning(config.rate, whole_c))
+        # at the shape's peak, where the slots are shortest
+        peak = config.shape.peak_rate if config.shape is not None else config.rate
+        warnings.append(tight_concurrency_warning(peak, whole_c))
     for warning in warnings:
         if warning:
             write_stderr(f"trioload: {warning}\n")

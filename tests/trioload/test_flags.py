@@ -131,6 +131,49 @@ def test_flags_that_cannot_be_honoured_are_usage_errors(argv: list[str], complai
         config_of(*argv)
 
 
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["-R", "5:"], "not a rate"),
+        (["-R", "fast"], "not a rate"),
+        (["--stages", "10s@"], "a stage is DURATION@RATE"),
+        (["--stages", "1s@0"], "asks for no request"),
+        (["--stages", "1s@5,1s@0"], "the last stage asks for nothing"),
+    ],
+)
+def test_flags_refuse_a_malformed_rate_shape(
+    argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        config_of(*argv)
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert complaint in error
+    assert error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["-R", "200:1000", "-n", "100"], "give it with -t"),
+        (["--stages", "1s@5", "-t", "3"], "leave out -R and -t"),
+        (["--stages", "1s@5", "-R", "5"], "leave out -R and -t"),
+    ],
+)
+def test_flags_rate_shapes_that_cannot_be_run(argv: list[str], complaint: str) -> None:
+    with pytest.raises(UsageError, match=complaint):
+        config_of(*argv)
+
+
+def test_flags_shapes_give_the_mean_rate_and_the_length() -> None:
+    ramp = config_of("-R", "200:1000", "-t", "3")
+    assert (ramp.rate, ramp.time_limit, ramp.requests) == (600.0, 3.0, None)
+    assert ramp.rate_flags == "--stages 3s@200:1000"
+    stages = config_of("--stages", "2s@200,2s@600")
+    assert (stages.rate, stages.time_limit) == (400.0, 4.0)
+    assert config_of("-R", "250").shape is None
+
+
 async def test_flags_refusal_is_one_line_and_exit_2() -> None:
     run = await run_trioload("-f", "SSL2", "https://127.0.0.1:9/")
     assert run.returncode == 2

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trioload.config import LoadConfig, UsageError
+from trioload.engine.shape import parse_stages
 from trioload.run.worker_protocol import worker_configs
 from trioload.segments import (
     merge_problems,
@@ -165,6 +166,11 @@ def test_merge_problems_name_segments_of_other_tests() -> None:
     reports = [segment_report(0), segment_report(1), segment_report(2, requests=2000)]
     problems = merge_problems(reports, names(3))
     assert problems == ["segments of different tests: -n 3000 in 0.json, 1.json vs 2000 in 2.json"]
+    up, down = parse_stages("10s@100:300"), parse_stages("10s@300:100")  # one mean, one length
+    shapes = [segment_report(0, rate=200.0, shape=up), segment_report(1, rate=200.0, shape=down)]
+    assert merge_problems(shapes, names(2)) == [
+        "segments of different tests: --stages 10s@100:300 in 0.json vs 10s@300:100 in 1.json"
+    ]
     other_request = [segment_report(0), segment_report(1, method="HEAD")]
     problems = merge_problems(other_request, names(2))
     assert problems == [

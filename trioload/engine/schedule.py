@@ -21,15 +21,19 @@ from trioload.engine.shape import Shape
 #: Python on a small machine; waking once per request or per response made a paced request
 #: cost nearly twice a closed-loop one, and the client fell behind its own schedule well
 #: below its closed-loop maximum. So the shard engine wakes at most once a tick for its
-#: schedule: each wake sends every request due before the next wake, up to a tick early,
-#: and reads every response that arrived since the last one. Responses read late keep their
+#: schedule: each wake sends every request due before the next wake (``EARLY_NS``), and
+#: reads every response that arrived since the last one. Responses read late keep their
 #: time (the kernel's clock stamps their arrival); a request sent early counts its latency
 #: from its send, never from before it, and is never late for want of a wake.
 TICK_NS = 2_000_000
-#: how early a request may be sent: one tick. (trio also waits in epoll, whose timeout is in
-#: whole milliseconds, rounded up: a wake for the exact due time would be up to 1 ms late,
-#: and that lateness, the client's, would count in the request's corrected latency.)
-EARLY_NS = TICK_NS
+#: trio waits in epoll, whose timeout is in whole milliseconds, rounded up: a wake comes up
+#: to this much after the time asked for.
+WAKE_SLACK_NS = 1_000_000
+#: how early a request may be sent: a tick, and a late wake's slack. A wake sends what is due
+#: up to this much after it, so that the next wake, a tick on and up to WAKE_SLACK_NS late,
+#: comes before the next request is due (a late request's lateness, the client's, would
+#: count in its corrected latency).
+EARLY_NS = TICK_NS + WAKE_SLACK_NS
 #: below this much time per request and slot (c / rate), a schedule is likely to fall behind:
 #: each of the ``-c`` slots must then finish a request that fast, on average, to keep up.
 TIGHT_SLOT_TIME_S = 0.010
@@ -61,20 +65,29 @@ class Schedule:
 
 
 def tick_wake(
-    first_due: int, last_due: int, last_pass: int, now: int, *, stop: int, stamped: bool
+    first_due: int,
+    last_due: int,
+    last_pass: int,
+    now: int,
+    *,
+    stop: int,
+    stamped: bool,
+    writing: bool = False,
 ) -> tuple[int, bool]:
     """When an engine holding requests not yet due (``first_due`` to ``last_due``) wakes
-    for them, and whether a response should wake it sooner (all in ns on one clock).
+    for them, and whether a ready socket should wake it sooner (all in ns on one clock).
 
     Every request due up to ``EARLY_NS`` after the ``last_pass`` was sent then: the next wake
     sends the rest of the next tick's, and comes a tick after the last at the soonest (at
     ``stop``, ``-t``'s end, at the latest). Responses wait for it when they can: they are
-    stamped by the kernel (``stamped``), the wake is at most a tick away, and the requests
-    it will send already hold their slots (a slot freed sooner would start none of them)."""
+    stamped by the kernel (``stamped``), the wake is at most a tick away, the requests it
+    will send already hold their slots (a slot freed sooner would start none of them), and
+    no connection is being made or written to (``writing``: those have no stamp to wait
+    with, and their requests would be the later for it)."""
     wake = max(first_due - EARLY_NS, last_pass + TICK_NS)
     if stop:
         wake = min(wake, stop)
-    reads_wait = stamped and wake - now <= TICK_NS and last_due > wake + EARLY_NS
+    reads_wait = stamped and not writing and wake - now <= TICK_NS and last_due > wake + EARLY_NS
     return wake, not reads_wait
 
 
@@ -84,6 +97,7 @@ def tight_concurrency_warning(rate: float, concurrency: int) -> str | None:
     if slot_time >= TIGHT_SLOT_TIME_S:
         return None
     return (
-        f"warning: -c {concurrency} at -R {rate:g} leaves each request {slot_time * 1000:.3g} ms "
+        f"warning: -c {concurrency} at {rate:g} requests/s leaves each request "
+        f"{slot_time * 1000:.3g} ms "
         f"on average (c/R); slower responses put the run behind its schedule (raise -c)"
     )

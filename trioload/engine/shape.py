@@ -10,18 +10,16 @@ of one schedule, and together send exactly the shape.
 The text forms: ``-R 200:1000`` ramps from 200 to 1000 req/s over the run's ``-t``;
 ``--stages 10s@100,30s@100:1000,20s@1000`` runs its stages in order (k6's ramping arrival
 rate), each ``DURATION@RATE`` or ``DURATION@FROM:TO``; a duration is seconds, with an
-optional ``ms``, ``s``, ``m`` or ``h``.
+optional unit (``trioload.argtypes.parse_duration``).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-import re
 from dataclasses import dataclass, field
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)?")
+from trioload.argtypes import parse_duration
 
 
 class ShapeError(ValueError):
@@ -144,24 +142,20 @@ def _rate(word: str, text: str) -> float:
     return rate
 
 
-def parse_duration(text: str) -> float:
-    """Seconds from ``90``, ``90s``, ``1.5m``, ``500ms`` or ``1h``."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None:
-        raise ShapeError(f"not a duration (e.g. 30s, 2m, 500ms): {text!r}")
-    seconds = float(match[1]) * _UNITS[match[2] or "s"]
-    if seconds <= 0:
-        raise ShapeError(f"a duration must be above zero: {text!r}")
-    return seconds
-
-
 def parse_stages(text: str) -> Shape:
     """``--stages``: comma-separated ``DURATION@RATE`` or ``DURATION@FROM:TO``."""
-    stages = []
-    for part in text.split(","):
+    stages, parts = [], text.split(",")
+    for part in parts:
         duration, sep, rate = part.strip().partition("@")
         if not sep or not rate:
             raise ShapeError(f"a stage is DURATION@RATE or DURATION@FROM:TO, got {part!r}")
         start, end = parse_rate(rate) if ":" in rate else (_rate(rate, part),) * 2
-        stages.append(Stage(parse_duration(duration), start, end))
-    return Shape(tuple(stages))
+        try:
+            seconds = parse_duration(duration)
+        except ValueError as exc:
+            raise ShapeError(str(exc)) from None
+        stages.append(Stage(seconds, start, end))
+    shape = Shape(tuple(stages))
+    if stages[-1].requests == 0:  # the run would end with the stage before, and say so wrong
+        raise ShapeError(f"the last stage asks for nothing: leave {parts[-1].strip()!r} out")
+    return shape

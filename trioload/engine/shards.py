@@ -240,6 +240,9 @@ class Shard:
         #: with a schedule: when the last pass over ``waiting`` ran, which sent every request
         #: due up to ``EARLY_NS`` after it.
         self.last_pass_ns = 0
+        #: slots making a connection or writing a request (CONNECTING or SENDING): while any
+        #: is, a ready socket always wakes the shard (``tick_wake``).
+        self.writing = 0
         self.poller = select.epoll()
         self.stamped = state.clock == KERNEL_CLOCK
         #: converts a kernel stamp to ``perf_counter_ns``'s clock (``kernel_clock``).
@@ -393,7 +396,7 @@ class Shard:
         try:
             sent = sock.send(request)
         except BlockingIOError:
-            slot.phase = _CONNECTING
+            self.enter_phase(slot, _CONNECTING)
             slot.unsent = memoryview(request)
             self.poller.register(fd, OUT)
             return
@@ -411,7 +414,7 @@ class Shard:
             self.fail(slot, Failure.CONNECT)
             return
         slot.connected = perf_counter_ns()
-        slot.phase = _SENDING
+        self.enter_phase(slot, _SENDING)
         self._send_rest(slot)
 
     def disconnect(self, slot: Slot) -> None:
@@ -423,6 +426,12 @@ class Shard:
             sock.close()
             slot.sock = None
             slot.fd = -1
+
+    def enter_phase(self, slot: Slot, phase: int) -> None:
+        """Move a slot's request to ``phase``, keeping count of the slots that make a
+        connection or write a request (for a subclass too, whatever phase it sets)."""
+        self.writing += (_CONNECTING <= phase <= _SENDING) - (_CONNECTING <= slot.phase <= _SENDING)
+        slot.phase = phase
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -452,12 +461,12 @@ class Shard:
         request = self.request
         wait = self.poller.register if new else self.poller.modify
         if sent < len(request):
-            slot.phase = _SENDING
+            self.enter_phase(slot, _SENDING)
             slot.unsent = memoryview(request)[sent:]
             wait(slot.fd, OUT)
             return
         slot.sent = perf_counter_ns()
-        slot.phase = _RECEIVING
+        self.enter_phase(slot, _RECEIVING)
         wait(slot.fd, IN)
 
     def _send_rest(self, slot: Slot) -> None:
@@ -474,7 +483,7 @@ class Shard:
         slot.unsent = view
         if not view:
             slot.sent = perf_counter_ns()
-            slot.phase = _RECEIVING
+            self.enter_phase(slot, _RECEIVING)
             self.poller.modify(slot.fd, IN)
 
     # -- readiness ---------------------------------------------------------------------------
@@ -592,7 +601,7 @@ class Shard:
         """Count the failure, drop the connection; the next request starts now or ``later``
         (at the top of the loop: for a failure met while starting a request)."""
         self.tally.record_failure(kind, wire_bytes)
-        slot.phase = _IDLE
+        self.enter_phase(slot, _IDLE)
         self.disconnect(slot)
         if later:
             self.to_start.append(slot)
@@ -612,7 +621,7 @@ class Shard:
         if waiting:
             due_ns, on_ready = tick_wake(
                 waiting[0].due, waiting[-1].due, self.last_pass_ns, now,
-                stop=self.state.stop_ns, stamped=self.stamped,
+                stop=self.state.stop_ns, stamped=self.stamped, writing=self.writing > 0,
             )  # fmt: skip
             wake_ns = due_ns if wake_ns is None else min(wake_ns, due_ns)
         if wake_ns is None:

@@ -85,7 +85,7 @@ class TlsShard(Shard):
         if err and err != errno.EINPROGRESS:
             self.fail(slot, Failure.CONNECT, later=True)
             return
-        slot.phase = int(Phase.CONNECTING)
+        self.enter_phase(slot, int(Phase.CONNECTING))
         self._handshake(slot, registered=False)
 
     def finish_connect(self, slot: Slot) -> None:

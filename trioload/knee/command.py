@@ -10,14 +10,15 @@ import sys
 
 import trio
 
-from trioload.argtypes import OneLineParser, positive_float
+from trioload.argtypes import OneLineParser, not_negative_float, positive_float
 from trioload.config import DEFAULT_URL, UsageError
 from trioload.configure import config_from_args
 from trioload.flags import add_run_flags
 from trioload.knee import report
+from trioload.knee.outcome import KneePlan
 from trioload.knee.search import Ending
 from trioload.knee.slo import Slo, SloError, parse_slo
-from trioload.knee.steps import KneePlan, run_knee
+from trioload.knee.steps import run_knee
 from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_stderr, write_stdout
 from trioload.run.fdlimit import check_fd_limit
 from trioload.run.preflight import TargetError
@@ -34,9 +35,10 @@ late requests late although a connection held them ready) ends the search as cli
 
 EPILOG = """\
 exit status: 0 the search ended with the server's answer (a knee; every SLO held up to --to;
-or none held from --from); 1 client-bound: trioload was the limit, no knee named; 2 nothing was
-run (bad flags, nothing listening at the URL); 130 interrupted (the report covers the steps
-measured).
+or none held from --from); 1 client-bound: trioload was the limit, no knee named; or a run
+failed midway (the report covers the steps before); 2 nothing was run (bad flags, nothing
+listening at the URL, a probe whose requests all failed); 130 interrupted (the report covers
+the steps measured).
 """
 
 #: knee sets each step's rate and length itself; and a step's outputs are kept in --json.
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the first and lowest rate to try (default: half the closed loop's)")  # fmt: skip
     add("--to", dest="highest", type=positive_float, metavar="R",
         help="the highest rate to try, req/s (default: none)")  # fmt: skip
-    add("--warm-up", dest="warm_up", type=float, default=1.0, metavar="S",
+    add("--warm-up", dest="warm_up", type=not_negative_float, default=1.0, metavar="S",
         help="seconds at each step's rate before it is measured (default 1; 0: none)")  # fmt: skip
     add("--window", type=positive_float, default=3.0, metavar="S",
         help="seconds measured per step (default 3)")  # fmt: skip
@@ -104,8 +106,6 @@ def plan_from_args(args: argparse.Namespace) -> KneePlan:
         raise UsageError("-v shows one run's responses: use it with trioload alone")
     if args.lowest is not None and args.highest is not None and args.lowest > args.highest:
         raise UsageError(f"--from {args.lowest:g} is above --to {args.highest:g}")
-    if args.warm_up < 0:
-        raise UsageError(f"--warm-up {args.warm_up:g}: seconds, from 0")
     args.time_limit = args.window  # a config for the steps (each replaces rate and length)
     config = dataclasses.replace(config_from_args(args), progress=False, json_path=None)
     return KneePlan(
@@ -139,6 +139,8 @@ def main(argv: list[str]) -> int:
     _write_json(plan, report.format_json(plan, outcome))
     if outcome.interrupted:
         return 130
+    if outcome.error is not None:  # before any step: nothing was run; after: not finished
+        return 1 if outcome.steps else 2
     ending = outcome.search.ending if outcome.search is not None else None
     return 1 if ending in (Ending.CLIENT_BOUND, None) else 0
 

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from trioload.config import UsageError
+from trioload.knee.slo import verdict_label
 
 
 def is_knee(document: dict[str, Any]) -> bool:
@@ -32,7 +33,7 @@ def knee_points(document: dict[str, Any]) -> list[KneePoint]:
     points = []
     for step in document["steps"]:
         lead = step["result"]["latency_ms"].get("corrected") or {}
-        mark = "pass" if step["passed"] else "client-bound" if step["client_bound"] else "fail"
+        mark = verdict_label(step["passed"], step["client_bound"])
         points.append(KneePoint(float(step["rate"]), lead.get("p50"), lead.get("p99"), mark))
     return sorted(points, key=lambda point: point.rate)
 

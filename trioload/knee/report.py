@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trioload.knee.outcome import KneeOutcome, KneePlan, Step
 from trioload.knee.search import Ending
 from trioload.knee.slo import CLIENT_BUSY_SHARE, CLIENT_LATE_SHARE
-from trioload.knee.steps import KneeOutcome, KneePlan, Step
 from trioload.results.result import to_json_dict
 
 HEADERS = ("asked req/s", "made req/s", "p50 ms", "p99 ms", "failed", "client CPU", "verdict")
@@ -32,7 +32,7 @@ def step_cells(step: Step) -> list[str]:
     lead = result.latency_ms.get("corrected", {})
     finished = result.tally.finished
     failed = 100 * result.tally.failed / finished if finished else 0.0
-    said = "pass" if verdict.passed else "CLIENT-BOUND" if verdict.client_bound else "FAIL"
+    said = verdict.label if verdict.passed else verdict.label.upper()
     return [
         f"{step.rate:,.0f}",
         f"{result.requests_per_second:,.0f}",
@@ -84,8 +84,10 @@ def answer(outcome: KneeOutcome) -> list[str]:
     said = "; ".join(part for part in (last, first) if part)
     if outcome.interrupted:
         return [f"Interrupted: no knee named ({said or 'no step measured'})."]
+    if outcome.error is not None:
+        return [f"Stopped: {outcome.error}; no knee named{f' ({said})' if said else ''}."]
     if search is None or ending is None:
-        return ["No step ran (the probe made no request)."]
+        return ["No step ran."]
     client = (
         f"Client-bound at {search.client_bound_at or 0:,.0f} req/s: add -W (trioload fell "
         f"behind its own schedule: its CPU at {CLIENT_BUSY_SHARE:.0%} of a core or more, or "
@@ -119,6 +121,7 @@ def format_json(plan: KneePlan, outcome: KneeOutcome) -> str:
         "warm_up_s": plan.warm_up_s,
         "window_s": plan.window_s,
         "interrupted": outcome.interrupted,
+        "error": outcome.error,
         "steps": [
             {
                 "rate": step.rate,

@@ -53,6 +53,10 @@ class KneeSearch:
     client_bound_at: float | None = None
     steps: list[tuple[float, bool]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.highest is not None:  # a first guess (the probe's) above --to starts there
+            self.first = min(self.first, self.highest)
+
     def record(self, rate: float, passed: bool, client_bound: bool = False) -> None:
         """What the step at ``rate`` did."""
         self.steps.append((rate, passed))

@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from trioload.results.result import RunResult
+from trioload.argtypes import parse_duration
+from trioload.results.result import BUSY_CLIENT_SHARE, JSON_PERCENTILES, RunResult
 
 #: a step made less than this share of the rate asked: the server did not keep up.
 MADE_SHARE = 0.95
-#: trioload's own limits, stated in the report: a process this busy (CPU share of a core) ...
-CLIENT_BUSY_SHARE = 0.9
+#: trioload's own limits, stated in the report: a process this busy (CPU share of a core,
+#: as its report's warning) ...
+CLIENT_BUSY_SHARE = BUSY_CLIENT_SHARE
 #: ... or this share of the requests sent late although a connection held them ready (the
 #: client's loop behind, not a wait for a connection the server still held), and most of the
 #: late ones. A few are late by a wake-up's rounding (epoll counts whole milliseconds), or at
@@ -27,9 +29,9 @@ CLIENT_BUSY_SHARE = 0.9
 #: a server that fell behind makes most of them wait for a connection instead.
 CLIENT_LATE_SHARE = 0.05
 
-_LATENCY = re.compile(r"(p\d+(?:\.\d+)?|mean|max)=(\d+(?:\.\d*)?|\.\d+)(us|µs|ms|s)")
 _FAILED = re.compile(r"failed=(\d+(?:\.\d*)?|\.\d+)%")
-_UNIT_MS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0}
+#: the percentiles a run's summary holds, as an SLO names them: p50 ... p99.99.
+PERCENTILES = {f"p{pct:g}": pct for pct in JSON_PERCENTILES}
 
 
 class SloError(ValueError):
@@ -65,18 +67,34 @@ class Slo:
 
 
 def parse_slo(text: str) -> Slo:
-    """``p99=20ms``, ``p99.9=1s``, ``mean=5ms``, ``max=2s`` or ``failed=0.1%``."""
+    """``p99=20ms``, ``p99.9=1s``, ``mean=5ms``, ``max=2s`` or ``failed=0.1%`` (the
+    percentiles a run's summary holds: p50, p66, p75, p80, p90, p95, p98, p99, p99.9,
+    p99.99)."""
     text = text.strip()
-    latency = _LATENCY.fullmatch(text)
-    if latency is not None:
-        what, number, unit = latency.groups()
-        if what.startswith("p") and not 0 < float(what[1:]) < 100:
-            raise SloError(f"a percentile is between p0 and p100, exclusive: {text!r}")
-        return Slo(what, float(number) * _UNIT_MS[unit])
     failed = _FAILED.fullmatch(text)
     if failed is not None:
         return Slo("failed", float(failed[1]))
-    raise SloError(f"expected e.g. p99=20ms, mean=5ms or failed=0.1%, got {text!r}")
+    what, sep, limit = text.partition("=")
+    name = what if what in ("mean", "max") else _percentile(what)
+    if not sep or name is None:
+        raise SloError(f"expected e.g. p99=20ms, mean=5ms or failed=0.1%, got {text!r}")
+    if name not in PERCENTILES and name not in ("mean", "max"):
+        raise SloError(f"{what}: a run reports {', '.join(PERCENTILES)}, got {text!r}")
+    try:
+        return Slo(name, parse_duration(limit, unit_required=True) * 1000)
+    except ValueError as exc:
+        raise SloError(f"{exc} in {text!r}") from None
+
+
+def _percentile(what: str) -> str | None:
+    """A percentile's name as the summary spells it (``p99.90`` is ``p99.9``); None if it
+    is no percentile at all."""
+    if not what.startswith("p"):
+        return None
+    try:
+        return f"p{float(what[1:]):g}"
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +104,15 @@ class Verdict:
     passed: bool
     client_bound: bool
     reasons: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return verdict_label(self.passed, self.client_bound)
+
+
+def verdict_label(passed: bool, client_bound: bool) -> str:
+    """A step's verdict in a word: "pass", "fail" or "client-bound"."""
+    return "pass" if passed else "client-bound" if client_bound else "fail"
 
 
 def judge(result: RunResult, slos: tuple[Slo, ...], asked: float) -> Verdict:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-from dataclasses import dataclass, field
 
 import trio
 
-from trioload.config import LoadConfig
+from trioload.knee.outcome import KneeOutcome, KneePlan, Step
 from trioload.knee.search import KneeSearch
-from trioload.knee.slo import Slo, Verdict, judge
+from trioload.knee.slo import Verdict, judge
 from trioload.output.outputs import write_stderr
 from trioload.results.result import RunResult
 from trioload.run.preflight import TargetError, knock
@@ -20,47 +19,6 @@ from trioload.run.series import one_run, stop_on_signal
 
 #: without ``--from``, the first step asks for this share of the closed loop's req/s at -c.
 FIRST_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class KneePlan:
-    """What ``trioload knee`` was asked: the run every step makes (but its rate and length),
-    the objectives, the range, and each step's warm-up and measured seconds."""
-
-    config: LoadConfig
-    slos: tuple[Slo, ...]
-    lowest: float | None
-    highest: float | None
-    warm_up_s: float
-    window_s: float
-    probe_s: float
-    json_path: str | None = None
-
-    def step_config(self, rate: float, seconds: float) -> LoadConfig:
-        """A constant ``rate`` for ``seconds``: the open loop, however many requests."""
-        return dataclasses.replace(
-            self.config, rate=rate, shape=None, time_limit=seconds, requests=None
-        )
-
-
-@dataclass(frozen=True)
-class Step:
-    """One measured window: the rate asked, what the run measured, and its verdict."""
-
-    rate: float
-    result: RunResult
-    verdict: Verdict
-
-
-@dataclass
-class KneeOutcome:
-    """What the search found so far (all of it, once ``run_knee`` returns)."""
-
-    search: KneeSearch | None = None
-    #: the closed loop's req/s at -c, when the first rate came from it.
-    probe_rps: float | None = None
-    steps: list[Step] = field(default_factory=list)
-    interrupted: bool = False
 
 
 async def run_knee(plan: KneePlan) -> KneeOutcome:
@@ -83,32 +41,50 @@ async def run_knee(plan: KneePlan) -> KneeOutcome:
 
 
 async def _search(plan: KneePlan, outcome: KneeOutcome) -> None:
-    first = plan.lowest
-    if first is None:
-        probe = dataclasses.replace(plan.config, time_limit=plan.probe_s, requests=None)
-        result = await one_run(probe)
-        outcome.probe_rps = result.requests_per_second
-        write_stderr(f"probe: the closed loop at -c {plan.config.concurrency} made "
-                     f"{result.requests_per_second:,.0f} req/s\n")  # fmt: skip
-        if result.interrupted or not result.tally.succeeded:
-            outcome.interrupted = result.interrupted
+    """The probe (without ``--from``) and the steps; a run that cannot be made ends it, its
+    reason kept (what was measured before it still reported)."""
+    try:
+        first = plan.lowest if plan.lowest is not None else await _probe(plan, outcome)
+        if first is None:
             return
-        first = FIRST_SHARE * result.requests_per_second
-    search = outcome.search = KneeSearch(first, plan.lowest, plan.highest)
-    while (rate := search.next_rate()) is not None:
-        if plan.warm_up_s > 0:
-            warm = await one_run(plan.step_config(rate, plan.warm_up_s))
-            if warm.interrupted:
+        search = outcome.search = KneeSearch(first, plan.lowest, plan.highest)
+        while (rate := search.next_rate()) is not None:
+            if plan.warm_up_s > 0:
+                warm = await one_run(plan.step_config(rate, plan.warm_up_s))
+                if warm.interrupted:
+                    outcome.interrupted = True
+                    return
+            result = await one_run(plan.step_config(rate, plan.window_s))
+            verdict = judge(result, plan.slos, rate)
+            outcome.steps.append(Step(rate, result, verdict))
+            write_stderr(_progress_line(len(outcome.steps), rate, result, verdict))
+            if result.interrupted:
                 outcome.interrupted = True
                 return
-        result = await one_run(plan.step_config(rate, plan.window_s))
-        verdict = judge(result, plan.slos, rate)
-        outcome.steps.append(Step(rate, result, verdict))
-        write_stderr(_progress_line(len(outcome.steps), rate, result, verdict))
-        if result.interrupted:
-            outcome.interrupted = True
-            return
-        search.record(rate, verdict.passed, verdict.client_bound)
+            search.record(rate, verdict.passed, verdict.client_bound)
+    except (TargetError, RuntimeError, OSError) as exc:
+        # -W: a worker failed, or found nothing listening; a file or socket call failed.
+        outcome.error = str(exc) or type(exc).__name__
+
+
+async def _probe(plan: KneePlan, outcome: KneeOutcome) -> float | None:
+    """The first rate: a share of the closed loop's req/s at -c; None when it made none."""
+    probe = dataclasses.replace(plan.config, time_limit=plan.probe_s, requests=None)
+    result = await one_run(probe)
+    outcome.probe_rps = result.requests_per_second
+    write_stderr(f"probe: the closed loop at -c {plan.config.concurrency} made "
+                 f"{result.requests_per_second:,.0f} req/s\n")  # fmt: skip
+    if result.interrupted:
+        outcome.interrupted = True
+        return None
+    if not result.tally.succeeded:
+        outcome.error = (
+            f"the probe's {result.tally.finished} requests all failed"
+            if result.tally.finished
+            else "the probe made no request"
+        )
+        return None
+    return FIRST_SHARE * result.requests_per_second
 
 
 def _progress_line(number: int, rate: float, result: RunResult, verdict: Verdict) -> str:
@@ -116,6 +92,5 @@ def _progress_line(number: int, rate: float, result: RunResult, verdict: Verdict
     words = [f"step {number}: {rate:,.0f} req/s asked, {result.requests_per_second:,.0f} made"]
     if p99 is not None:
         words.append(f"p99 {p99:.2f} ms")
-    said = "pass" if verdict.passed else "client-bound" if verdict.client_bound else "fail"
-    words.append(said + (f" ({'; '.join(verdict.reasons)})" if verdict.reasons else ""))
+    words.append(verdict.label + (f" ({'; '.join(verdict.reasons)})" if verdict.reasons else ""))
     return ", ".join(words) + "\n"

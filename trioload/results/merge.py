@@ -18,6 +18,7 @@ from typing import Any
 from trioload import segments
 from trioload.argtypes import OneLineParser
 from trioload.config import LoadConfig, UsageError
+from trioload.engine.shape import parse_stages
 from trioload.output.outputs import check_writable, emit, output_paths
 from trioload.results.result import merge_reports, run_windows
 
@@ -139,6 +140,10 @@ def merged_config(reports: list[dict[str, Any]], args: argparse.Namespace) -> Lo
             sum(report["concurrency"] for report in reports),
             sum(rates) if None not in rates else None,  # type: ignore[arg-type]
         )
+    labels = {report.get("stages") for report in reports}
+    # one shape, shared: the runs are parts of it (segments, or -W workers)
+    label = labels.pop() if len(labels) == 1 else None
+    shape = parse_stages(label) if isinstance(label, str) else None
     return LoadConfig(
         url=first["url"],
         method=first.get("method", "GET"),
@@ -146,6 +151,7 @@ def merged_config(reports: list[dict[str, Any]], args: argparse.Namespace) -> Lo
         requests=whole[0],
         concurrency=whole[1],
         rate=whole[2],
+        shape=shape,
         workers=sum(report["workers"] for report in reports),
         interval=first["interval_s"],
         progress=False,

@@ -190,6 +190,8 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         "requests": config.requests,
         # this process's part of the schedule: the rates of runs side by side add up
         "rate": config.own_rate,
+        # -R A:B or --stages: the whole test's shape, as --stages takes it (rate: the mean)
+        "stages": config.shape.label() if config.shape is not None else None,
         "segment": segments.record(config),
         "late": tally.late,
         "client_late": tally.client_late,

@@ -103,6 +103,14 @@ _TABLE_LIMIT = 1 << 17
 INDEX_TABLE = _index_table(_TABLE_LIMIT)
 
 
+def _add_into(live: list[int], pending: list[int]) -> None:
+    """Move what is left in ``pending`` (nothing, once ``_add_pending`` took it) into
+    ``live``, zeroing ``pending``."""
+    for index in compress(range(_COUNTS_LEN), pending):
+        live[index] += pending[index]
+        pending[index] = 0
+
+
 def _add_pending(histograms: tuple[HdrHistogram, ...], pending: list[int]) -> None:
     """Add counts recorded straight into ``pending`` to each of ``histograms`` and clear it,
     then widen their totals, mins and maxes to cover them (hdrh's own ``add`` keeps them for
@@ -269,14 +277,22 @@ class Tally:
         (an open loop stalled that long falls behind its schedule)."""
         taken, self._pending = self._pending, self._spare
         encoded = {}
-        for phase, pending in zip(ALL_PHASES, taken, strict=True):
-            histogram = self._interval[phase]
-            _add_pending((self._histograms[phase], histogram), pending)
-            if histogram.get_total_count():
-                encoded[phase] = histogram.encode().decode("ascii")
-                clear_histogram(histogram)
-            yield
-        self._spare = taken  # zeroed by _add_pending
+        done = 0
+        try:
+            for phase, pending in zip(ALL_PHASES, taken, strict=True):
+                histogram = self._interval[phase]
+                _add_pending((self._histograms[phase], histogram), pending)
+                if histogram.get_total_count():
+                    encoded[phase] = histogram.encode().decode("ascii")
+                    clear_histogram(histogram)
+                done += 1
+                yield
+        finally:
+            # Abandoned halfway, the phases not taken yet go to the next interval; either
+            # way the spares are never the lists the run records into.
+            for pending, live in zip(taken[done:], self._pending[done:], strict=True):
+                _add_into(live, pending)
+            self._spare = taken  # zeroed
         return encoded
 
     def record_failure(self, kind: Failure, wire_bytes: int = 0) -> None:

@@ -100,7 +100,7 @@ class Timeline:
         if self.asked_by is not None:
             # the first from the schedule's start, which a late process began after
             asked = self.asked_by(end_unix) - (0.0 if first else self.asked_by(start_unix))
-        if done or hdr:
+        if done or hdr or asked:  # a stall under a schedule still asked for its requests
             self.entries.append(Interval(start_unix, end_unix, done, bad, hdr, asked))
 
 

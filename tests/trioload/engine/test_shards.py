@@ -27,7 +27,14 @@ from trioload.config import LoadConfig
 from trioload.engine import kernel_clock
 from trioload.engine.response import ResponseReader
 from trioload.engine.schedule import TICK_NS
-from trioload.engine.shards import SLOTS_PER_SHARD, SWEEPS_PER_TIMEOUT, Phase, Shard, run_shards
+from trioload.engine.shards import (
+    SLOTS_PER_SHARD,
+    SWEEPS_PER_TIMEOUT,
+    Phase,
+    Shard,
+    Slot,
+    run_shards,
+)
 from trioload.engine.state import EngineState
 from trioload.results.tally import Failure
 
@@ -203,3 +210,47 @@ async def test_shards_under_a_schedule_read_responses_in_ticks(
     batches = BatchCountingShard.batches
     assert len(batches) <= 1.3 * ticks
     assert sum(batches) / len(batches) >= 0.9 * rate * TICK_NS / 1e9  # a tick's responses
+
+
+class WritingShard(Shard):
+    """A shard that keeps the most slots it had making a connection or writing at once."""
+
+    most_writing: ClassVar[int] = 0
+    shards: ClassVar[list[Shard]] = []
+
+    def enter_phase(self, slot: Slot, phase: int) -> None:
+        super().enter_phase(slot, phase)
+        WritingShard.most_writing = max(WritingShard.most_writing, self.writing)
+        if self not in WritingShard.shards:
+            WritingShard.shards.append(self)
+
+
+async def test_shards_count_the_slots_writing_a_request_under_a_schedule(
+    start_raw: StartRaw,
+) -> None:
+    body = bytes(4 * 1024 * 1024)  # many sends' worth: the slots wait to write, in SENDING
+
+    async def reader(stream: trio.SocketStream) -> None:
+        async with stream:
+            data = b""
+            while len(data) < len(body):
+                chunk = await stream.receive_some(1 << 20)
+                if not chunk:
+                    return
+                data += chunk
+            await stream.send_all(response(b"hello"))
+
+    port = await start_raw(reader)
+    config = LoadConfig(url=url(port), concurrency=3, requests=6, rate=100.0, body=body)
+    state = EngineState(config)
+    WritingShard.most_writing, WritingShard.shards = 0, []
+    state.begin()
+    await run_shards(
+        state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 3,
+        shard=WritingShard,
+    )  # fmt: skip
+    state.end()
+    assert state.tally.succeeded == 6
+    # while they wrote, a ready socket woke the shard (tick_wake's "writing"); none is left
+    assert WritingShard.most_writing >= 1
+    assert [shard.writing for shard in WritingShard.shards] == [0]

@@ -58,6 +58,12 @@ def test_search_held_up_to_to() -> None:
     assert search.ending == Ending.HELD
 
 
+def test_search_never_starts_above_to() -> None:
+    search = KneeSearch(1000.0, highest=500.0)  # a probe's half above --to
+    assert run(search, capacity=1e9) == [500.0]
+    assert search.ending == Ending.HELD
+
+
 def test_search_ends_where_the_client_is_the_limit() -> None:
     search = KneeSearch(100.0)
     tried = run(search, capacity=1e9, client_limit=300.0)

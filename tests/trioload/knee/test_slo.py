@@ -17,6 +17,8 @@ P99_20MS = (Slo("p99", 20.0),)
     [
         ("p99=20ms", Slo("p99", 20.0)),
         ("p99.9=1s", Slo("p99.9", 1000.0)),
+        ("p99.90=1s", Slo("p99.9", 1000.0)),  # as the summary names it
+        ("p99.99=250µs", Slo("p99.99", 0.25)),
         ("p50=500us", Slo("p50", 0.5)),
         ("mean=5ms", Slo("mean", 5.0)),
         ("max=2s", Slo("max", 2000.0)),
@@ -28,7 +30,8 @@ def test_parse_slo_forms(text: str, slo: Slo) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["p99=fast", "p99=20", "p100=1ms", "p0=1ms", "failed=1", "q99=1ms", "p99<20ms", ""]
+    "text",
+    ["p99=fast", "p99=20", "p100=1ms", "p0=1ms", "p97=1ms", "failed=1", "q99=1ms", "p99<20ms", ""],
 )
 def test_parse_slo_refuses(text: str) -> None:
     with pytest.raises(SloError):

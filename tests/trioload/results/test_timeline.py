@@ -86,6 +86,9 @@ def test_timeline_under_a_schedule_says_what_each_interval_asked_for() -> None:
     assert Interval.from_json(second.to_json()) == second
     merged = merge_timelines([[first], [first]], 1.0)
     assert merged[0].asked == 200.0
+    stalled = Timeline(asked_by=lambda unix: 100.0 * unix)
+    stalled.cut(Tally(), 0.0, 1.0)  # nothing finished: the requests asked are still told
+    assert [(entry.finished, entry.asked) for entry in stalled.entries] == [(0, 100.0)]
     closed = Timeline()
     record(tally, 7)
     closed.cut(tally, 0.0, 1.0)

@@ -95,6 +95,7 @@ async def test_workers_share_a_ramp_exactly(start_trioserve: StartTrioserve) -> 
     for run in runs:
         assert run.returncode == 0, run.stderr
         assert run.report["finished"] == 300  # (100 + 500) / 2 req/s for 1 s, however shared
+        assert run.report["stages"] == "1s@100:500"  # the whole shape, merged or not
         # the timeline's asked: by due time (the last were due within a tick of the end, and
         # sent up to a tick early)
         assert sum(e["asked"] for e in run.report["timeline"]) == pytest.approx(300, abs=3)
