@@ -329,13 +329,11 @@ class Shard:
         self._begin(slot, start)
 
     def _start_due(self, now: int) -> int:
-        """Begin the waiting requests whose time has come; how many."""
+        """Begin the waiting requests whose time has come; how many. (Each was due before
+        ``-t`` was up, or it would not have been taken: past the time limit, a late loop
+        still sends them. A signal cancels the run instead.)"""
         waiting = self.waiting
         begun = 0
-        if self.state.past_stop(now):  # -t is up, or a signal came: none of them will begin
-            begun = len(waiting)
-            while waiting:
-                self._retire(waiting.popleft())
         self.last_pass_ns = now
         now += EARLY_NS
         while waiting and waiting[0].due <= now:

@@ -56,12 +56,6 @@ class EngineState:
         self.schedule = self.config.schedule
         self.tally.variable_length = self.config.variable_length
 
-    def past_stop(self, now: int) -> bool:
-        """Whether the run stopped taking requests by ``now`` (a signal, or ``-t`` is up)."""
-        if self.stop_ns and now >= self.stop_ns:
-            self.stopping = True
-        return self.stopping
-
     def due_ns(self) -> int:
         """When the request just taken was due (``perf_counter_ns``); needs a schedule. A
         request due once ``-t`` is up is not sent: 0."""

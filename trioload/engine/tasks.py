@@ -105,9 +105,8 @@ async def _run_requests(
                 due = state.due_ns()
                 if not due:  # due after -t is up
                     break
-                wake = due - EARLY_NS
-                wake = min(wake, state.stop_ns) if state.stop_ns else wake
-                wait_s = (wake - perf_counter_ns()) / 1e9
+                # Due before -t is up (or not taken): sent even by a wake that came after.
+                wait_s = (due - EARLY_NS - perf_counter_ns()) / 1e9
                 held = wait_s > 0
                 if held:
                     deadline = scope.deadline = math.inf  # waiting is not the request's time
@@ -115,8 +114,6 @@ async def _run_requests(
                     if kept is not None and _closed_by_peer(kept):
                         kept.close()  # the server closed it while it idled: reconnect
                         kept = None
-                if state.past_stop(perf_counter_ns()):
-                    break
             attempt.start = perf_counter_ns()
             attempt.due = due = min(due, attempt.start) if due else 0
             if due:
