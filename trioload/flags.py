@@ -92,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def runs_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """The parser of a subcommand that makes runs (``compare``, ``knee``): every run flag,
+    ``-h`` among them in ab's place; the subcommand adds its operands, and its own flags in a
+    group of their own, its ``--json`` replacing the run's."""
+    parser = OneLineParser(
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+        conflict_handler="resolve",
+    )
+    add_run_flags(parser)
+    return parser
+
+
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
     """ab's flags in ab's order, then trioload's own: everything that shapes a run
     (``trioload compare`` takes them too, for every target alike)."""

@@ -9,7 +9,7 @@ import sys
 
 import trio
 
-from trioload.argtypes import OneLineParser, positive_int
+from trioload.argtypes import positive_int
 from trioload.compare import document, report
 from trioload.compare.plan import (
     DEFAULT_PAUSE_S,
@@ -26,7 +26,7 @@ from trioload.compare.servers import ServerError, parse_serve
 from trioload.compare.summary import summarize
 from trioload.config import UsageError
 from trioload.configure import config_from_args
-from trioload.flags import add_run_flags
+from trioload.flags import runs_parser
 from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_stderr, write_stdout
 from trioload.run.fdlimit import check_fd_limit
 from trioload.run.preflight import TargetError
@@ -59,16 +59,8 @@ _ONE_RUN_OUTPUTS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="trioload compare",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        add_help=False,  # -h is among the run flags, in ab's place
-        conflict_handler="resolve",  # compare's --json replaces the run's
-    )
+    parser = runs_parser("trioload compare", DESCRIPTION, EPILOG)
     parser.add_argument("targets", nargs="+", metavar="NAME=URL", help="servers to compare")
-    add_run_flags(parser)
     own = parser.add_argument_group("compare's own")
     add = own.add_argument
     add("--rounds", type=positive_int, default=DEFAULT_ROUNDS, metavar="R",

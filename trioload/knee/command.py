@@ -10,10 +10,10 @@ import sys
 
 import trio
 
-from trioload.argtypes import OneLineParser, not_negative_float, positive_float
+from trioload.argtypes import not_negative_float, positive_float
 from trioload.config import DEFAULT_URL, UsageError
 from trioload.configure import config_from_args
-from trioload.flags import add_run_flags
+from trioload.flags import runs_parser
 from trioload.knee import report
 from trioload.knee.outcome import KneePlan
 from trioload.knee.search import Ending
@@ -30,7 +30,8 @@ window: a climb (each step 1.5x the last that passed), then bisection to within 
 --from the first step is half of what a short closed-loop probe at -c made. It tells trioload's
 limit from the server's: a step where trioload itself fell behind (its CPU saturated, or most
 late requests late although a connection held them ready) ends the search as client-bound
-("add -W") instead of naming a knee. The run flags (-c, -k, -W, -H, ...) apply to every step.
+("add -W") instead of naming a knee. The run flags (-c, -k, -W, -H, ...) apply to every step;
+here -c is 100 unless given.
 """
 
 EPILOG = """\
@@ -63,16 +64,8 @@ def _slo(text: str) -> Slo:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="trioload knee",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        add_help=False,  # -h is among the run flags, in ab's place
-        conflict_handler="resolve",  # knee's --json replaces the run's
-    )
+    parser = runs_parser("trioload knee", DESCRIPTION, EPILOG)
     parser.add_argument("url", nargs="?", default=DEFAULT_URL, metavar="URL")
-    add_run_flags(parser)
     parser.set_defaults(concurrency=DEFAULT_CONCURRENCY)
     own = parser.add_argument_group("knee's own")
     add = own.add_argument
