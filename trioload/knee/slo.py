@@ -24,9 +24,9 @@ MADE_SHARE = 0.95
 CLIENT_BUSY_SHARE = BUSY_CLIENT_SHARE
 #: ... or this share of the requests sent late although a connection held them ready (the
 #: client's loop behind, not a wait for a connection the server still held), and most of the
-#: late ones. A few are late by a wake-up's rounding (epoll counts whole milliseconds), or at
-#: a step's start on a busy machine; a client that fell behind makes most of them late, where
-#: a server that fell behind makes most of them wait for a connection instead.
+#: late ones. A few are late when the machine is busy for a moment (at a step's start, say);
+#: a client that fell behind makes most of them late, where a server that fell behind makes
+#: most of them wait for a connection instead.
 CLIENT_LATE_SHARE = 0.05
 
 _FAILED = re.compile(r"failed=(\d+(?:\.\d*)?|\.\d+)%")

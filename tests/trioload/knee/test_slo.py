@@ -73,7 +73,7 @@ def test_judge_tells_the_clients_lateness_from_a_wait_for_a_connection() -> None
     own = verdict(sent_ms=5.0, late=100, client_late=60)
     assert own.client_bound
     assert own.reasons[-1] == "trioload itself sent 60 requests late"
-    # a few late by a wake-up's rounding: not the client's limit
+    # a few late, as a busy moment makes them: not the client's limit
     assert not verdict(sent_ms=5.0, late=40, client_late=40).client_bound
     # late because every connection was still busy with the server: the server's limit
     slots = verdict(sent_ms=5.0, late=100, client_late=0)
