@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 T = TypeVar("T", int, float)
+Parsed = TypeVar("Parsed")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -16,6 +18,20 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def flag_type(parse: Callable[[str], Parsed]) -> Callable[[str], Parsed]:
+    """A sans-IO parser as argparse's type: its ValueError (the message says what is wrong)
+    becomes a one-line usage error."""
+
+    def parse_arg(text: str) -> Parsed:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse_arg.__name__ = parse.__name__  # argparse names the type in its errors
+    return parse_arg
 
 
 def positive_int(text: str) -> int:

@@ -159,10 +159,15 @@ class LoadConfig:
         return Schedule(self.rate, part, parts, self.shape)
 
     @property
+    def stages(self) -> str | None:
+        """The shape as ``--stages`` takes it (what the JSON records); None: no shape."""
+        return self.shape.label() if self.shape is not None else None
+
+    @property
     def rate_flags(self) -> str:
         """The schedule as flags: ``-R N``, or its shape as ``--stages``; "" without one."""
-        if self.shape is not None:
-            return f"--stages {self.shape.label()}"
+        if self.stages is not None:
+            return f"--stages {self.stages}"
         return f"-R {self.rate:g}" if self.rate is not None else ""
 
     @property

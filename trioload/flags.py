@@ -7,13 +7,12 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from typing import TypeVar
 
 from trioload import __version__
-from trioload.argtypes import OneLineParser, positive_float, positive_int
+from trioload.argtypes import OneLineParser, flag_type, positive_float, positive_int
 from trioload.config import DEFAULT_URL
 from trioload.engine.load import CLOCKS, ENGINES
-from trioload.engine.shape import ShapeError, parse_rate, parse_stages
+from trioload.engine.shape import parse_rate, parse_stages
 from trioload.engine.tls import PROTOCOLS
 from trioload.segments import parse_segment
 
@@ -53,22 +52,6 @@ _Adder = Callable[..., object]
 def worker_count(text: str) -> int:
     """``-W``: a count of processes, or ``auto``/0 for one per core."""
     return (os.cpu_count() or 1) if text in {"auto", "0"} else positive_int(text)
-
-
-Parsed = TypeVar("Parsed")
-
-
-def _shape_arg(parse: Callable[[str], Parsed]) -> Callable[[str], Parsed]:
-    """A rate shape's parser as argparse's type: a bad one is a one-line usage error."""
-
-    def parse_arg(text: str) -> Parsed:
-        try:
-            return parse(text)
-        except ShapeError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parse_arg.__name__ = parse.__name__  # argparse names the type in its errors
-    return parse_arg
 
 
 def verbosity(text: str) -> int:
@@ -294,7 +277,7 @@ def _add_own_flags(add: _Adder) -> None:
         "-R",
         "--rate",
         dest="rate",
-        type=_shape_arg(parse_rate),
+        type=flag_type(parse_rate),
         metavar="N|A:B",
         help="open-loop schedule: N requests per second for the whole run (all -W workers), "
         "at most -c in flight; latency counts from when each request was due (corrected for "
@@ -303,7 +286,7 @@ def _add_own_flags(add: _Adder) -> None:
     add(
         "--stages",
         dest="stages",
-        type=_shape_arg(parse_stages),
+        type=flag_type(parse_stages),
         metavar="SPEC",
         help="open-loop stages run in order, each DURATION@RATE or DURATION@FROM:TO (a ramp), "
         "comma-separated, e.g. 10s@100,30s@100:1000,20s@1000; they set the run's length",

@@ -112,7 +112,7 @@ def record(config: LoadConfig) -> dict[str, Any] | None:
             "requests": segment.requests,
             "concurrency": segment.concurrency,
             "rate": config.rate,
-            "stages": config.shape.label() if config.shape is not None else None,
+            "stages": config.stages,
             "time_limit_s": config.time_limit,
             "start_at": config.start_at,
             "keep_alive": config.keep_alive,

@@ -27,7 +27,13 @@ from trioload.compare.summary import summarize
 from trioload.config import UsageError
 from trioload.configure import config_from_args
 from trioload.flags import runs_parser
-from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_stderr, write_stdout
+from trioload.output.outputs import (
+    OUTPUT_FLAGS,
+    check_writable,
+    write_document,
+    write_stderr,
+    write_stdout,
+)
 from trioload.run.fdlimit import check_fd_limit
 from trioload.run.preflight import TargetError
 
@@ -200,23 +206,9 @@ def main(argv: list[str]) -> int:
     summary = summarize(plan, outcome)
     text = report.format_report(summary)
     (write_stderr if plan.json_path == "-" else write_stdout)(text)
-    written = _write_json(plan, document.format_json(plan, outcome, summary))
+    written = write_document(
+        plan.json_path, document.format_json(plan, outcome, summary), "trioload compare"
+    )
     if outcome.interrupted:
         return 130
     return 1 if summary.failed or summary.died or not written else 0
-
-
-def _write_json(plan: ComparePlan, content: str) -> bool:
-    """``--json``'s document where it was asked for; False (the reason said) if it failed."""
-    if plan.json_path is None:
-        return True
-    if plan.json_path == "-":
-        write_stdout(content)
-        return True
-    try:
-        with open(plan.json_path, "w") as file:
-            file.write(content)
-    except OSError as exc:
-        write_stderr(f"trioload compare: could not write --json {plan.json_path}: {exc.strerror}\n")
-        return False
-    return True

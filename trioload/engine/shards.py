@@ -29,9 +29,10 @@ only the others get a ``ResponseReader``, which shares that object.
 With a schedule (``-R``), a slot that takes a request not yet due waits for it in another FIFO
 queue: requests are taken in schedule order, so the queue's head is always the next one due.
 The shard then wakes in ticks (``trioload.engine.schedule.TICK_NS``): each wake sends what is due
-before the next. While the slots already hold every request the next wake will send, and that
-wake is at most a tick away, responses do not wake the shard: they are read at that wake, timed
-by the kernel's clock. Reading them sooner would start no request sooner.
+before the next. While the slots already hold every request the next wake will send, that wake
+is at most a tick away and no slot is connecting or writing, responses do not wake the shard:
+they are read at that wake, timed by the kernel's clock. Reading them sooner would start no
+request sooner (``tick_wake``).
 
 A subclass changes how connections are made through a few override points of ``Shard``:
 ``connect`` (open one and send the request), ``finish_connect`` (a connecting socket is
@@ -339,15 +340,15 @@ class Shard:
         while waiting and waiting[0].due <= now:
             begun += 1
             slot = waiting.popleft()
-            self._begin_scheduled(slot, perf_counter_ns(), held=True)
+            self._begin_scheduled(slot, perf_counter_ns(), True)
         return begun
 
-    def _begin_scheduled(self, slot: Slot, start: int, *, held: bool = False) -> None:
+    def _begin_scheduled(self, slot: Slot, start: int, held: bool = False) -> None:
         """Begin a scheduled request (sent up to ``EARLY_NS`` early: its latency then counts
         from the send), recording how late it is (``held``: the slot held it while it was
         not due yet; else the slot was taken once it was due already)."""
         slot.due = min(slot.due, start)
-        self.tally.record_lag((start - slot.due) // 1000, held=held)
+        self.tally.record_lag((start - slot.due) // 1000, held)
         self._begin(slot, start)
 
     def _retire(self, slot: Slot) -> None:

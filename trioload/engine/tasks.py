@@ -117,7 +117,7 @@ async def _run_requests(
             attempt.start = perf_counter_ns()
             attempt.due = due = min(due, attempt.start) if due else 0
             if due:
-                tally.record_lag((attempt.start - due) // 1000, held=held)
+                tally.record_lag((attempt.start - due) // 1000, held)
             attempt.connected = False
             earliest = trio.current_time() + timeout
             if not earliest <= deadline <= earliest + slack:

@@ -10,16 +10,22 @@ import sys
 
 import trio
 
-from trioload.argtypes import not_negative_float, positive_float
+from trioload.argtypes import flag_type, not_negative_float, positive_float
 from trioload.config import DEFAULT_URL, UsageError
 from trioload.configure import config_from_args
 from trioload.flags import runs_parser
 from trioload.knee import report
 from trioload.knee.outcome import KneePlan
 from trioload.knee.search import Ending
-from trioload.knee.slo import Slo, SloError, parse_slo
+from trioload.knee.slo import parse_slo
 from trioload.knee.steps import run_knee
-from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_stderr, write_stdout
+from trioload.output.outputs import (
+    OUTPUT_FLAGS,
+    check_writable,
+    write_document,
+    write_stderr,
+    write_stdout,
+)
 from trioload.run.fdlimit import check_fd_limit
 from trioload.run.preflight import TargetError
 
@@ -56,20 +62,13 @@ _REFUSED = {
 DEFAULT_CONCURRENCY = 100
 
 
-def _slo(text: str) -> Slo:
-    try:
-        return parse_slo(text)
-    except SloError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = runs_parser("trioload knee", DESCRIPTION, EPILOG)
     parser.add_argument("url", nargs="?", default=DEFAULT_URL, metavar="URL")
     parser.set_defaults(concurrency=DEFAULT_CONCURRENCY)
     own = parser.add_argument_group("knee's own")
     add = own.add_argument
-    add("--slo", action="append", type=_slo, required=True, metavar="WHAT=LIMIT",
+    add("--slo", action="append", type=flag_type(parse_slo), required=True, metavar="WHAT=LIMIT",
         help="an objective every passing step keeps, repeatable: pN=DURATION (p50, p99, "
         "p99.9, ...), mean=, max= (us, ms or s), or failed=N%%")  # fmt: skip
     add("--from", dest="lowest", type=positive_float, metavar="R",
@@ -129,21 +128,10 @@ def main(argv: list[str]) -> int:
         print(f"trioload knee: {exc}", file=sys.stderr)
         return 2
     (write_stderr if plan.json_path == "-" else write_stdout)(report.format_report(plan, outcome))
-    _write_json(plan, report.format_json(plan, outcome))
+    write_document(plan.json_path, report.format_json(plan, outcome), "trioload knee")
     if outcome.interrupted:
         return 130
     if outcome.error is not None:  # before any step: nothing was run; after: not finished
         return 1 if outcome.steps else 2
     ending = outcome.search.ending if outcome.search is not None else None
     return 1 if ending in (Ending.CLIENT_BOUND, None) else 0
-
-
-def _write_json(plan: KneePlan, content: str) -> None:
-    if plan.json_path == "-":
-        write_stdout(content)
-    elif plan.json_path is not None:
-        try:
-            with open(plan.json_path, "w") as file:
-                file.write(content)
-        except OSError as exc:
-            write_stderr(f"trioload knee: could not write --json {plan.json_path}: {exc}\n")

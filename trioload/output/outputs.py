@@ -92,6 +92,23 @@ def emit(result: RunResult, gnuplot_error: str | None = None) -> bool:
     return written
 
 
+def write_document(path: str | None, content: str, prog: str) -> bool:
+    """A subcommand's ``--json`` document where it was asked for (``-``: stdout); False, the
+    reason said on stderr, if it could not be written."""
+    if path is None:
+        return True
+    if path == "-":
+        write_stdout(content)
+        return True
+    try:
+        with open(path, "w") as file:
+            file.write(content)
+    except OSError as exc:
+        write_stderr(f"{prog}: could not write --json {path}: {exc.strerror}\n")
+        return False
+    return True
+
+
 def write_stderr(text: str) -> None:
     """Progress and messages: a stderr that is gone (its reader quit) must not end the run."""
     _write(sys.stderr, text)

@@ -325,7 +325,7 @@ def read_runs(paths: Sequence[str], labels: Sequence[str] | None) -> list[RunSer
     return runs
 
 
-def _compare_document(paths: Sequence[str]) -> dict[str, Any] | None:
+def _one_document(paths: Sequence[str]) -> dict[str, Any] | None:
     """The ``trioload compare`` or ``trioload knee`` document, when the one file given is one."""
     if len(paths) != 1:
         return None
@@ -355,7 +355,7 @@ def main(argv: list[str]) -> int:
     """Draw the runs' JSON reports (or one comparison's) into one PNG; the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    compared = _compare_document(args.reports)
+    compared = _one_document(args.reports)
     if compared is None and args.label is not None and len(args.label) != len(args.reports):
         count = len(args.reports)
         parser.error(f"{len(args.label)} --label for {count} run{'s' * (count != 1)} (one per run)")

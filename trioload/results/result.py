@@ -92,7 +92,7 @@ class RunResult:
         busy. By the kernel's clock the latencies stay right, but each connection's next
         request went later than the server allowed. Not under a schedule (``-R``): it reads
         in ticks on purpose, and its requests go when due (a late one shows as lag)."""
-        if self.config.schedule is not None:
+        if self.config.rate is not None:
             return False
         read_lag = self.latency_ms.get(READ_LAG)
         total = self.latency_ms["total"]
@@ -191,7 +191,7 @@ def to_json_dict(result: RunResult) -> dict[str, Any]:
         # this process's part of the schedule: the rates of runs side by side add up
         "rate": config.own_rate,
         # -R A:B or --stages: the whole test's shape, as --stages takes it (rate: the mean)
-        "stages": config.shape.label() if config.shape is not None else None,
+        "stages": config.stages,
         "segment": segments.record(config),
         "late": tally.late,
         "client_late": tally.client_late,

@@ -160,7 +160,7 @@ class Tally:
     """What a run measured so far; merged across worker processes with ``merge``."""
 
     _histograms: dict[str, HdrHistogram] = field(default_factory=_new_histograms, repr=False)
-    #: the same, for the counts recorded since the last ``take_interval`` (the timeline's).
+    #: the same, for the counts since the last ``take_interval_in_steps`` (the timeline's).
     _interval: dict[str, HdrHistogram] = field(default_factory=_new_histograms, repr=False)
     succeeded: int = 0
     failures: dict[Failure, int] = field(default_factory=lambda: dict.fromkeys(Failure, 0))
@@ -244,7 +244,7 @@ class Tally:
         if corrected_us >= 0:
             _bump(corrected, corrected_us)
 
-    def record_lag(self, lag_us: int, *, held: bool = False) -> None:
+    def record_lag(self, lag_us: int, held: bool = False) -> None:
         """A scheduled request started ``lag_us`` after it was due (``held``: a connection
         held it ready before then)."""
         _bump(self._pending[_LAG], lag_us)
@@ -258,23 +258,13 @@ class Tally:
         for phase, pending in zip(ALL_PHASES, self._pending, strict=True):
             _add_pending((self._histograms[phase], self._interval[phase]), pending)
 
-    def take_interval(self) -> dict[str, str]:
-        """The histograms of what was recorded since the last call, in hdrh's compressed
-        encoding (the phases that have counts); the next interval starts empty."""
-        steps = self.take_interval_in_steps()
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                encoded: dict[str, str] = done.value
-                return encoded
-
     def take_interval_in_steps(self) -> Generator[None, None, dict[str, str]]:
-        """``take_interval`` a phase at a time: the counts are taken when it starts (what is
-        recorded after goes to the next interval), then each phase is added and encoded
-        between yields, and the generator returns the encodings. Why: the whole of it takes
-        milliseconds, and a run driving it from its event loop goes on between the phases
-        (an open loop stalled that long falls behind its schedule)."""
+        """The histograms of what was recorded since the last call, in hdrh's compressed
+        encoding (the phases that have counts), a phase at a time: the counts are taken when
+        it starts (what is recorded after goes to the next interval), then each phase is
+        added and encoded between yields, and the generator returns the encodings. Why: the
+        whole of it takes milliseconds, and a run driving it from its event loop goes on
+        between the phases (an open loop stalled that long falls behind its schedule)."""
         taken, self._pending = self._pending, self._spare
         encoded = {}
         done = 0

@@ -214,15 +214,26 @@ def test_tally_records_corrected_latency_only_when_given() -> None:
     assert corrected.get_min_value() == 900
 
 
+def take_interval(tally: Tally) -> dict[str, str]:
+    """``Tally.take_interval_in_steps`` run to its end at once, as the run's last cut is."""
+    steps = tally.take_interval_in_steps()
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            encoded: dict[str, str] = done.value
+            return encoded
+
+
 def test_tally_take_interval_holds_what_came_since_the_last_take() -> None:
     tally = Tally()
     record(tally, total_us=100)
-    first = tally.take_interval()
+    first = take_interval(tally)
     record(tally, total_us=200)
     record(tally, total_us=300)
-    second = tally.take_interval()
+    second = take_interval(tally)
     decoded = [HdrHistogram.decode(interval["total"].encode()) for interval in (first, second)]
     assert [h.get_total_count() for h in decoded] == [1, 2]
     assert decoded[1].get_min_value() == 200
-    assert tally.take_interval() == {}
+    assert take_interval(tally) == {}
     assert tally.histograms["total"].get_total_count() == 3
