@@ -30,10 +30,8 @@ def venv_python() -> str:
 
 
 def require_loopback(host: str) -> str:
-    """Return ``host`` if it is an IPv4 loopback address; exit otherwise.
-
-    The bench generates load: it must never be aimed at anything but this machine.
-    """
+    """Return ``host`` if it is an IPv4 loopback address; exit otherwise (the bench makes load:
+    it must never be aimed at anything but this machine)."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError as exc:
@@ -45,12 +43,10 @@ def require_loopback(host: str) -> str:
 
 
 def free_port(host: str) -> int:
-    """A free port of ``host`` above (or below) ``ip_local_port_range``, picked at random.
-
-    Outside that range: a connect to a closed port in it can bind that very port as its source
-    (the socket then connects to itself), and a restarted server would find it taken. At
-    random: two runs (or test workers) looking at once must not pick the same one.
-    """
+    """A free port of ``host`` above (or below) ``ip_local_port_range``, picked at random:
+    outside that range, as a connect to a closed port in it can bind that very port as its
+    source (the socket then connects to itself) and a restarted server would find it taken; at
+    random, as two runs (or test workers) looking at once must not pick the same one."""
     low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
     candidates = [*range(high + 1, 65536), *range(low - 1, 1024, -1)]
     random.shuffle(candidates)
@@ -63,11 +59,9 @@ def free_port(host: str) -> int:
 
 
 def is_listening(host: str, port: int) -> bool:
-    """True when some socket listens on ``host:port`` (or the wildcard), per /proc/net/tcp.
-
-    Reading the kernel's table instead of connecting keeps readiness checks from showing up
-    as aborted connections in a peer's counters.
-    """
+    """True when some socket listens on ``host:port`` (or the wildcard), per /proc/net/tcp:
+    reading the kernel's table, not connecting, keeps readiness checks out of a peer's counters
+    (as aborted connections)."""
     wanted = {
         f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}",
         f"00000000:{port:04X}",

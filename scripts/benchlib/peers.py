@@ -158,12 +158,9 @@ def trioserve(
 
 
 def checkout(package: str, ref: str) -> Path | str:
-    """``package`` (trioserve or trioload) as git revision ``ref`` has it, under bench-out/; or
-    why not.
-
-    ``git archive`` copies just that package (no worktree to clean up); put the returned
-    directory first on ``PYTHONPATH`` to import it instead of the working tree's.
-    """
+    """``package`` (trioserve or trioload) as git revision ``ref`` has it, under bench-out/, or
+    why not: ``git archive`` copies just that package (no worktree to clean up); put the
+    returned directory first on ``PYTHONPATH`` to import it instead of the working tree's."""
     try:
         sha = subprocess.run(
             ["git", "-C", str(REPO), "rev-parse", "--short", f"{ref}^{{commit}}"],

@@ -17,7 +17,6 @@ from .tools import LoadResult
 #: the client of a row that stands for all of a server's clients (it could not start).
 ALL = "(all)"
 
-
 #: a row's (part, server, client).
 Key = tuple[str, str, str]
 

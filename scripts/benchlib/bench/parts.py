@@ -285,7 +285,8 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
         "",
         "Each round the closed loop, then -R at fractions of that round's closed-loop req/s,"
         f" ~{opts.rate_seconds:g} s a run, keep-alive off. Lag: from when a request was due to"
-        " when it was sent; late: sent 1 ms or more after due; client CPU: trioload's own report.",
+        " when it was sent; late: sent 1 ms or more after due; client CPU: trioload's own report;"
+        f" dip: the slowest {rate.WINDOW_S:g} s of a run, its req/s over the run's.",
         "",
         markdown_table(rate.HEADERS, table, rate.NUMERIC),
         "",
@@ -299,7 +300,8 @@ def _sweep(runner: Runner, opts: Options, server: str, peer: Server) -> Results 
     results |= {fraction: [] for fraction in opts.rate_fractions}
 
     def measured(name: str, requests: int, *extra: str) -> rate.Figures | str:
-        run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, "-q", *extra)
+        flags = ("-q", "--interval", str(rate.WINDOW_S), *extra)  # the windows: each run's dip
+        run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, *flags)
         result = runner.measure(t.RATE, server, peer, run)
         if result.error is not None:
             return result.error

@@ -34,6 +34,9 @@ CPU_TARGET = f"trioload -R costs <= {CPU_RATIO_LIMIT:g}x the closed loop's clien
 MIN_REQUESTS = 1000
 #: the first closed-loop run's size, before any maximum is known (it is not counted).
 WARM_UP_REQUESTS = 5000
+#: a run's dip: its slowest whole window this long against its mean; a closed loop's is how far
+#: the machine's own capacity fell that long (a schedule above that falls behind, whatever).
+WINDOW_S = 0.25
 
 #: a load: a fraction of the round's closed-loop max for ``-R``, or None for the closed loop.
 Load = float | None
@@ -45,8 +48,7 @@ class Figures:
 
     asked: float | None = None  # -R; None in a closed loop
     made: float | None = None
-    #: made / asked, taken per run (the rate asked moves with each round's maximum).
-    kept: float | None = None
+    kept: float | None = None  # made / asked, per run (the asked rate moves with each round's max)
     lag_p50_ms: float | None = None
     lag_p99_ms: float | None = None
     lag_max_ms: float | None = None
@@ -55,6 +57,7 @@ class Figures:
     sent_p99_ms: float | None = None  # uncorrected: from when it was sent
     cpu_us: float | None = None  # trioload's own report: its run, not its start-up
     failed: int | None = None  # the worst round's, in medians
+    dip: float | None = None  # the slowest whole window's req/s over the run's
 
 
 def figures_from_report(report: Mapping[str, Any]) -> Figures:
@@ -64,6 +67,8 @@ def figures_from_report(report: Mapping[str, Any]) -> Figures:
     finished, late, failed = dig(data, "finished"), dig(data, "late"), dig(data, "failed")
     user, system = dig(data, "client_cpu", "user_s"), dig(data, "client_cpu", "sys_s")
     cpu_s = None if user is None or system is None else user + system
+    windows: list[dict[str, float]] = data.get("timeline", [])[1:-1]  # the whole ones
+    rates = [w["finished"] / (w["end_unix_s"] - w["start_unix_s"]) for w in windows]
     return Figures(
         asked=asked,
         made=made,
@@ -77,6 +82,7 @@ def figures_from_report(report: Mapping[str, Any]) -> Figures:
         sent_p99_ms=dig(data, "latency_ms", "total", "p99"),
         cpu_us=cpu_s / finished * 1e6 if cpu_s is not None and finished else None,
         failed=None if failed is None else int(failed),
+        dip=min(rates) / made if rates and made else None,
     )
 
 
@@ -112,9 +118,9 @@ def keeps_schedule(figures: Figures) -> bool | None:
     return figures.kept >= KEPT_SHARE and figures.lag_p99_ms <= LAG_P99_LIMIT_MS
 
 
-def judge(by_fraction: Mapping[float, Figures]) -> Verdict:
-    """The target on the medians: the schedule must hold at every fraction, from the lowest up
-    to at least TARGET_FRACTION (a miss below it fails, even if a higher fraction held)."""
+def judge(by_fraction: Mapping[float, Figures], dip: float | None = None) -> Verdict:
+    """The target on the medians: the schedule must hold at every fraction up to TARGET_FRACTION
+    at least (a miss below it fails, even if one above held); a miss tells the closed loop's dip."""
     highest: float | None = None
     missed = unknown = ""
     for fraction in sorted(by_fraction):
@@ -127,7 +133,7 @@ def judge(by_fraction: Mapping[float, Figures]) -> Verdict:
             missed = (
                 f"behind at {fraction:g}x: made {figures.kept:.3f}x asked,"
                 f" lag p99 {figures.lag_p99_ms:.2f} ms"
-            )
+            ) + (f" (the closed loop's own dip: {dip:.2f}x)" if dip else "")
             break
         highest = fraction
     reached = highest is not None and highest >= TARGET_FRACTION
@@ -148,7 +154,9 @@ def medians(results: Mapping[Load, Sequence[Figures | str]]) -> dict[Load, Figur
 
 def verdict_of(results: Mapping[Load, Sequence[Figures | str]]) -> Verdict:
     """The schedule's target judged on each ``-R`` load's medians."""
-    return judge({load: f for load, f in medians(results).items() if load is not None})
+    by_load = medians(results)
+    by_fraction = {load: figures for load, figures in by_load.items() if load is not None}
+    return judge(by_fraction, by_load.get(None, Figures()).dip)
 
 
 def cpu_verdict(results: Mapping[Load, Sequence[Figures | str]]) -> Verdict:
@@ -177,7 +185,7 @@ COLUMNS = (
     ("lag p99 ms", "lag_p99_ms", ".3f"), ("lag max ms", "lag_max_ms", ".2f"),
     ("late %", "late_pct", ".2f"), ("p99 from due ms", "due_p99_ms", ".2f"),
     ("p99 from sent ms", "sent_p99_ms", ".2f"), ("client CPU µs/req", "cpu_us", ".1f"),
-    ("failed (worst)", "failed", "d"),
+    ("failed (worst)", "failed", "d"), (f"dip ({WINDOW_S:g} s)", "dip", ".2f"),
 )  # fmt: skip
 HEADERS = ["load", "runs", *(header for header, _, _ in COLUMNS)]
 NUMERIC = range(1, len(HEADERS))

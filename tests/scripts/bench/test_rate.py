@@ -294,3 +294,41 @@ def test_the_target_reads_its_limits() -> None:
         "trioload -R keeps its schedule up to >= 0.9x its own closed-loop max"
         " (made >= 0.99x asked, lag p99 <= 2 ms)"
     )
+
+
+# --- the dip -------------------------------------------------------------------------------
+
+
+def window(start: float, seconds: float, finished: int) -> dict[str, float]:
+    return {"start_unix_s": start, "end_unix_s": start + seconds, "finished": finished}
+
+
+def test_dip_is_the_slowest_whole_window_over_the_runs_rate() -> None:
+    # the first and last windows are partial: however slow, they are left out
+    timeline = [window(0, 0.1, 1), window(0.1, 0.25, 250), window(0.35, 0.25, 200)]
+    timeline += [window(0.6, 0.25, 260), window(0.85, 0.05, 1)]
+    dip = figures_from_report(report(None, timeline=timeline)).dip
+    assert dip == pytest.approx(800 / 995)
+
+
+def test_dip_is_unknown_without_a_whole_window() -> None:
+    assert figures_from_report(report(None)).dip is None
+    two = [window(0, 0.2, 150), window(0.2, 0.1, 90)]
+    assert figures_from_report(report(None, timeline=two)).dip is None
+    assert (
+        figures_from_report(report(None, timeline=two[:1] * 3, requests_per_second=0)).dip is None
+    )
+
+
+def test_a_miss_tells_the_closed_loops_dip() -> None:
+    results: dict[float | None, list[Figures | str]] = {
+        None: [Figures(made=1000.0, dip=0.8), Figures(made=990.0, dip=0.84)],
+        0.9: [at(0.96, 50.0)],
+    }
+    verdict = verdict_of(results)
+    assert verdict.passed is False
+    assert verdict.measured == (
+        "kept at no fraction; behind at 0.9x: made 0.960x asked, lag p99 50.00 ms"
+        " (the closed loop's own dip: 0.82x)"
+    )
+    assert judge({0.9: at(0.96, 50.0)}).measured.endswith("lag p99 50.00 ms")

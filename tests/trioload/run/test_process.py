@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import socket
 import time
 
 import pytest
@@ -11,7 +13,10 @@ import trio
 
 from tests.trioload.conftest import RequestReader, StartRaw, StartTrioserve, url
 from trioload.config import LoadConfig
-from trioload.run.process import run_in_process
+from trioload.engine.state import EngineState
+from trioload.engine.wire import Address
+from trioload.run import process
+from trioload.run.process import frozen_heap, run_in_process
 
 
 async def test_run_in_process_counts_every_request_within_its_window(
@@ -149,3 +154,35 @@ async def test_run_in_process_cpu_share_covers_the_runs_own_window(
     result = await run_in_process(config, progress=None)
     assert result.tally.succeeded == 5
     assert 0 < result.client_cpu_share <= 1.0
+
+
+async def test_run_in_process_keeps_the_heap_out_of_the_collectors_passes_while_it_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frozen_during: list[int] = []
+
+    async def load(state: EngineState, family: socket.AddressFamily, address: Address) -> None:
+        frozen_during.append(gc.get_freeze_count())
+
+    async def target(*args: object, **kwargs: object) -> tuple[socket.AddressFamily, Address]:
+        return socket.AF_INET, ("127.0.0.1", 9)
+
+    monkeypatch.setattr(process, "run_load", load)
+    monkeypatch.setattr(process, "find_target", target)
+    assert gc.get_freeze_count() == 0
+    await run_in_process(LoadConfig(url=url(9), requests=1, progress=False), progress=None)
+    assert frozen_during[0] > 0  # the objects alive before the run: modules, config
+    assert gc.get_freeze_count() == 0  # back in the collector's passes after it
+
+
+def test_frozen_heap_leaves_a_freeze_made_before_it_alone() -> None:
+    gc.freeze()
+    try:
+        with frozen_heap():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
