@@ -32,7 +32,8 @@ The shard then wakes in ticks (``trioload.engine.schedule.TICK_NS``): each wake 
 before the next. While the slots already hold every request the next wake will send, that wake
 is at most a tick away and no slot is connecting or writing, responses do not wake the shard:
 they are read at that wake, timed by the kernel's clock. Reading them sooner would start no
-request sooner (``tick_wake``).
+request sooner (``tick_wake``). The run's only shard sleeps till then without trio's scheduler
+(``trioload.engine.doze``).
 
 A subclass changes how connections are made through a few override points of ``Shard``:
 ``connect`` (open one and send the request), ``finish_connect`` (a connecting socket is
@@ -56,6 +57,7 @@ import trio
 
 from trioload.config import split
 from trioload.engine import kernel_clock
+from trioload.engine.doze import doze_until
 from trioload.engine.kernel_clock import ANCILLARY_SIZE, timespec
 from trioload.engine.response import KnownResponses, Response, ResponseReader
 from trioload.engine.schedule import EARLY_NS, tick_wake
@@ -131,8 +133,11 @@ async def run_shards(
     state.clock = KERNEL_CLOCK if keeper is not None else READ_CLOCK
     try:
         async with trio.open_nursery() as nursery:
-            for share in split(slots, math.ceil(slots / SLOTS_PER_SHARD)):
-                nursery.start_soon(shard(state, family, address, request, share).run)
+            shares = split(slots, math.ceil(slots / SLOTS_PER_SHARD))
+            for share in shares:
+                one = shard(state, family, address, request, share)
+                one.alone = len(shares) == 1
+                nursery.start_soon(one.run)
     finally:
         if keeper is not None:
             keeper.close()
@@ -248,6 +253,9 @@ class Shard:
         self.stamped = state.clock == KERNEL_CLOCK
         #: converts a kernel stamp to ``perf_counter_ns``'s clock (``kernel_clock``).
         self.clock_offset = kernel_clock.offset_ns()
+        #: whether this is the run's only shard: then, between ticks, it may sleep without
+        #: trio's scheduler (``doze``), as no other shard's sockets wait on trio meanwhile.
+        self.alone = False
 
     async def run(self) -> None:
         """Serve the slots until the run wants no more requests (or the task is cancelled)."""
@@ -262,12 +270,7 @@ class Shard:
                 events = poller.poll(0, MAX_EVENTS)
                 if not events and not self.to_start:
                     served = 0
-                    wake_at, on_ready = self._wake_at()
-                    if on_ready:
-                        with trio.move_on_at(wake_at):
-                            await trio.lowlevel.wait_readable(poller.fileno())
-                    else:  # the next tick reads what arrives meanwhile
-                        await trio.sleep_until(wake_at)
+                    await self._wait()
                     events = poller.poll(0, MAX_EVENTS)
                 elif served >= YIELD_EVERY:
                     # Always ready: still let the other tasks (progress, signals) run.
@@ -608,6 +611,17 @@ class Shard:
             self._start_next(slot)
 
     # -- timeouts --------------------------------------------------------------------------
+
+    async def _wait(self) -> None:
+        """Wait for a ready socket, the next sweep or the next tick (``_wake_at``)."""
+        wake_at, on_ready = self._wake_at()
+        if on_ready:
+            with trio.move_on_at(wake_at):
+                await trio.lowlevel.wait_readable(self.poller.fileno())
+        elif self.alone:  # the next tick reads what arrives meanwhile
+            await doze_until(wake_at)
+        else:  # ... and another shard's sockets may be ready sooner
+            await trio.sleep_until(wake_at)
 
     def _wake_at(self) -> tuple[float, bool]:
         """When the shard must wake without an event, on trio's clock (for the next sweep

@@ -7,6 +7,7 @@ wakes in ticks.
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -24,7 +25,7 @@ from tests.trioload.conftest import (
     url,
 )
 from trioload.config import LoadConfig
-from trioload.engine import kernel_clock
+from trioload.engine import doze, kernel_clock, shards
 from trioload.engine.response import ResponseReader
 from trioload.engine.schedule import TICK_NS
 from trioload.engine.shards import (
@@ -210,6 +211,38 @@ async def test_shards_under_a_schedule_read_responses_in_ticks(
     batches = BatchCountingShard.batches
     assert len(batches) <= 1.3 * ticks
     assert sum(batches) / len(batches) >= 0.9 * rate * TICK_NS / 1e9  # a tick's responses
+
+
+class _PlainSleeps:
+    """Stands in for ``time.sleep`` in ``doze``: sleeps, and counts the sleeps."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def sleep(self, delay: float) -> None:
+        self.count += 1
+        time.sleep(delay)
+
+
+@pytest.mark.skipif(not kernel_clock.AVAILABLE, reason="the kernel does not stamp arrivals")
+@pytest.mark.parametrize("slots_per_shard", [SLOTS_PER_SHARD, 25])
+async def test_shards_between_ticks_doze_only_when_the_run_has_one(
+    start_trioserve: StartTrioserve, monkeypatch: pytest.MonkeyPatch, slots_per_shard: int
+) -> None:
+    _, port = await start_trioserve()
+    plain = _PlainSleeps()
+    monkeypatch.setattr(doze, "time", plain)
+    monkeypatch.setattr(shards, "SLOTS_PER_SHARD", slots_per_shard)  # 25: two shards of c=50
+    config = LoadConfig(url=url(port), concurrency=50, requests=200, rate=1000.0, timeout=10.0)
+    state = EngineState(config)
+    state.begin()
+    await run_shards(state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 50)
+    state.end()
+    assert state.tally.succeeded == 200
+    if slots_per_shard == SLOTS_PER_SHARD:
+        assert plain.count > 0  # the only shard slept plainly between its ticks
+    else:
+        assert plain.count == 0  # each left the wait to trio, which serves the other's sockets
 
 
 class WritingShard(Shard):
