@@ -2,11 +2,11 @@
 
 trio's ``sleep_until`` costs a pass of its scheduler on each side of the sleep, timers and an
 ``epoll_wait`` with a timeout; a plain ``time.sleep`` and one checkpoint after it cost far less.
-Paced at a low rate, the shard engine sleeps once a tick, and those wakes were much of what a
-paced request cost beyond a closed-loop one (docs/benchmarks.md). So, while trio has no task to
-run and no deadline before the wake, and the wake is at most a tick or so away, the engine
-sleeps plainly: nothing but I/O can want the thread meanwhile, and that I/O (a signal, another
-task's socket) then waits at most that long.
+Paced at a low rate, the shard engine sleeps once a tick, and trio's part of each wake showed in
+what a paced request cost beyond a closed-loop one (docs/benchmarks.md). So, while trio has no
+task to run and no deadline before the wake, and the wake is at most a tick or so away, the
+engine sleeps plainly: nothing but I/O can want the thread meanwhile, and that I/O (a signal,
+another task's socket) then waits at most that long.
 """
 
 from __future__ import annotations
