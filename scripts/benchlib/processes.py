@@ -71,13 +71,10 @@ def run_measured(
 ) -> Finished:
     """Run ``argv`` to completion (killed after ``timeout`` s) and account for its resources;
     ``watch(pid)`` is called every ``every`` s while it runs; ``stdout``: a descriptor to
-    write to instead of the captured output.
-
-    Output goes to temporary files, not pipes, so a chatty child can never block on a full
-    pipe while we wait for it. With ``peak_rss``, GNU time is wrapped around the command:
-    Linux carries a process's high-water RSS across exec, so our own wait4 figure would
-    include this (much larger) Python process, copied at fork.
-    """
+    write to instead of the captured output. Output goes to temporary files, not pipes, so a
+    chatty child can never block on a full pipe while we wait for it. With ``peak_rss``, GNU
+    time is wrapped around the command: Linux carries a process's high-water RSS across exec,
+    so our own wait4 figure would include this (much larger) Python process, copied at fork."""
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,

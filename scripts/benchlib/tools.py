@@ -100,11 +100,8 @@ def dig(report: dict[str, Any], *keys: str) -> float | None:
 
 
 def parse_json_report(text: str) -> LoadResult:
-    """trioload's ``--json -`` report (the baseline clients print the same shape).
-
-    Keys read: requests_per_second, finished, failed, latency_ms.total.p50/p99; any that
-    is missing is shown as unknown rather than failing the run.
-    """
+    """trioload's ``--json -`` report (the baseline clients print the same shape): keys read,
+    requests_per_second, finished, failed, latency_ms.total.p50/p99; one missing is unknown."""
     report = last_json_document(text)
     if report is None:
         return LoadResult(error="no JSON report on stdout")

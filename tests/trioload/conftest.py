@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -63,6 +64,28 @@ async def run_trioload(*args: str, **options: Any) -> LoadRun:
         **options,
     )
     return LoadRun(done.returncode, (done.stdout or b"").decode(), (done.stderr or b"").decode())
+
+
+class PlainSleeps:
+    """Stands in for the ``time`` module in ``trioload.engine.doze``: sleeps, and keeps each
+    delay asked."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def sleep(self, delay: float) -> None:
+        self.delays.append(delay)
+        time.sleep(delay)
+
+
+@pytest.fixture
+def plain_sleeps(monkeypatch: pytest.MonkeyPatch) -> PlainSleeps:
+    """The doze's plain sleeps, recorded."""
+    from trioload.engine import doze  # noqa: PLC0415 -- only the tests that ask import it
+
+    sleeps = PlainSleeps()
+    monkeypatch.setattr(doze, "time", sleeps)
+    return sleeps
 
 
 def url(port: int) -> str:

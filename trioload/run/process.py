@@ -120,6 +120,9 @@ def frozen_heap() -> Iterator[None]:
     """Within: the objects alive on entry are left out of the garbage collector's passes
     (``gc.freeze``); after, they are in them again, unless something else froze them first."""
     frozen_before = gc.get_freeze_count()
+    # Garbage first, so that it is freed rather than frozen: an earlier run's histograms in a
+    # series (compare, knee) are cycles that only the collector frees.
+    gc.collect()
     gc.freeze()
     try:
         yield

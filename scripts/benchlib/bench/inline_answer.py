@@ -51,12 +51,10 @@ REPEATS = 7
 
 @contextlib.contextmanager
 def _one_answer(server: Server, head: bytes) -> Iterator[Callable[[], object]]:
-    """The very code under measurement: what the accept loop runs for each connection.
-
-    Only the system calls are stood in for (and put back on exit): the head comes in, all of
-    the response goes out, nothing waits in the poller (checked by the caller); every line of
-    Python around them runs.
-    """
+    """The very code under measurement: what the accept loop runs for each connection. Only
+    the system calls are stood in for (and put back on exit): the head comes in, all of the
+    response goes out, nothing waits in the poller (checked by the caller); every line of
+    Python around them runs."""
     system = SimpleNamespace(
         read=lambda fd, size: head, write=lambda fd, data: len(data), close=lambda fd: None
     )

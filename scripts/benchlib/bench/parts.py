@@ -7,6 +7,7 @@ the results in the ``Runner``; the inline and rate parts also return a ``Section
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 from collections.abc import Callable
@@ -286,7 +287,7 @@ def run_rate(runner: Runner, opts: Options, run_dir: Path) -> Section:
         "Each round the closed loop, then -R at fractions of that round's closed-loop req/s,"
         f" ~{opts.rate_seconds:g} s a run, keep-alive off. Lag: from when a request was due to"
         " when it was sent; late: sent 1 ms or more after due; client CPU: trioload's own report;"
-        f" dip: the slowest {rate.WINDOW_S:g} s of a run, its req/s over the run's.",
+        f" dip: the slowest {rate.WINDOW_S:g} s of a closed loop run beside it, over its mean.",
         "",
         markdown_table(rate.HEADERS, table, rate.NUMERIC),
         "",
@@ -300,8 +301,7 @@ def _sweep(runner: Runner, opts: Options, server: str, peer: Server) -> Results 
     results |= {fraction: [] for fraction in opts.rate_fractions}
 
     def measured(name: str, requests: int, *extra: str) -> rate.Figures | str:
-        flags = ("-q", "--interval", str(rate.WINDOW_S), *extra)  # the windows: each run's dip
-        run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, *flags)
+        run = trioload_run(opts, name, peer.url, requests, opts.rate_concurrency, "-q", *extra)
         result = runner.measure(t.RATE, server, peer, run)
         if result.error is not None:
             return result.error
@@ -314,7 +314,11 @@ def _sweep(runner: Runner, opts: Options, server: str, peer: Server) -> Results 
         return warm if isinstance(warm, str) else "the warm-up run made no request"
     basis = warm.made
     for _ in range(opts.rounds):
-        closed = measured(t.TRIOLOAD, rate.requests_for(basis, opts.rate_seconds))
+        closed = measured(t.TRIOLOAD, requests := rate.requests_for(basis, opts.rate_seconds))
+        # The dip from a closed loop of its own: its windows' cuts cost the run they are made in.
+        dipped = measured(f"{t.TRIOLOAD} (dip)", requests, "--interval", str(rate.WINDOW_S))
+        if isinstance(closed, rate.Figures) and isinstance(dipped, rate.Figures):
+            closed = dataclasses.replace(closed, dip=dipped.dip)
         results[None].append(closed)
         # Each round's rates follow its own closed-loop max, so a drifting machine moves both;
         # a failed closed run leaves the last max that was known.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +35,8 @@ CPU_TARGET = f"trioload -R costs <= {CPU_RATIO_LIMIT:g}x the closed loop's clien
 MIN_REQUESTS = 1000
 #: the first closed-loop run's size, before any maximum is known (it is not counted).
 WARM_UP_REQUESTS = 5000
-#: a run's dip: its slowest whole window this long against its mean; a closed loop's is how far
-#: the machine's own capacity fell that long (a schedule above that falls behind, whatever).
+#: a closed loop's dip: its slowest whole window this long against its mean (how far the machine's
+#: own capacity fell that long: a schedule above that falls behind, whatever the client does).
 WINDOW_S = 0.25
 
 #: a load: a fraction of the round's closed-loop max for ``-R``, or None for the closed loop.
@@ -68,7 +69,10 @@ def figures_from_report(report: Mapping[str, Any]) -> Figures:
     user, system = dig(data, "client_cpu", "user_s"), dig(data, "client_cpu", "sys_s")
     cpu_s = None if user is None or system is None else user + system
     windows: list[dict[str, float]] = data.get("timeline", [])[1:-1]  # the whole ones
-    rates = [w["finished"] / (w["end_unix_s"] - w["start_unix_s"]) for w in windows]
+    rates = [w["finished"] / (w["end_unix_s"] - w["start_unix_s"]) for w in windows
+             if w["end_unix_s"] > w["start_unix_s"]]  # fmt: skip
+    # A window in which nothing finished leaves no entry: a gap is a window at 0 req/s.
+    rates += [0.0 for w, n in itertools.pairwise(windows) if n["start_unix_s"] > w["end_unix_s"]]
     return Figures(
         asked=asked,
         made=made,
@@ -133,7 +137,7 @@ def judge(by_fraction: Mapping[float, Figures], dip: float | None = None) -> Ver
             missed = (
                 f"behind at {fraction:g}x: made {figures.kept:.3f}x asked,"
                 f" lag p99 {figures.lag_p99_ms:.2f} ms"
-            ) + (f" (the closed loop's own dip: {dip:.2f}x)" if dip else "")
+            ) + (f" (the closed loop's own dip: {dip:.2f}x)" if dip is not None else "")
             break
         highest = fraction
     reached = highest is not None and highest >= TARGET_FRACTION

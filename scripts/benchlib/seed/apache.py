@@ -37,10 +37,8 @@ def apache_missing(*, default_page: bool) -> str | None:
 
 def apache_conf(prefix: Path, host: str, port: int, *, hello: bool, user: str | None) -> str:
     """The whole httpd.conf, from ``scripts/peers/apache/``: ServerRoot, pid file and logs under
-    ``prefix``, one listener, and the default page's site or the hello's.
-
-    ``user``: the user workers switch to (needed when started as root), or None to stay.
-    """
+    ``prefix``, one listener, and the default page's site or the hello's; ``user``: the user
+    workers switch to (needed when started as root), or None to stay."""
     modules = ["mpm_event", "authz_core", "dir", "mime", *(["headers"] if hello else [])]
     site = (CONFIGS / ("hello-site.conf" if hello else "default-site.conf")).read_text()
     return string.Template((CONFIGS / "apache2.conf").read_text() + site).substitute(

@@ -311,6 +311,15 @@ def test_dip_is_the_slowest_whole_window_over_the_runs_rate() -> None:
     assert dip == pytest.approx(800 / 995)
 
 
+def test_dip_counts_a_window_that_left_no_entry_as_0_and_skips_empty_ones() -> None:
+    # whole windows at 1,000, 960 and 1,000 req/s; a wall-clock step left one 0 s long
+    timeline = [window(0, 0.1, 50), window(0.1, 0.25, 250), window(0.35, 0.25, 240)]
+    timeline += [window(0.6, 0, 0), window(0.6, 0.25, 250), window(0.85, 0.1, 1)]
+    assert figures_from_report(report(None, timeline=timeline)).dip == pytest.approx(960 / 995)
+    del timeline[2]  # nothing finished in 0.35-0.6 s: no entry, a gap
+    assert figures_from_report(report(None, timeline=timeline)).dip == 0.0
+
+
 def test_dip_is_unknown_without_a_whole_window() -> None:
     assert figures_from_report(report(None)).dip is None
     two = [window(0, 0.2, 150), window(0.2, 0.1, 90)]

@@ -7,7 +7,6 @@ wakes in ticks.
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -17,6 +16,7 @@ import trio
 
 from tests.trioload.conftest import (
     Handler,
+    PlainSleeps,
     RequestReader,
     StartRaw,
     StartTrioserve,
@@ -25,7 +25,7 @@ from tests.trioload.conftest import (
     url,
 )
 from trioload.config import LoadConfig
-from trioload.engine import doze, kernel_clock, shards
+from trioload.engine import kernel_clock, shards
 from trioload.engine.response import ResponseReader
 from trioload.engine.schedule import TICK_NS
 from trioload.engine.shards import (
@@ -213,36 +213,36 @@ async def test_shards_under_a_schedule_read_responses_in_ticks(
     assert sum(batches) / len(batches) >= 0.9 * rate * TICK_NS / 1e9  # a tick's responses
 
 
-class _PlainSleeps:
-    """Stands in for ``time.sleep`` in ``doze``: sleeps, and counts the sleeps."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def sleep(self, delay: float) -> None:
-        self.count += 1
-        time.sleep(delay)
-
-
 @pytest.mark.skipif(not kernel_clock.AVAILABLE, reason="the kernel does not stamp arrivals")
 @pytest.mark.parametrize("slots_per_shard", [SLOTS_PER_SHARD, 25])
 async def test_shards_between_ticks_doze_only_when_the_run_has_one(
-    start_trioserve: StartTrioserve, monkeypatch: pytest.MonkeyPatch, slots_per_shard: int
+    start_trioserve: StartTrioserve,
+    monkeypatch: pytest.MonkeyPatch,
+    plain_sleeps: PlainSleeps,
+    slots_per_shard: int,
 ) -> None:
     _, port = await start_trioserve()
-    plain = _PlainSleeps()
-    monkeypatch.setattr(doze, "time", plain)
     monkeypatch.setattr(shards, "SLOTS_PER_SHARD", slots_per_shard)  # 25: two shards of c=50
+    blind: list[bool] = []  # a wait that ready sockets would not end: the doze's case
+    wake_at = Shard._wake_at
+
+    def counting_wake_at(shard: Shard) -> tuple[float, bool]:
+        when, on_ready = wake_at(shard)
+        blind.append(not on_ready)
+        return when, on_ready
+
+    monkeypatch.setattr(Shard, "_wake_at", counting_wake_at)
     config = LoadConfig(url=url(port), concurrency=50, requests=200, rate=1000.0, timeout=10.0)
     state = EngineState(config)
     state.begin()
     await run_shards(state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 50)
     state.end()
     assert state.tally.succeeded == 200
+    assert any(blind)  # either way, the shards waited blind between ticks
     if slots_per_shard == SLOTS_PER_SHARD:
-        assert plain.count > 0  # the only shard slept plainly between its ticks
+        assert plain_sleeps.delays  # the only shard slept plainly
     else:
-        assert plain.count == 0  # each left the wait to trio, which serves the other's sockets
+        assert plain_sleeps.delays == []  # each left it to trio, which serves the other's sockets
 
 
 class WritingShard(Shard):

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import time
+import weakref
 
 import pytest
 import trio
@@ -186,3 +187,17 @@ def test_frozen_heap_leaves_a_freeze_made_before_it_alone() -> None:
     with frozen_heap():
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_frozen_heap_frees_the_garbage_it_finds_rather_than_freezing_it() -> None:
+    class Cycle:
+        """An object in a reference cycle: only the collector frees it."""
+
+        def __init__(self) -> None:
+            self.me = self
+
+    garbage = Cycle()
+    freed = weakref.ref(garbage)
+    del garbage
+    with frozen_heap():
+        assert freed() is None
