@@ -69,6 +69,7 @@ def figures_from_report(report: Mapping[str, Any]) -> Figures:
     user, system = dig(data, "client_cpu", "user_s"), dig(data, "client_cpu", "sys_s")
     cpu_s = None if user is None or system is None else user + system
     windows: list[dict[str, float]] = data.get("timeline", [])[1:-1]  # the whole ones
+    windows = windows if dig(data, "interval_s") == WINDOW_S else []  # a dip run's, only
     rates = [w["finished"] / (w["end_unix_s"] - w["start_unix_s"]) for w in windows
              if w["end_unix_s"] > w["start_unix_s"]]  # fmt: skip
     # A window in which nothing finished leaves no entry: a gap is a window at 0 req/s.

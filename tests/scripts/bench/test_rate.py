@@ -307,25 +307,32 @@ def test_dip_is_the_slowest_whole_window_over_the_runs_rate() -> None:
     # the first and last windows are partial: however slow, they are left out
     timeline = [window(0, 0.1, 1), window(0.1, 0.25, 250), window(0.35, 0.25, 200)]
     timeline += [window(0.6, 0.25, 260), window(0.85, 0.05, 1)]
-    dip = figures_from_report(report(None, timeline=timeline)).dip
+    dip = figures_from_report(report(None, timeline=timeline, interval_s=0.25)).dip
     assert dip == pytest.approx(800 / 995)
+    # windows of another length are no dip run's: their slowest says nothing of 0.25 s
+    assert figures_from_report(report(None, timeline=timeline, interval_s=1.0)).dip is None
 
 
 def test_dip_counts_a_window_that_left_no_entry_as_0_and_skips_empty_ones() -> None:
     # whole windows at 1,000, 960 and 1,000 req/s; a wall-clock step left one 0 s long
     timeline = [window(0, 0.1, 50), window(0.1, 0.25, 250), window(0.35, 0.25, 240)]
     timeline += [window(0.6, 0, 0), window(0.6, 0.25, 250), window(0.85, 0.1, 1)]
-    assert figures_from_report(report(None, timeline=timeline)).dip == pytest.approx(960 / 995)
+    assert figures_from_report(
+        report(None, timeline=timeline, interval_s=0.25)
+    ).dip == pytest.approx(960 / 995)
     del timeline[2]  # nothing finished in 0.35-0.6 s: no entry, a gap
-    assert figures_from_report(report(None, timeline=timeline)).dip == 0.0
+    assert figures_from_report(report(None, timeline=timeline, interval_s=0.25)).dip == 0.0
 
 
 def test_dip_is_unknown_without_a_whole_window() -> None:
     assert figures_from_report(report(None)).dip is None
     two = [window(0, 0.2, 150), window(0.2, 0.1, 90)]
-    assert figures_from_report(report(None, timeline=two)).dip is None
+    assert figures_from_report(report(None, timeline=two, interval_s=0.25)).dip is None
     assert (
-        figures_from_report(report(None, timeline=two[:1] * 3, requests_per_second=0)).dip is None
+        figures_from_report(
+            report(None, timeline=two[:1] * 3, requests_per_second=0, interval_s=0.25)
+        ).dip
+        is None
     )
 
 
