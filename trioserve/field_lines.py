@@ -23,7 +23,8 @@ When a fault shows:
   differing lengths, ...: see ``FieldTally.take``). The rules of the whole head (no Host, a
   coding list that does not end in chunked) wait for its end, and the whole-head check.
 - A CR in a field line, as soon as a byte other than LF follows it.
-- At EOF, the field line not ended yet: if no bytes could make it a field line (``\\x01``,
+- At EOF, a field line at its CR: as a whole line (only its LF could follow). Another field
+  line not ended yet: if no bytes could make it a field line (``\\x01``,
   ``Ho st``; not ``Ho``), or if its framing field could not be mended by any (a second
   ``Host:``, ``Content-Length:`` with Transfer-Encoding, ``Content-Length: x``: see
   ``FieldTally.take_unfinished``). A Host value cut short is not judged: ``Host: a b``, valid
@@ -49,6 +50,8 @@ from trioserve.head_fields import (
     is_http11,
 )
 from trioserve.head_scanner import HeadRejected, unfinished_request_line
+
+CR = ord("\r")
 
 
 class FieldLines:
@@ -106,7 +109,19 @@ class FieldLines:
         tally = self._tally
         if verdict is None and tally is not None:
             start, end = self._line_start, len(head)
-            unfinished = UNFINISHED_FIELD_LINE.fullmatch(head, start, end)
-            if unfinished is None or not tally.take_unfinished(head, start, end):
-                self._verdict = BAD_REQUEST
+            if end - start > 1 and head[end - 1] == CR:
+                # At its CR, a field line is whole but for its LF, the one byte that could
+                # follow: its rules are those of a whole line.
+                line = bytes(head[start:end]) + b"\n"
+                matched = FIELD_LINES.match(line)
+                if (
+                    matched is None
+                    or matched.end() < len(line)
+                    or not tally.take(line, 0, len(line))
+                ):
+                    self._verdict = BAD_REQUEST
+            else:
+                unfinished = UNFINISHED_FIELD_LINE.fullmatch(head, start, end)
+                if unfinished is None or not tally.take_unfinished(head, start, end):
+                    self._verdict = BAD_REQUEST
         return self._verdict

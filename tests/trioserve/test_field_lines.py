@@ -295,6 +295,25 @@ def test_field_lines_at_eof_let_a_head_valid_so_far_close_quietly(unfinished: by
     assert not settled(unfinished)
 
 
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        (b"Content-Length:  \r", BAD),
+        (b"Content-Length:\r", BAD),
+        (b"Host: a b\r", BAD),
+        (b"Content-Length: 5\r", None),
+        (b"X-Empty:\r", None),
+    ],
+    ids=["blank-length", "empty-length", "host-not-a-host", "length", "empty-value"],
+)
+def test_field_lines_at_eof_judge_a_line_at_its_cr_as_a_whole_one(
+    line: bytes, verdict: HeadRejected | None
+) -> None:
+    # Only its LF could follow the CR: what the line breaks then, no bytes could mend.
+    assert at_eof(REQUEST + line) == verdict
+    assert settled(REQUEST + line) == (verdict is not None)
+
+
 @pytest.mark.parametrize("value", [b"a b", b"[::1", b"%4"], ids=["space", "ip-literal", "percent"])
 def test_field_lines_at_eof_leave_a_host_value_to_its_lf(value: bytes) -> None:
     # Its grammar holds for no beginning but whole hosts: "a b" will never be one, "[::1" can.
