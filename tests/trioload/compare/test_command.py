@@ -4,6 +4,7 @@ their verdicts, the servers it started always stopped, Ctrl-C's report."""
 from __future__ import annotations
 
 import json
+import random
 import socket
 import sys
 from pathlib import Path
@@ -25,10 +26,20 @@ QUICK = ("-c", "10", "-n", "300", "--rounds", "5", "--pause", "0", "--warmup", "
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    """A free port above the kernel's ephemeral range (or below it), picked at random. Not in
+    it: a server's port that closes during a test (a dying server) could then be taken as the
+    source port of one of the run's own connections, which would connect to itself."""
+    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    candidates: list[int] = [*range(high + 1, 65536), *range(low - 1, 1024, -1)]
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port outside the ephemeral range")
 
 
 def listening(port: int) -> bool:
