@@ -20,7 +20,7 @@ from trioload.output.outputs import check_writable, emit, output_paths, write_st
 from trioload.output.verbose import request_info
 from trioload.results import merge
 from trioload.results.result import RunResult
-from trioload.run.fdlimit import check_fd_limit
+from trioload.run.fdlimit import check_run_fds
 from trioload.run.preflight import TargetError
 from trioload.run.process import run_in_process
 from trioload.run.progress import Progress
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = config_from_args(args)
-        check_fd_limit(config.concurrency // config.workers + 1)
+        check_run_fds(config)
         check_writable(output_paths(config))
     except UsageError as exc:
         print(f"trioload: {exc}", file=sys.stderr)

@@ -91,10 +91,7 @@ class FieldLines:
         lf = head.rfind(b"\n", seen, end)
         if lf >= 0:
             lines_end = lf + 1
-            matched = FIELD_LINES.match(head, start, lines_end)  # never None: maybe no line
-            if (start if matched is None else matched.end()) < lines_end:
-                self._verdict = BAD_REQUEST  # a line that is no field line
-            elif not tally.take(head, start, lines_end):
+            if not _whole_lines_hold(tally, head, start, lines_end):
                 self._verdict = BAD_REQUEST
             start = self._line_start = lines_end
         # A CR with a byte after it in the line not ended yet: its bytes new since the last
@@ -113,15 +110,17 @@ class FieldLines:
                 # At its CR, a field line is whole but for its LF, the one byte that could
                 # follow: its rules are those of a whole line.
                 line = bytes(head[start:end]) + b"\n"
-                matched = FIELD_LINES.match(line)
-                if (
-                    matched is None
-                    or matched.end() < len(line)
-                    or not tally.take(line, 0, len(line))
-                ):
+                if not _whole_lines_hold(tally, line, 0, len(line)):
                     self._verdict = BAD_REQUEST
             else:
                 unfinished = UNFINISHED_FIELD_LINE.fullmatch(head, start, end)
                 if unfinished is None or not tally.take_unfinished(head, start, end):
                     self._verdict = BAD_REQUEST
         return self._verdict
+
+
+def _whole_lines_hold(tally: FieldTally, block: bytes | bytearray, start: int, end: int) -> bool:
+    """Whether ``block[start:end]``, whole field lines (each to its LF), are field lines by the
+    grammar and keep the framing rules the tally adds them to."""
+    matched = FIELD_LINES.match(block, start, end)  # never None: maybe no line
+    return (start if matched is None else matched.end()) == end and tally.take(block, start, end)

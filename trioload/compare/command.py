@@ -27,14 +27,8 @@ from trioload.compare.summary import summarize
 from trioload.config import UsageError
 from trioload.configure import config_from_args
 from trioload.flags import runs_parser
-from trioload.output.outputs import (
-    OUTPUT_FLAGS,
-    check_writable,
-    write_document,
-    write_stderr,
-    write_stdout,
-)
-from trioload.run.fdlimit import check_fd_limit
+from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_report
+from trioload.run.fdlimit import check_run_fds
 from trioload.run.preflight import TargetError
 
 DESCRIPTION = """\
@@ -191,8 +185,7 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         plan = plan_from_args(args)
-        config = plan.targets[0].config
-        check_fd_limit(config.concurrency // config.workers + 1)
+        check_run_fds(plan.targets[0].config)
         if plan.json_path not in (None, "-"):
             check_writable({"--json": plan.json_path})
     except UsageError as exc:
@@ -205,10 +198,8 @@ def main(argv: list[str]) -> int:
         return 2
     summary = summarize(plan, outcome)
     text = report.format_report(summary)
-    (write_stderr if plan.json_path == "-" else write_stdout)(text)
-    written = write_document(
-        plan.json_path, document.format_json(plan, outcome, summary), "trioload compare"
-    )
+    content = document.format_json(plan, outcome, summary)
+    written = write_report(text, plan.json_path, content, "trioload compare")
     if outcome.interrupted:
         return 130
     return 1 if summary.failed or summary.died or not written else 0

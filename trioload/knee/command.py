@@ -19,14 +19,8 @@ from trioload.knee.outcome import KneePlan
 from trioload.knee.search import Ending
 from trioload.knee.slo import parse_slo
 from trioload.knee.steps import run_knee
-from trioload.output.outputs import (
-    OUTPUT_FLAGS,
-    check_writable,
-    write_document,
-    write_stderr,
-    write_stdout,
-)
-from trioload.run.fdlimit import check_fd_limit
+from trioload.output.outputs import OUTPUT_FLAGS, check_writable, write_report
+from trioload.run.fdlimit import check_run_fds
 from trioload.run.preflight import TargetError
 
 DESCRIPTION = """\
@@ -116,7 +110,7 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         plan = plan_from_args(args)
-        check_fd_limit(plan.config.concurrency // plan.config.workers + 1)
+        check_run_fds(plan.config)
         if plan.json_path not in (None, "-"):
             check_writable({"--json": plan.json_path})
     except UsageError as exc:
@@ -127,8 +121,8 @@ def main(argv: list[str]) -> int:
     except (TargetError, OSError) as exc:
         print(f"trioload knee: {exc}", file=sys.stderr)
         return 2
-    (write_stderr if plan.json_path == "-" else write_stdout)(report.format_report(plan, outcome))
-    write_document(plan.json_path, report.format_json(plan, outcome), "trioload knee")
+    text, document = report.format_report(plan, outcome), report.format_json(plan, outcome)
+    write_report(text, plan.json_path, document, "trioload knee")
     if outcome.interrupted:
         return 130
     if outcome.error is not None:  # before any step: nothing was run; after: not finished

@@ -109,6 +109,13 @@ def write_document(path: str | None, content: str, prog: str) -> bool:
     return True
 
 
+def write_report(text: str, json_path: str | None, document: str, prog: str) -> bool:
+    """A subcommand's text report (on stderr when its ``--json`` takes stdout), then that
+    document; False, the reason said on stderr, if the document could not be written."""
+    (write_stderr if json_path == "-" else write_stdout)(text)
+    return write_document(json_path, document, prog)
+
+
 def write_stderr(text: str) -> None:
     """Progress and messages: a stderr that is gone (its reader quit) must not end the run."""
     _write(sys.stderr, text)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import resource
 
-from trioload.config import UsageError
+from trioload.config import LoadConfig, UsageError
 
 #: descriptors besides the sockets: stdio, the epoll instances, trio's wakeup pipe, imports.
 SPARE_FDS = 32
+
+
+def check_run_fds(config: LoadConfig) -> None:
+    """``check_fd_limit`` for a run of ``config``: each process holds its share of ``-c``."""
+    check_fd_limit(config.concurrency // config.workers + 1)
 
 
 def check_fd_limit(sockets: int) -> None:

@@ -37,7 +37,7 @@ from trioload.engine.shards import (
     run_shards,
 )
 from trioload.engine.state import EngineState
-from trioload.results.tally import Failure
+from trioload.results.tally import Failure, Tally
 
 
 @dataclass
@@ -178,6 +178,18 @@ def test_shard_sweep_fails_only_the_requests_that_have_run_for_s() -> None:
         shard.poller.close()
 
 
+async def run_scheduled(config: LoadConfig, port: int, shard: type[Shard] | None = None) -> Tally:
+    """``config``'s load (``-c`` slots) over shards against ``port``; its tally."""
+    state = EngineState(config)
+    state.begin()
+    await run_shards(
+        state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), config.concurrency,
+        shard=shard,
+    )  # fmt: skip
+    state.end()
+    return state.tally
+
+
 class BatchCountingShard(Shard):
     """A shard that keeps the size of every batch of events it serves."""
 
@@ -196,15 +208,9 @@ async def test_shards_under_a_schedule_read_responses_in_ticks(
     _, port = await start_trioserve()
     rate, requests = 2000.0, 400  # 0.2 s of schedule: 100 ticks
     config = LoadConfig(url=url(port), concurrency=50, requests=requests, rate=rate, timeout=10.0)
-    state = EngineState(config)
     BatchCountingShard.batches = []
-    state.begin()
-    await run_shards(
-        state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 50,
-        shard=BatchCountingShard,
-    )  # fmt: skip
-    state.end()
-    assert state.tally.succeeded == requests
+    tally = await run_scheduled(config, port, BatchCountingShard)
+    assert tally.succeeded == requests
     # The responses of a tick wait for the next one, stamped by the kernel: a batch a tick
     # (woken by each response, the shard would serve most in batches of their own).
     ticks = requests / rate * 1e9 / TICK_NS
@@ -233,11 +239,7 @@ async def test_shards_between_ticks_doze_only_when_the_run_has_one(
 
     monkeypatch.setattr(Shard, "_wake_at", counting_wake_at)
     config = LoadConfig(url=url(port), concurrency=50, requests=200, rate=1000.0, timeout=10.0)
-    state = EngineState(config)
-    state.begin()
-    await run_shards(state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 50)
-    state.end()
-    assert state.tally.succeeded == 200
+    assert (await run_scheduled(config, port)).succeeded == 200
     assert any(blind)  # either way, the shards waited blind between ticks
     if slots_per_shard == SLOTS_PER_SHARD:
         assert plain_sleeps.delays  # the only shard slept plainly
@@ -275,15 +277,8 @@ async def test_shards_count_the_slots_writing_a_request_under_a_schedule(
 
     port = await start_raw(reader)
     config = LoadConfig(url=url(port), concurrency=3, requests=6, rate=100.0, body=body)
-    state = EngineState(config)
     WritingShard.most_writing, WritingShard.shards = 0, []
-    state.begin()
-    await run_shards(
-        state, socket.AF_INET, ("127.0.0.1", port), config.encode_request(), 3,
-        shard=WritingShard,
-    )  # fmt: skip
-    state.end()
-    assert state.tally.succeeded == 6
+    assert (await run_scheduled(config, port, WritingShard)).succeeded == 6
     # while they wrote, a ready socket woke the shard (tick_wake's "writing"); none is left
     assert WritingShard.most_writing >= 1
     assert [shard.writing for shard in WritingShard.shards] == [0]
